@@ -1,0 +1,181 @@
+"""Validated parameters of the single-vehicle charging problem.
+
+Every number of the seed notebook is a field here, with the notebook's value as default.
+Construction validates each field and raises :class:`ConfigError` naming the field, the bad
+value and what is allowed, so no environment, solver or CLI ever runs on a broken config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+
+class ConfigError(ValueError):
+    """A configuration parameter has a value that is not allowed."""
+
+
+def _reject(name: str, value: object, allowed: str) -> ConfigError:
+    return ConfigError(f"invalid parameter {name}={value!r}: must be {allowed}")
+
+
+def _finite(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise _reject(name, value, "a finite number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _reject(name, value, "a finite number")
+    return number
+
+
+def _positive(name: str, value: object) -> float:
+    number = _finite(name, value)
+    if number <= 0:
+        raise _reject(name, value, "a finite number > 0")
+    return number
+
+
+def _non_negative(name: str, value: object) -> float:
+    number = _finite(name, value)
+    if number < 0:
+        raise _reject(name, value, "a finite number >= 0")
+    return number
+
+
+def _power_levels(value: object) -> tuple[float, ...]:
+    allowed = "a non-empty, strictly increasing sequence of finite numbers >= 0 (kW)"
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise _reject("power_levels_kw", value, allowed)
+    levels = tuple(value)
+    if not levels:
+        raise _reject("power_levels_kw", value, allowed)
+    try:
+        numbers = tuple(_non_negative("power_levels_kw", level) for level in levels)
+    except ConfigError:
+        raise _reject("power_levels_kw", value, allowed) from None
+    if any(b <= a for a, b in pairwise(numbers)):
+        raise _reject("power_levels_kw", value, allowed)
+    return numbers
+
+
+@dataclass(frozen=True)
+class ChargingConfig:
+    """Static parameters of one vehicle's charging window (the seed notebook's numbers).
+
+    Attributes:
+        capacity_kwh: usable battery capacity (the notebook's 72 kWh average EV).
+        power_levels_kw: charger power of each discrete action, strictly increasing.
+        slot_hours: length of one decision slot in hours (15 minutes).
+        n_slots: number of charging slots before departure (14:00 to 16:00).
+        start_min_kwh, start_max_kwh, start_step_kwh: the battery level at arrival is drawn
+            uniformly from ``start_min_kwh, start_min_kwh + step, ..., start_max_kwh``
+            (the notebook's ``randint(0, capacity)``). ``start_max_kwh=None`` means the
+            highest such level that does not exceed capacity.
+        demand_mean_kwh, demand_sd_kwh: next-shift energy demand ~ Normal(mean, sd).
+        penalty_factor: running out costs the worst possible charging bill (full power in
+            every slot) times this factor.
+        arrival_hour: clock time of the first slot, used for rendering only.
+    """
+
+    capacity_kwh: float = 72.0
+    power_levels_kw: tuple[float, ...] = (0.0, 7.0, 14.0, 22.0)
+    slot_hours: float = 0.25
+    n_slots: int = 8
+    start_min_kwh: float = 0.0
+    start_max_kwh: float | None = None
+    start_step_kwh: float = 1.0
+    demand_mean_kwh: float = 30.0
+    demand_sd_kwh: float = 5.0
+    penalty_factor: float = 10.0
+    arrival_hour: float = 14.0
+
+    def __post_init__(self) -> None:
+        capacity = _positive("capacity_kwh", self.capacity_kwh)
+        levels = _power_levels(self.power_levels_kw)
+        slot_hours = _positive("slot_hours", self.slot_hours)
+        n_slots = self.n_slots
+        if isinstance(n_slots, bool) or not isinstance(n_slots, int | np.integer) or n_slots < 1:
+            raise _reject("n_slots", n_slots, "an integer >= 1")
+        start_min = _non_negative("start_min_kwh", self.start_min_kwh)
+        if start_min > capacity:
+            raise _reject("start_min_kwh", self.start_min_kwh, f"<= capacity_kwh={capacity}")
+        start_step = _positive("start_step_kwh", self.start_step_kwh)
+        if self.start_max_kwh is None:
+            start_max = start_min + math.floor((capacity - start_min) / start_step) * start_step
+        else:
+            start_max = _finite("start_max_kwh", self.start_max_kwh)
+        if not start_min <= start_max <= capacity:
+            raise _reject(
+                "start_max_kwh",
+                self.start_max_kwh,
+                f"between start_min_kwh={start_min} and capacity_kwh={capacity}",
+            )
+        span = (start_max - start_min) / start_step
+        if abs(span - round(span)) > 1e-9 * max(1.0, span):
+            raise _reject(
+                "start_step_kwh",
+                self.start_step_kwh,
+                f"a divisor of start_max_kwh - start_min_kwh = {start_max - start_min}",
+            )
+        demand_mean = _non_negative("demand_mean_kwh", self.demand_mean_kwh)
+        demand_sd = _positive("demand_sd_kwh", self.demand_sd_kwh)
+        penalty_factor = _non_negative("penalty_factor", self.penalty_factor)
+        arrival_hour = _finite("arrival_hour", self.arrival_hour)
+        if not 0 <= arrival_hour < 24:
+            raise _reject("arrival_hour", self.arrival_hour, "a number in [0, 24)")
+        normalised = {
+            "capacity_kwh": capacity,
+            "power_levels_kw": levels,
+            "slot_hours": slot_hours,
+            "n_slots": int(n_slots),
+            "start_min_kwh": start_min,
+            "start_max_kwh": start_max,
+            "start_step_kwh": start_step,
+            "demand_mean_kwh": demand_mean,
+            "demand_sd_kwh": demand_sd,
+            "penalty_factor": penalty_factor,
+            "arrival_hour": arrival_hour,
+        }
+        for name, value in normalised.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> ChargingConfig:
+        """Build a config, turning an unknown keyword into a :class:`ConfigError`."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown parameter {unknown[0]!r}: allowed parameters are {sorted(known)}"
+            )
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data view (JSON/YAML friendly) of every parameter."""
+        data = asdict(self)
+        data["power_levels_kw"] = list(self.power_levels_kw)
+        return data
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.power_levels_kw)
+
+    @property
+    def n_start_levels(self) -> int:
+        assert self.start_max_kwh is not None
+        return round((self.start_max_kwh - self.start_min_kwh) / self.start_step_kwh) + 1
+
+    @cached_property
+    def start_levels_kwh(self) -> np.ndarray:
+        """Every possible arrival level, each with probability ``1 / n_start_levels``."""
+        return self.start_min_kwh + np.arange(self.n_start_levels) * self.start_step_kwh
+
+    @cached_property
+    def power_kw(self) -> np.ndarray:
+        """Power of each action as a float64 array (index = action)."""
+        return np.asarray(self.power_levels_kw, dtype=np.float64)

@@ -1,0 +1,93 @@
+"""The physics of one charging window, written once for every caller.
+
+Each function is pure and works unchanged on Python floats (the scalar environment, where
+NumPy call overhead would dominate a step) and on NumPy arrays of any shape (the batch
+environment and the exact solver, which broadcast over copies, battery grids and actions).
+To serve both without two code paths the functions branch with arithmetic instead of
+``if``/``np.where``: a comparison gives a boolean ``flag`` (``bool`` or a boolean array) and
+``a * flag + b * (1 - flag)`` selects ``a`` or ``b``. For finite numbers that selection is
+exact (``x * 1 == x`` and ``x + 0.0 == x``), so the scalar and batch environments agree bit
+for bit.
+
+Units: kWh for energy, kW for power, hours for time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+#: A Python float or a NumPy array; every function below accepts and returns either.
+Number = Any
+
+
+def cost_rate(power_kw: Any) -> Any:
+    """Seed cost per hour of charging at ``power_kw``: ``exp(kW)``.
+
+    The notebook's stand-in for a steeply convex price of charging power (battery wear,
+    demand charges). ``exp(0) == 1``, so idling costs 1 per hour: a literal quirk of the seed
+    that is kept on purpose. Callers precompute it once per power level so that every
+    environment multiplies by the very same float. ``math.exp`` (the notebook's) is used
+    element by element, since NumPy's vectorised ``exp`` may differ from it in the last bit.
+    """
+    power = np.asarray(power_kw, dtype=np.float64)
+    return np.array([math.exp(p) for p in power.ravel()]).reshape(power.shape)
+
+
+def charge_slot(
+    battery_kwh: Number, power_kw: Number, capacity_kwh: float, slot_hours: float
+) -> tuple[Number, Number, Number]:
+    """Charge for one slot; returns ``(battery_after_kwh, energy_kwh, charging_hours)``.
+
+    A full slot adds ``power_kw * slot_hours``. If that would pass capacity, the battery is
+    filled exactly to capacity and ``charging_hours`` is the time the charger actually drew
+    power, ``energy / power`` (the notebook's "time coefficient"). Idling (0 kW) counts as
+    a full slot of charging time, and a request on a full battery as zero hours, exactly as
+    the notebook computes them.
+    """
+    requested = power_kw * slot_hours
+    room = capacity_kwh - battery_kwh
+    fills = requested > room
+    fits = 1 - fills
+    # A zero-power slot never fills the battery; dividing by 1 there keeps floats from
+    # raising ZeroDivisionError on a branch whose result is multiplied by zero.
+    safe_power = power_kw + (power_kw == 0)
+    energy = room * fills + requested * fits
+    hours = (room / safe_power) * fills + slot_hours * fits
+    battery_after = capacity_kwh * fills + (battery_kwh + requested) * fits
+    return battery_after, energy, hours
+
+
+def charging_cost(charging_hours: Number, rate: Number) -> Number:
+    """Seed cost of a slot: hours actually charging times the power's :func:`cost_rate`."""
+    return charging_hours * rate
+
+
+def shortfall_penalty(
+    n_slots: int, slot_hours: float, max_rate: float, penalty_factor: float
+) -> float:
+    """The seed's fixed penalty for running out: the worst possible charging bill (full
+    power in every slot, ``n_slots * slot_hours`` hours at the top rate) times the factor.
+
+    For the seed, ``2 h * exp(22) * 10``: the notebook's ``sum_of_time_coeffs = 2``.
+    """
+    return float(n_slots * slot_hours * max_rate * penalty_factor)
+
+
+def depart(
+    battery_kwh: Number, demand_kwh: Number, penalty: float
+) -> tuple[Number, Number, Number, Number]:
+    """Leave for the next shift; returns ``(remaining_kwh, shortfall_kwh, ran_out, cost)``.
+
+    If the shift needs more energy than the battery holds, the vehicle runs out: the
+    battery ends empty, ``shortfall_kwh`` is the missing energy and the cost is the fixed
+    ``penalty``. Otherwise the demand is taken from the battery at no cost.
+    """
+    ran_out = demand_kwh > battery_kwh
+    served = 1 - ran_out
+    # ``+ 0.0`` turns the -0.0 that a negative difference times zero gives into +0.0.
+    shortfall = (demand_kwh - battery_kwh) * ran_out + 0.0
+    remaining = (battery_kwh - demand_kwh) * served + 0.0
+    return remaining, shortfall, ran_out, penalty * ran_out

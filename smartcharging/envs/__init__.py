@@ -1,0 +1,15 @@
+"""Gymnasium environments of smartcharging and their registration."""
+
+from gymnasium.envs.registration import register
+
+from smartcharging.envs.smart_charging import SmartChargingEnv
+
+__all__ = ["SmartChargingEnv"]
+
+register(
+    id="SmartCharging-v0",
+    entry_point="smartcharging.envs.smart_charging:SmartChargingEnv",
+    # The env raises ResetNeeded itself on a step before reset or after the end, so
+    # Gymnasium's OrderEnforcing wrapper would only repeat that check on every step.
+    order_enforce=False,
+)

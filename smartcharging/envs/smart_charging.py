@@ -1,0 +1,302 @@
+"""The single-vehicle smart-charging environment of the seed notebook, made correct."""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from smartcharging import dynamics, episode_draws
+from smartcharging.config import ChargingConfig, ConfigError
+
+_BLOCK = 64  # episodes of random draws computed at once
+_INTEGER_TYPES = frozenset(
+    {int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.intp}
+)
+_BAR_WIDTH = 20
+
+
+def action_error(action: object, n_actions: int) -> gym.error.InvalidAction:
+    """The error for an action that is not one of ``0 .. n_actions - 1``."""
+    return gym.error.InvalidAction(
+        f"invalid action {action!r}: must be an integer in 0..{n_actions - 1} "
+        f"(an index into power_levels_kw)"
+    )
+
+
+def format_clock(hours: float) -> str:
+    """``14.25`` → ``"14:15"`` (wrapping past midnight)."""
+    minutes = round(hours * 60) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
+    """
+    ## Description
+
+    A fleet vehicle returns to the depot with a partly empty battery and has ``n_slots``
+    slots of ``slot_hours`` (by default eight 15-minute slots, 14:00 to 16:00) to charge
+    before its next shift, whose energy demand is uncertain. In each slot the agent picks a
+    charging power. Charging costs more the higher the power; leaving with less energy than
+    the shift needs costs a large fixed penalty. This is the environment of the project's
+    seed notebook, with its bugs fixed and its numbers kept.
+
+    ## Action Space
+
+    ``Discrete(len(power_levels_kw))``: the index of the charging power. By default
+    ``0 → 0 kW, 1 → 7 kW, 2 → 14 kW, 3 → 22 kW``.
+
+    ## Observation Space
+
+    ``Box(low=[0, 0], high=[capacity_kwh, n_slots], dtype=float32)``:
+
+    | index | observation | unit | min | max |
+    |---|---|---|---|---|
+    | 0 | battery level | kWh | 0 | capacity_kwh |
+    | 1 | time step (slots elapsed) | slots | 0 | n_slots |
+
+    ## Rewards
+
+    Each slot costs ``-(charging hours) * exp(kW)``. The *charging hours* — the notebook's
+    open "time coefficient" — are the hours in the slot during which the charger actually
+    draws power: ``slot_hours`` normally, ``energy / kW`` when the battery fills up part-way
+    through the slot. ``exp(kW)`` stands in for a steeply convex cost of charging power
+    (battery wear, demand charges). Two literal quirks of the seed are kept on purpose:
+    an idle slot costs ``slot_hours * exp(0) = 0.25``, and a charging request on a full
+    battery costs 0 (zero hours of charging).
+
+    At departure the demand is revealed. If it exceeds the battery, the vehicle runs out
+    and the reward also includes ``-n_slots * slot_hours * exp(max kW) * penalty_factor``
+    (the worst possible charging bill times the factor; ``-2 * exp(22) * 10`` for the seed).
+
+    ## Starting State
+
+    Battery level uniform on ``start_min_kwh, start_min_kwh + start_step_kwh, ...,
+    start_max_kwh`` (the integers 0..72 kWh for the seed), time step 0. Both the arrival
+    level and the demand can be fixed for one episode with
+    ``reset(options={"battery_kwh": ..., "demand_kwh": ...})``.
+
+    ## Episode End
+
+    The episode terminates after ``n_slots`` actions. The seed notebook spends a ninth step,
+    whose action is ignored, on departure; here departure is folded into the last charging
+    step, so an episode has ``n_slots`` decisions and the same total return as the
+    notebook's for the same draws. There is no truncation. Stepping a finished episode
+    raises ``gymnasium.error.ResetNeeded``.
+
+    ## Information
+
+    Every step: ``power_kw``, ``energy_kwh`` (added this slot), ``charging_hours``,
+    ``cost`` (positive, this slot's charging cost). At departure also ``demand_kwh``,
+    ``shortfall_kwh``, ``ran_out`` and ``penalty``. ``reset`` returns
+    ``battery_kwh``.
+
+    ## Arguments
+
+    ``gymnasium.make("SmartCharging-v0", **params)`` or ``SmartChargingEnv(config=...)``,
+    with the parameters of :class:`smartcharging.config.ChargingConfig`: ``capacity_kwh``,
+    ``power_levels_kw``, ``slot_hours``, ``n_slots``, ``start_min_kwh``,
+    ``start_max_kwh``, ``start_step_kwh``, ``demand_mean_kwh``, ``demand_sd_kwh``,
+    ``penalty_factor``, ``arrival_hour``, and ``render_mode`` (``"ansi"`` or ``"human"``).
+
+    Randomness comes only from the environment's ``np_random``: a stream key drawn from it
+    at ``reset(seed=...)`` fixes every later episode (see
+    :mod:`smartcharging.episode_draws`), so the same seed gives bit-identical episodes.
+
+    ## Version History
+
+    * v0: the seed notebook's model, made runnable and Gymnasium-native.
+    """
+
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}  # noqa: RUF012
+
+    def __init__(
+        self,
+        config: ChargingConfig | None = None,
+        render_mode: str | None = None,
+        **params: Any,
+    ) -> None:
+        if config is not None and params:
+            raise ConfigError("pass either config or individual parameters, not both")
+        self.config = config if config is not None else ChargingConfig.from_kwargs(**params)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError(
+                f"invalid parameter render_mode={render_mode!r}: must be None or one of "
+                f"{self.metadata['render_modes']}"
+            )
+        self.render_mode = render_mode
+        cfg = self.config
+        self.action_space = spaces.Discrete(cfg.n_actions)
+        self.observation_space = spaces.Box(
+            low=np.zeros(2, dtype=np.float32),
+            high=np.array([cfg.capacity_kwh, cfg.n_slots], dtype=np.float32),
+            dtype=np.float32,
+        )
+        self._power = tuple(float(p) for p in cfg.power_kw)
+        self._n_actions = cfg.n_actions
+        self._rate = tuple(float(r) for r in dynamics.cost_rate(cfg.power_kw))
+        self._penalty = dynamics.shortfall_penalty(
+            cfg.n_slots, cfg.slot_hours, self._rate[-1], cfg.penalty_factor
+        )
+        self._capacity = cfg.capacity_kwh
+        self._slot_hours = cfg.slot_hours
+        self._n_slots = cfg.n_slots
+        self._key = 0
+        self._episode = -1
+        self._block: tuple[list[float], list[float]] = ([], [])
+        self._block_start = 0
+        self._battery = 0.0
+        self._demand = 0.0
+        self._time = 0
+        self._done = True
+        self._last_line = ""
+
+    def _draws(self, episode: int) -> tuple[float, float]:
+        """Arrival level and demand of ``episode``, computed a block at a time."""
+        offset = episode - self._block_start
+        if not 0 <= offset < len(self._block[0]):
+            self._block_start = episode
+            offset = 0
+            episodes = np.arange(episode, episode + _BLOCK, dtype=np.uint64)
+            keys = np.full(_BLOCK, self._key, dtype=np.uint64)
+            self._block = (
+                episode_draws.arrival_levels(self.config, keys, episodes).tolist(),
+                episode_draws.demands(self.config, keys, episodes).tolist(),
+            )
+        return self._block[0][offset], self._block[1][offset]
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None or self._episode < 0:
+            self._key = episode_draws.new_key(self.np_random)
+            self._episode = -1
+            self._block = ([], [])
+        self._episode += 1
+        battery, demand = self._draws(self._episode)
+        if options:
+            battery, demand = self._apply_options(options, battery, demand)
+        self._battery = battery
+        self._demand = demand
+        self._time = 0
+        self._done = False
+        self._last_line = f"{format_clock(self.config.arrival_hour)} arrive {self._bar()}"
+        if self.render_mode == "human":
+            self.render()
+        return (
+            np.array((battery, 0.0), dtype=np.float32),
+            {"battery_kwh": battery},
+        )
+
+    def _apply_options(
+        self, options: dict[str, Any], battery: float, demand: float
+    ) -> tuple[float, float]:
+        allowed = {"battery_kwh", "demand_kwh"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(f"unknown reset option {unknown[0]!r}: allowed are {sorted(allowed)}")
+        if "battery_kwh" in options:
+            value = options["battery_kwh"]
+            if not isinstance(value, int | float) or not 0 <= value <= self._capacity:
+                raise ValueError(
+                    f"invalid reset option battery_kwh={value!r}: must be a number in "
+                    f"[0, capacity_kwh={self._capacity}]"
+                )
+            battery = float(value)
+        if "demand_kwh" in options:
+            value = options["demand_kwh"]
+            if not isinstance(value, int | float) or value != value or abs(value) == float("inf"):
+                raise ValueError(
+                    f"invalid reset option demand_kwh={value!r}: must be a finite number"
+                )
+            demand = float(value)
+        return battery, demand
+
+    def step(
+        self, action: np.int64 | int
+    ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        if self._done:
+            raise gym.error.ResetNeeded(
+                "step() called on a finished (or never started) episode: call reset() first"
+            )
+        if type(action) not in _INTEGER_TYPES:
+            action = self._coerce_action(action)
+        if not 0 <= action < self._n_actions:
+            raise action_error(action, self._n_actions)
+        power = self._power[action]
+        battery, energy, hours = dynamics.charge_slot(
+            self._battery, power, self._capacity, self._slot_hours
+        )
+        cost = dynamics.charging_cost(hours, self._rate[action])
+        self._battery = battery
+        self._time = time = self._time + 1
+        info: dict[str, Any] = {
+            "power_kw": power,
+            "energy_kwh": energy,
+            "charging_hours": hours,
+            "cost": cost,
+        }
+        reward = 0.0 - cost  # 0.0 - 0.0 is +0.0, unlike -0.0
+        if time == self._n_slots:
+            remaining, shortfall, ran_out, penalty = dynamics.depart(
+                battery, self._demand, self._penalty
+            )
+            self._battery = battery = remaining
+            self._done = True
+            info["demand_kwh"] = self._demand
+            info["shortfall_kwh"] = shortfall
+            info["ran_out"] = ran_out
+            info["penalty"] = penalty
+            reward -= penalty
+        if self.render_mode is not None:
+            self._last_line = self._step_line(info)
+            if self.render_mode == "human":
+                self.render()
+        return (
+            np.array((battery, time), dtype=np.float32),
+            reward,
+            self._done,
+            False,
+            info,
+        )
+
+    def _coerce_action(self, action: object) -> int:
+        if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+            return int(action)
+        if isinstance(action, np.integer):
+            return int(action)
+        raise action_error(action, len(self._power))
+
+    def _bar(self) -> str:
+        filled = round(_BAR_WIDTH * self._battery / self._capacity)
+        return (
+            f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] "
+            f"{self._battery:6.2f}/{self._capacity:g} kWh"
+        )
+
+    def _step_line(self, info: dict[str, Any]) -> str:
+        start = self.config.arrival_hour + (self._time - 1) * self._slot_hours
+        line = (
+            f"{format_clock(start)} {info['power_kw']:5.1f} kW {self._bar()} "
+            f"cost {info['cost']:.4g}"
+        )
+        if "demand_kwh" in info:
+            outcome = (
+                f"RAN OUT {info['shortfall_kwh']:.2f} kWh short, penalty {info['penalty']:.4g}"
+                if info["ran_out"]
+                else "served"
+            )
+            line += f" | depart: demand {info['demand_kwh']:.2f} kWh, {outcome}"
+        return line
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi'")
+            return None
+        if self.render_mode == "human":
+            print(self._last_line)
+            return None
+        return self._last_line

@@ -1,0 +1,68 @@
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smartcharging import dynamics
+
+levels = st.floats(0, 200, allow_nan=False)
+powers = st.sampled_from([0.0, 3.7, 7.0, 11.0, 22.0, 50.0])
+slots = st.sampled_from([0.25, 0.5, 1.0 / 3.0, 1.0])
+
+
+def test_normal_slot_adds_power_times_hours() -> None:
+    assert dynamics.charge_slot(10.0, 7.0, 72.0, 0.25) == (11.75, 1.75, 0.25)
+
+
+def test_slot_that_fills_the_battery_charges_part_of_the_slot() -> None:
+    battery, energy, hours = dynamics.charge_slot(71.0, 22.0, 72.0, 0.25)
+    assert (battery, energy, hours) == (72.0, 1.0, 1.0 / 22.0)
+
+
+def test_idle_and_full_battery_quirks() -> None:
+    assert dynamics.charge_slot(72.0, 0.0, 72.0, 0.25) == (72.0, 0.0, 0.25)
+    assert dynamics.charge_slot(72.0, 14.0, 72.0, 0.25) == (72.0, 0.0, 0.0)
+
+
+def test_departure_both_branches() -> None:
+    assert dynamics.depart(40.0, 30.5, 99.0) == (9.5, 0.0, False, 0.0)
+    assert dynamics.depart(20.0, 30.5, 99.0) == (0.0, 10.5, True, 99.0)
+
+
+def test_seed_penalty_is_notebooks() -> None:
+    rate = float(dynamics.cost_rate(22.0))
+    assert dynamics.shortfall_penalty(8, 0.25, rate, 10.0) == 2 * math.exp(22) * 10
+
+
+@given(battery=levels, power=powers, slot=slots, extra=st.floats(0, 100))
+def test_charge_slot_properties(battery: float, power: float, slot: float, extra: float) -> None:
+    capacity = battery + extra
+    after, energy, hours = dynamics.charge_slot(battery, power, capacity, slot)
+    assert 0 <= after <= capacity
+    assert 0 <= energy <= power * slot
+    assert 0 <= hours <= slot
+    assert math.isclose(after, battery + energy, rel_tol=1e-12, abs_tol=1e-12)
+    if power > 0:
+        assert math.isclose(energy, power * hours, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@given(
+    battery=st.lists(levels, min_size=1, max_size=20),
+    power=powers,
+    slot=slots,
+)
+def test_arrays_agree_with_floats_bit_for_bit(
+    battery: list[float], power: float, slot: float
+) -> None:
+    capacity = 150.0
+    battery = [min(b, capacity) for b in battery]
+    batch = dynamics.charge_slot(np.array(battery), np.full(len(battery), power), capacity, slot)
+    for i, b in enumerate(battery):
+        scalar = dynamics.charge_slot(b, power, capacity, slot)
+        assert tuple(float(x[i]) for x in batch) == scalar
+    demand = np.linspace(0, 120, len(battery))
+    batch_out = dynamics.depart(np.array(battery), demand, 7.0)
+    for i, b in enumerate(battery):
+        scalar_out = dynamics.depart(b, float(demand[i]), 7.0)
+        assert tuple(float(x[i]) for x in batch_out) == tuple(float(x) for x in scalar_out)
