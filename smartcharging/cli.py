@@ -1,27 +1,153 @@
-"""The ``smartcharging`` command line."""
+"""The ``smartcharging`` command line: solve, evaluate, compare and demo.
 
-from __future__ import annotations
+Every command takes the environment parameters as options (added by :func:`env_options`),
+so ``smartcharging compare --capacity 60 --power-levels 0,11,22`` studies another vehicle.
+Errors are one line on stderr and exit code 2.
+"""
 
+import csv
+import functools
+import inspect
+import io
+import json
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import typer
+from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from smartcharging.config import ChargingConfig, ConfigError
-from smartcharging.envs.smart_charging import SmartChargingEnv
+from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
+from smartcharging.evaluate import PolicyReport, compare, report
+from smartcharging.policies import TablePolicy, all_policies, policy_by_name
+from smartcharging.solvers.dp import Solution, solve
 
 app = typer.Typer(
     help="Smart charging of electric-vehicle fleets: environments, exact optima, agents.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
-console = Console()
+#: Tables are wider than the 80 columns Rich assumes when output is not a terminal.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 
 
-def fail(message: str) -> typer.Exit:
-    """Print one error line and return the exit to raise."""
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+#: CLI option → ChargingConfig field, so config errors can name the option the user typed.
+OPTION_FIELDS = {
+    "capacity": ("--capacity", "capacity_kwh"),
+    "power_levels": ("--power-levels", "power_levels_kw"),
+    "slots": ("--slots", "n_slots"),
+    "slot_hours": ("--slot-hours", "slot_hours"),
+    "demand_mean": ("--demand-mean", "demand_mean_kwh"),
+    "demand_sd": ("--demand-sd", "demand_sd_kwh"),
+    "penalty_factor": ("--penalty-factor", "penalty_factor"),
+    "start_min": ("--start-min", "start_min_kwh"),
+    "start_max": ("--start-max", "start_max_kwh"),
+    "start_step": ("--start-step", "start_step_kwh"),
+}
+
+_ENV_HELP = {
+    "capacity": (72.0, float, "Battery capacity (kWh)."),
+    "power_levels": ("0,7,14,22", str, "Charger power of each action (kW), comma-separated."),
+    "slots": (8, int, "Charging slots before departure."),
+    "slot_hours": (0.25, float, "Length of one slot (hours)."),
+    "demand_mean": (30.0, float, "Mean next-shift energy demand (kWh)."),
+    "demand_sd": (5.0, float, "Standard deviation of the demand (kWh)."),
+    "penalty_factor": (10.0, float, "Running out costs the worst charging bill times this."),
+    "start_min": (0.0, float, "Lowest arrival battery level (kWh)."),
+    "start_max": (None, float | None, "Highest arrival level (kWh); default: capacity."),
+    "start_step": (1.0, float, "Spacing of the uniform arrival levels (kWh)."),
+}
+
+
+def _parse_power_levels(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise CliError(
+            f"--power-levels {text!r}: must be comma-separated numbers such as 0,7,14,22"
+        ) from None
+
+
+def config_from_options(**options: Any) -> ChargingConfig:
+    """Build a validated config from CLI options, naming the option in any error."""
+    params = {field: options[name] for name, (_, field) in OPTION_FIELDS.items()}
+    params["power_levels_kw"] = _parse_power_levels(options["power_levels"])
+    try:
+        return ChargingConfig(**params)
+    except ConfigError as error:
+        option = next(
+            (flag for flag, field in OPTION_FIELDS.values() if f" {field}=" in str(error)), None
+        )
+        raise CliError(f"{option}: {error}" if option else str(error)) from None
+
+
+def env_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the environment options to a command; it receives them as ``config``."""
+    extra = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(default, OPTION_FIELDS[name][0], help=text),
+            annotation=kind,
+        )
+        for name, (default, kind, text) in _ENV_HELP.items()
+    ]
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "config"]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        env = {name: kwargs.pop(name) for name in _ENV_HELP}
+        try:
+            command(config=config_from_options(**env), **kwargs)
+        except (CliError, ConfigError, ValueError, KeyError) as error:
+            message = error.args[0] if isinstance(error, KeyError) else str(error)
+            Console(stderr=True, soft_wrap=True).print(
+                f"[bold red]error:[/] {message}", highlight=False
+            )
+            raise typer.Exit(code=2) from None
+
+    wrapper.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
+    del wrapper.__wrapped__
+    return wrapper
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _policy_view(solution: Solution, rows: int = 13) -> Table:
+    """Power of the optimal policy at evenly spaced battery levels (rows) per slot."""
+    config = solution.config
+    table = Table(title="Optimal power (kW) by battery level at slot start", show_lines=False)
+    table.add_column("battery", justify="right")
+    for t in range(config.n_slots):
+        table.add_column(format_clock(config.arrival_hour + t * config.slot_hours), justify="right")
+    levels = np.linspace(config.capacity_kwh, 0, rows)
+    index = np.rint(np.interp(levels, solution.grid.levels_kwh, np.arange(solution.grid.size)))
+    for level, i in zip(levels, index.astype(int), strict=True):
+        powers = [
+            f"{config.power_levels_kw[solution.policy[t, i]]:g}" for t in range(config.n_slots)
+        ]
+        table.add_row(f"{level:.1f} kWh", *powers)
+    return table
 
 
 @app.callback()
@@ -29,29 +155,170 @@ def root() -> None:
     """Smart charging of electric-vehicle fleets: environments, exact optima, agents."""
 
 
-@app.command()
-def demo(
-    episodes: int = typer.Option(3, min=1, help="Episodes to render."),
-    seed: int = typer.Option(0, help="Seed of the first episode."),
-    target_kwh: float = typer.Option(45.0, help="Charge at 7 kW until this level."),
+@app.command("solve")
+@env_options
+def solve_command(
+    config: ChargingConfig,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Render a few episodes of SmartCharging-v0 under a simple rule."""
-    try:
-        env = SmartChargingEnv(config=ChargingConfig(), render_mode="ansi")
-    except ConfigError as error:
-        raise fail(str(error)) from None
-    obs, _ = env.reset(seed=seed)
+    """Solve the problem exactly (backward induction) and show the optimal policy."""
+    solution = solve(config)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "expected_return": solution.expected_return,
+                    "error_bound": solution.error_bound,
+                    "grid": solution.grid.describe(),
+                    "config": config.to_dict(),
+                    "policy": solution.policy.tolist(),
+                    "grid_levels_kwh": solution.grid.levels_kwh.tolist(),
+                }
+            )
+        )
+        return
+    console.print(f"grid: {solution.grid.describe()}")
+    bound = "" if solution.grid.exact else f" (± {solution.error_bound:.4g}, interpolated grid)"
+    console.print(f"[bold]expected optimal return: {solution.expected_return:.8g}[/]{bound}")
+    console.print(_policy_view(solution))
+
+
+def _mc_cell(row: PolicyReport) -> str:
+    mc = row.monte_carlo
+    if mc is None:
+        return ""
+    return f"{mc.mean_return:.3g} ± {(mc.ci_high - mc.ci_low) / 2:.2g}"
+
+
+def _reports_table(reports: list[PolicyReport], title: str) -> Table:
+    """Exact figures per policy; the gap is to the optimum's expected return."""
+    table = Table(
+        title=title,
+        caption="exact expected values; cost excludes the penalty",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+    )
+    for name in ("policy", r"E\[return]", "gap", "gap %", "P(run out)", "kWh", "cost"):
+        table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
+    if any(r.monte_carlo for r in reports):
+        table.add_column("MC mean ± 95% CI", justify="right", no_wrap=True)
+    for row in reports:
+        value = row.exact
+        cells = [
+            row.name,
+            f"{value.expected_return:.4g}",
+            f"{row.gap:.3g}",
+            f"{100 * row.relative_gap:.2f}",
+            f"{value.shortfall_probability:.2e}",
+            f"{value.expected_energy_kwh:.1f}",
+            f"{value.expected_charging_cost:.3g}",
+        ]
+        if row.monte_carlo is not None:
+            cells.append(_mc_cell(row))
+        table.add_row(*cells)
+    return table
+
+
+@app.command("evaluate")
+@env_options
+def evaluate_command(
+    config: ChargingConfig,
+    policy: str = typer.Option("optimal", "--policy", help="Policy name (see `compare`)."),
+    episodes: int = typer.Option(1000, "--episodes", min=0, help="Monte-Carlo episodes."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Exact expected return and a Monte-Carlo check of one policy."""
+    solution = solve(config)
+    chosen = policy_by_name(policy, config, lambda: solution, seed)
+    with _progress() as progress:
+        progress.add_task(f"evaluating {chosen.name}", total=None)
+        result = report(chosen, solution, episodes, seed)
+    if as_json:
+        print(json.dumps({**result.as_dict(), "optimal_return": solution.expected_return}))
+        return
+    console.print(
+        _reports_table([result], f"{chosen.name} (optimum {solution.expected_return:.6g})")
+    )
+
+
+def _write_plots(config: ChargingConfig, solution: Solution, folder: Path, seed: int) -> list[Path]:
+    from smartcharging import plots
+
+    policies = all_policies(config, solution, seed)
+    shown = [policies["optimal"], *(p for n, p in policies.items() if n != "optimal")]
+    trajectory_policies = [policies["optimal"], policies["quantile-0.99"], policies["idle"]]
+    return [
+        plots.policy_maps(shown, config, solution.grid, folder / "policy_maps.png"),
+        plots.trajectories(trajectory_policies, config, folder / "trajectories.png", seed=seed),
+    ]
+
+
+@app.command("compare")
+@env_options
+def compare_command(
+    config: ChargingConfig,
+    episodes: int = typer.Option(0, "--episodes", min=0, help="Monte-Carlo episodes per policy."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes and random."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+    plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
+) -> None:
+    """Every baseline and the optimum, exactly evaluated, best first."""
+    solution = solve(config)
+    policies = all_policies(config, solution, seed)
+    with _progress() as progress:
+        task = progress.add_task("evaluating policies", total=len(policies))
+        reports = compare(
+            policies.values(), solution, episodes, seed, lambda _: progress.advance(task)
+        )
+    rows = [r.as_dict() for r in reports]
+    if as_json:
+        print(json.dumps(rows))
+    elif as_csv:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        print(out.getvalue(), end="")
+    else:
+        console.print(
+            _reports_table(
+                reports, f"Policies against the exact optimum ({solution.grid.describe()})"
+            )
+        )
+    if plots_dir is not None:
+        for path in _write_plots(config, solution, plots_dir, seed):
+            Console(stderr=True).print(f"wrote {path}")
+
+
+@app.command("demo")
+@env_options
+def demo_command(
+    config: ChargingConfig,
+    episodes: int = typer.Option(2, "--episodes", min=1, help="Episodes to render."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the rendered episodes."),
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the figures."),
+) -> None:
+    """Render episodes of the optimal policy, compare every policy, write the figures."""
+    solution = solve(config)
+    optimal = TablePolicy.optimal(solution)
+    env = SmartChargingEnv(config=config, render_mode="ansi")
+    observation, _ = env.reset(seed=seed)
     for episode in range(episodes):
-        console.print(f"[bold]episode {episode}[/]  (charge at 7 kW until {target_kwh:g} kWh)")
-        console.print(env.render(), markup=False, highlight=False, soft_wrap=True)
+        console.print(f"[bold]episode {episode}: the optimal policy[/]")
+        console.print(env.render(), markup=False, highlight=False)
         total, terminated = 0.0, False
         while not terminated:
-            action = 1 if obs[0] < target_kwh else 0
-            obs, reward, terminated, _, _ = env.step(action)
+            observation, reward, terminated, _, _ = env.step(optimal.act(observation))
             total += float(reward)
-            console.print(env.render(), markup=False, highlight=False, soft_wrap=True)
+            console.print(env.render(), markup=False, highlight=False)
         console.print(f"return {total:.6g}\n")
-        obs, _ = env.reset()
+        observation, _ = env.reset()
+    reports = compare(all_policies(config, solution, seed).values(), solution)
+    console.print(_reports_table(reports, "Every policy against the exact optimum"))
+    for path in _write_plots(config, solution, out, seed):
+        console.print(f"wrote {path}")
 
 
 def main() -> None:
@@ -59,8 +326,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:
-        Console(stderr=True).print(
-            f"[bold red]error:[/] {error.format_message()}", highlight=False, soft_wrap=True
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/] {error.format_message()}", highlight=False
         )
         sys.exit(2 if error.exit_code == 1 else error.exit_code)
     except typer.Abort:

@@ -51,11 +51,11 @@ def charge_slot(
     room = capacity_kwh - battery_kwh
     fills = requested > room
     fits = 1 - fills
-    # A zero-power slot never fills the battery; dividing by 1 there keeps floats from
-    # raising ZeroDivisionError on a branch whose result is multiplied by zero.
-    safe_power = power_kw + (power_kw == 0)
+    # Divide by the power only where the battery fills (then room / power < slot_hours);
+    # elsewhere divide by 1, so a discarded branch never holds inf or raises on 0 kW.
+    divisor = power_kw * fills + fits
     energy = room * fills + requested * fits
-    hours = (room / safe_power) * fills + slot_hours * fits
+    hours = (room / divisor) * fills + slot_hours * fits
     battery_after = capacity_kwh * fills + (battery_kwh + requested) * fits
     return battery_after, energy, hours
 

@@ -1,0 +1,97 @@
+"""Exact-solver timings: the seed problem and a 10,000-level x 96-slot x 4-action problem.
+
+The reference in the same run is the textbook form of the same backward induction, a
+Python loop over states and actions calling the same ``dynamics`` functions on floats; the
+ratio says how much the vectorised solver gains on this machine.
+
+    python benchmarks/solver.py [--repeats R] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections.abc import Callable
+
+from scipy import stats
+
+from smartcharging import ChargingConfig, dynamics
+from smartcharging.solvers import solve
+from smartcharging.solvers.grid import make_grid
+
+SEED = ChargingConfig()
+LARGE = ChargingConfig(capacity_kwh=2499.75, n_slots=96)  # 0.25 kWh grid: 10,000 levels
+
+
+def loop_solve(config: ChargingConfig) -> float:
+    """Backward induction with Python loops: the reference."""
+    grid = make_grid(config)
+    levels = grid.levels_kwh.tolist()
+    rates = dynamics.cost_rate(config.power_kw).tolist()
+    penalty = dynamics.shortfall_penalty(
+        config.n_slots, config.slot_hours, rates[-1], config.penalty_factor
+    )
+    demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh)
+    values = (-penalty * demand.sf(grid.levels_kwh)).tolist()
+    for _ in range(config.n_slots):
+        new = []
+        for level in levels:
+            best = -float("inf")
+            for power, rate in zip(config.power_levels_kw, rates, strict=True):
+                after, _, hours = dynamics.charge_slot(
+                    level, power, config.capacity_kwh, config.slot_hours
+                )
+                best = max(best, values[round(after / grid.step_kwh)] - hours * rate)
+            new.append(best)
+        values = new
+    starts = [values[round(s / grid.step_kwh)] for s in config.start_levels_kwh]
+    return sum(starts) / len(starts)
+
+
+def best_time(repeats: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    seed_s = best_time(args.repeats * 10, lambda: solve(SEED))
+    seed_loop_s = best_time(args.repeats, lambda: loop_solve(SEED))
+    large = solve(LARGE)
+    large_s = best_time(args.repeats, lambda: solve(LARGE))
+    assert abs(loop_solve(SEED) - solve(SEED).expected_return) < 1e-6 * abs(
+        solve(SEED).expected_return
+    )
+    result = {
+        "machine": f"{platform.machine()}, CPython {platform.python_version()}",
+        "seed_ms": round(seed_s * 1e3, 3),
+        "seed_python_loop_ms": round(seed_loop_s * 1e3, 1),
+        "seed_speedup_vs_loop": round(seed_loop_s / seed_s, 1),
+        "large_grid": f"{large.grid.size} levels x {LARGE.n_slots} slots x {LARGE.n_actions} "
+        "actions",
+        "large_ms": round(large_s * 1e3, 1),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"machine: {result['machine']}")
+    print(f"seed problem (289 levels x 8 slots x 4 actions): {seed_s * 1e3:8.3f} ms")
+    print(
+        f"  same, Python-loop reference:                   {seed_loop_s * 1e3:8.1f} ms "
+        f"({seed_loop_s / seed_s:.0f}x slower)"
+    )
+    print(f"{result['large_grid']}: {large_s * 1e3:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

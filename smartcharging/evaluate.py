@@ -1,0 +1,161 @@
+"""How good is a policy? Exact expected return, Monte-Carlo confirmation, optimality gap.
+
+The exact figures come from :func:`smartcharging.solvers.dp.evaluate_table`, with the policy
+queried on every grid state; the Monte-Carlo figures come from running the environment
+itself for N seeded episodes, with a 95% confidence interval, so the two can be checked
+against each other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from smartcharging.config import ChargingConfig
+from smartcharging.envs.smart_charging import SmartChargingEnv
+from smartcharging.policies.base import Policy
+from smartcharging.solvers.dp import PolicyValue, Solution, evaluate_table
+from smartcharging.solvers.grid import BatteryGrid
+
+#: Relative differences below this are floating-point rounding, reported as a zero gap.
+ROUNDING = 1e-12
+
+
+@dataclass(frozen=True)
+class MonteCarloEstimate:
+    """Sample figures over ``episodes`` seeded episodes of the environment."""
+
+    episodes: int
+    mean_return: float
+    ci_low: float
+    ci_high: float
+    shortfall_rate: float
+    mean_energy_kwh: float
+    mean_charging_cost: float
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """Everything the comparison table shows for one policy."""
+
+    name: str
+    exact: PolicyValue
+    gap: float
+    relative_gap: float
+    monte_carlo: MonteCarloEstimate | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        row: dict[str, object] = {
+            "policy": self.name,
+            "expected_return": self.exact.expected_return,
+            "gap_to_optimum": self.gap,
+            "relative_gap": self.relative_gap,
+            "shortfall_probability": self.exact.shortfall_probability,
+            "expected_energy_kwh": self.exact.expected_energy_kwh,
+            "expected_charging_cost": self.exact.expected_charging_cost,
+            "exact": self.exact.exact,
+        }
+        if self.monte_carlo is not None:
+            mc = self.monte_carlo
+            row.update(
+                mc_episodes=mc.episodes,
+                mc_mean_return=mc.mean_return,
+                mc_ci_low=mc.ci_low,
+                mc_ci_high=mc.ci_high,
+                mc_shortfall_rate=mc.shortfall_rate,
+            )
+        return row
+
+
+def grid_observations(config: ChargingConfig, grid: BatteryGrid) -> np.ndarray:
+    """Observation ``[battery, t]`` of every (t, level) grid state, t-major, float32."""
+    time, level = np.meshgrid(np.arange(config.n_slots), grid.levels_kwh, indexing="ij")
+    return np.stack([level.ravel(), time.ravel()], axis=1).astype(np.float32)
+
+
+def policy_probabilities(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> np.ndarray:
+    """The policy's action probabilities on every grid state, shape ``(T, levels, A)``."""
+    probabilities = policy.probabilities(grid_observations(config, grid))
+    return probabilities.reshape(config.n_slots, grid.size, config.n_actions)
+
+
+def exact_value(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> PolicyValue:
+    """Exact expected return, shortfall probability, energy and cost of a Markov policy."""
+    return evaluate_table(config, policy_probabilities(policy, config, grid), grid)
+
+
+def monte_carlo(
+    policy: Policy, config: ChargingConfig, episodes: int, seed: int = 0
+) -> MonteCarloEstimate:
+    """Run ``episodes`` episodes of the environment (seeded once with ``seed``)."""
+    if episodes < 2:
+        raise ValueError(f"invalid episodes={episodes}: must be >= 2 for a confidence interval")
+    env = SmartChargingEnv(config=config)
+    returns = np.empty(episodes)
+    ran_out = np.empty(episodes, dtype=bool)
+    energy = np.empty(episodes)
+    cost = np.empty(episodes)
+    observation, _ = env.reset(seed=seed)
+    for episode in range(episodes):
+        total = charged = paid = 0.0
+        terminated = False
+        while not terminated:
+            observation, reward, terminated, _, info = env.step(policy.act(observation))
+            total += float(reward)
+            charged += info["energy_kwh"]
+            paid += info["cost"]
+        returns[episode], ran_out[episode] = total, info["ran_out"]
+        energy[episode], cost[episode] = charged, paid
+        observation, _ = env.reset()
+    mean = float(returns.mean())
+    half_width = float(stats.t.ppf(0.975, episodes - 1) * returns.std(ddof=1) / math.sqrt(episodes))
+    return MonteCarloEstimate(
+        episodes=episodes,
+        mean_return=mean,
+        ci_low=mean - half_width,
+        ci_high=mean + half_width,
+        shortfall_rate=float(ran_out.mean()),
+        mean_energy_kwh=float(energy.mean()),
+        mean_charging_cost=float(cost.mean()),
+    )
+
+
+def report(
+    policy: Policy,
+    solution: Solution,
+    episodes: int = 0,
+    seed: int = 0,
+) -> PolicyReport:
+    """Exact figures, optimality gap and (if ``episodes``) a Monte-Carlo check of a policy."""
+    value = exact_value(policy, solution.config, solution.grid)
+    scale = abs(solution.expected_return)
+    gap = solution.expected_return - value.expected_return
+    # Backward (DP) and forward (evaluation) sums of the same numbers differ by rounding.
+    gap = 0.0 if abs(gap) <= ROUNDING * max(scale, 1.0) else gap
+    return PolicyReport(
+        name=policy.name,
+        exact=value,
+        gap=gap,
+        relative_gap=gap / scale if scale > 0 else 0.0,
+        monte_carlo=monte_carlo(policy, solution.config, episodes, seed) if episodes else None,
+    )
+
+
+def compare(
+    policies: Iterable[Policy],
+    solution: Solution,
+    episodes: int = 0,
+    seed: int = 0,
+    on_done: Callable[[str], None] | None = None,
+) -> list[PolicyReport]:
+    """Reports of several policies, best expected return first."""
+    reports = []
+    for policy in policies:
+        reports.append(report(policy, solution, episodes, seed))
+        if on_done is not None:
+            on_done(policy.name)
+    return sorted(reports, key=lambda r: r.exact.expected_return, reverse=True)

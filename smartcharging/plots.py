@@ -1,0 +1,118 @@
+"""Figures: policy maps (battery level x time step -> power) and battery trajectories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import stats
+
+from smartcharging.config import ChargingConfig
+from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
+from smartcharging.evaluate import grid_observations
+from smartcharging.policies.base import Policy
+from smartcharging.solvers.grid import BatteryGrid
+
+
+def _slot_labels(config: ChargingConfig) -> list[str]:
+    return [
+        format_clock(config.arrival_hour + t * config.slot_hours) for t in range(config.n_slots)
+    ]
+
+
+def policy_maps(
+    policies: list[Policy], config: ChargingConfig, grid: BatteryGrid, path: Path
+) -> Path:
+    """One panel per deterministic policy: the power chosen at each battery level and time
+    step (stochastic policies have no single map and are left out)."""
+    policies = [policy for policy in policies if policy.deterministic]
+    observations = grid_observations(config, grid)
+    n = len(policies)
+    columns = min(n, 4)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(3.2 * columns, 3.6 * rows),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
+    cmap = plt.get_cmap("viridis", config.n_actions)
+    image = None
+    for ax, policy in zip(axes.ravel(), policies, strict=False):
+        actions = policy.probabilities(observations).argmax(axis=1)
+        table = actions.reshape(config.n_slots, grid.size).T
+        image = ax.imshow(
+            table,
+            origin="lower",
+            aspect="auto",
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=config.n_actions - 0.5,
+            extent=(-0.5, config.n_slots - 0.5, 0, config.capacity_kwh),
+            interpolation="nearest",
+        )
+        ax.set_title(policy.name, fontsize=10)
+        ax.set_xticks(range(config.n_slots), _slot_labels(config), rotation=90, fontsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("battery at slot start (kWh)")
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes.ravel().tolist(), ticks=range(config.n_actions))
+        bar.ax.set_yticklabels([f"{p:g} kW" for p in config.power_levels_kw])
+    fig.suptitle("Charging power by battery level and time")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def trajectories(
+    policies: list[Policy], config: ChargingConfig, path: Path, episodes: int = 30, seed: int = 0
+) -> Path:
+    """Battery level over sampled episodes per policy, with the demand density at departure.
+
+    Every policy sees the same arrival levels (same seed); the shaded profile at departure is
+    the next-shift demand distribution, so the share of trajectories ending below it is the
+    chance of running out.
+    """
+    fig, axes = plt.subplots(
+        1,
+        len(policies),
+        figsize=(3.4 * len(policies), 3.6),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
+    demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh)
+    levels = np.linspace(0, config.capacity_kwh, 300)
+    density = demand.pdf(levels)
+    width = 0.8 * density / density.max()
+    for ax, policy in zip(axes[0], policies, strict=True):
+        env = SmartChargingEnv(config=config)
+        observation, _ = env.reset(seed=seed)
+        for _ in range(episodes):
+            path_kwh = [float(observation[0])]
+            terminated = False
+            while not terminated:
+                observation, _, terminated, _, info = env.step(policy.act(observation))
+                path_kwh.append(path_kwh[-1] + info["energy_kwh"])
+            ax.plot(range(config.n_slots + 1), path_kwh, color="tab:blue", alpha=0.35, lw=1)
+            observation, _ = env.reset()
+        ax.fill_betweenx(levels, config.n_slots, config.n_slots + width, color="tab:red", alpha=0.4)
+        ax.set_title(policy.name, fontsize=10)
+        ax.set_xlabel("time step (departure at right)")
+        ax.set_xlim(0, config.n_slots + 1)
+    axes[0, 0].set_ylabel("battery (kWh)")
+    fig.suptitle("Battery trajectories; red: next-shift demand distribution")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,20 @@
+"""Baseline policies behind one :class:`Policy` interface."""
+
+from smartcharging.policies.base import Policy
+from smartcharging.policies.registry import all_policies, baseline_policies, policy_by_name
+from smartcharging.policies.simple import ConstantPolicy, RandomPolicy
+from smartcharging.policies.table import TablePolicy
+from smartcharging.policies.targets import AsLateAsPossible, AsSoonAsPossible, CheapestToQuantile
+
+__all__ = [
+    "AsLateAsPossible",
+    "AsSoonAsPossible",
+    "CheapestToQuantile",
+    "ConstantPolicy",
+    "Policy",
+    "RandomPolicy",
+    "TablePolicy",
+    "all_policies",
+    "baseline_policies",
+    "policy_by_name",
+]

@@ -1,0 +1,59 @@
+"""Baseline policies by name, as the CLI and the comparison table know them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from scipy import stats
+
+from smartcharging.config import ChargingConfig
+from smartcharging.policies.base import Policy
+from smartcharging.policies.simple import ConstantPolicy, RandomPolicy
+from smartcharging.policies.table import TablePolicy
+from smartcharging.policies.targets import AsLateAsPossible, AsSoonAsPossible, CheapestToQuantile
+from smartcharging.solvers.dp import Solution
+
+#: Demand quantile that the target-level baselines charge to.
+TARGET_QUANTILE = 0.999
+
+
+def _target_kwh(config: ChargingConfig) -> float:
+    level = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh).ppf(TARGET_QUANTILE)
+    return float(min(max(level, 0.0), config.capacity_kwh))
+
+
+def baseline_policies(config: ChargingConfig, seed: int | None = 0) -> dict[str, Policy]:
+    """Every heuristic baseline for ``config``, keyed by name."""
+    policies: list[Policy] = [ConstantPolicy(config, a) for a in range(config.n_actions)]
+    target = _target_kwh(config)
+    policies += [
+        AsSoonAsPossible(config, target),
+        AsLateAsPossible(config, target),
+        CheapestToQuantile(config, 0.99),
+        CheapestToQuantile(config, TARGET_QUANTILE),
+        RandomPolicy(config, seed),
+    ]
+    return {policy.name: policy for policy in policies}
+
+
+def all_policies(
+    config: ChargingConfig, solution: Solution, seed: int | None = 0
+) -> dict[str, Policy]:
+    """The baselines and the DP-optimal policy."""
+    return {**baseline_policies(config, seed), "optimal": TablePolicy.optimal(solution)}
+
+
+def policy_by_name(
+    name: str,
+    config: ChargingConfig,
+    solution_factory: Callable[[], Solution],
+    seed: int | None = 0,
+) -> Policy:
+    """One policy by name; ``optimal`` solves the DP (through ``solution_factory``)."""
+    if name == "optimal":
+        return TablePolicy.optimal(solution_factory())
+    baselines = baseline_policies(config, seed)
+    if name not in baselines:
+        known = ", ".join([*baselines, "optimal"])
+        raise KeyError(f"unknown policy {name!r}: choose one of {known}")
+    return baselines[name]

@@ -1,0 +1,77 @@
+"""Policies that charge towards a target battery level before departure."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from smartcharging.config import ChargingConfig
+from smartcharging.policies.base import Policy
+
+
+class _TargetPolicy(Policy):
+    def __init__(self, config: ChargingConfig, target_kwh: float) -> None:
+        if not 0 <= target_kwh <= config.capacity_kwh:
+            raise ValueError(
+                f"invalid target_kwh={target_kwh}: must be in [0, capacity_kwh="
+                f"{config.capacity_kwh}]"
+            )
+        self.n_actions = config.n_actions
+        self.n_slots = config.n_slots
+        self.target_kwh = target_kwh
+        self.slot_energy = config.power_kw * config.slot_hours
+
+    def _lowest_action_adding(self, energy_kwh: np.ndarray) -> np.ndarray:
+        """Lowest power whose slot adds at least ``energy_kwh`` (the highest if none does)."""
+        index = np.searchsorted(self.slot_energy, energy_kwh, side="left")
+        return np.minimum(index, self.n_actions - 1).astype(np.int64)
+
+    def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        battery = observations[:, 0].astype(np.float64)
+        remaining = np.maximum(self.n_slots - observations[:, 1].astype(np.float64), 1.0)
+        return self.target_kwh - battery, remaining
+
+
+class AsSoonAsPossible(_TargetPolicy):
+    """Charge from arrival until the target is reached: full power, and in the slot that
+    reaches the target the lowest power that does."""
+
+    def __init__(self, config: ChargingConfig, target_kwh: float) -> None:
+        super().__init__(config, target_kwh)
+        self.name = f"asap-{target_kwh:.4g}kWh"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, _ = self._need(observations)
+        return self._lowest_action_adding(need)
+
+
+class AsLateAsPossible(_TargetPolicy):
+    """Idle until the last slot from which full power still reaches the target, then charge
+    with the lowest power that keeps the target reachable."""
+
+    def __init__(self, config: ChargingConfig, target_kwh: float) -> None:
+        super().__init__(config, target_kwh)
+        self.name = f"alap-{target_kwh:.4g}kWh"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, remaining = self._need(observations)
+        later = (remaining - 1) * self.slot_energy[-1]
+        return self._lowest_action_adding(need - later)
+
+
+class CheapestToQuantile(_TargetPolicy):
+    """Aim for the ``quantile`` of the demand distribution, spreading the energy still
+    needed evenly over the remaining slots at the lowest power that does it: with a convex
+    power cost, the cheapest way to reach a level by departure."""
+
+    def __init__(self, config: ChargingConfig, quantile: float = 0.99) -> None:
+        if not 0 < quantile < 1:
+            raise ValueError(f"invalid quantile={quantile}: must be in (0, 1)")
+        demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh).ppf(quantile)
+        super().__init__(config, float(np.clip(demand, 0.0, config.capacity_kwh)))
+        self.quantile = quantile
+        self.name = f"quantile-{quantile:g}"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, remaining = self._need(observations)
+        return self._lowest_action_adding(need / remaining)

@@ -1,0 +1,128 @@
+"""Battery-level grids for the exact solver, and how states move on them.
+
+When the arrival levels, the capacity and every per-slot charge increment are multiples of a
+common step, every reachable battery level lies on the grid ``0, step, ..., capacity`` and
+the dynamic programme on that grid is exact. Otherwise the solver falls back to a fine uniform
+grid with linear interpolation of the value function and reports a bound on the error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from smartcharging import dynamics
+from smartcharging.config import ChargingConfig
+
+MAX_EXACT_LEVELS = 2_000_001
+FALLBACK_LEVELS = 4_001
+
+
+@dataclass(frozen=True)
+class BatteryGrid:
+    """Battery levels (kWh) the solver works on.
+
+    Attributes:
+        levels_kwh: the grid, uniform from 0 to capacity.
+        exact: True when every reachable level lies on the grid (no approximation).
+        step_kwh: the grid spacing.
+    """
+
+    levels_kwh: np.ndarray
+    exact: bool
+    step_kwh: float
+
+    @property
+    def size(self) -> int:
+        return len(self.levels_kwh)
+
+    def describe(self) -> str:
+        kind = "exact" if self.exact else "interpolated (approximate)"
+        return f"{self.size} levels, step {self.step_kwh:g} kWh, {kind}"
+
+    def locate(self, levels_kwh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Linear-interpolation weights of ``levels_kwh``: ``(lower, upper, weight_upper)``.
+
+        On an exact grid every level is a grid point, so the weight is 0 and
+        ``lower == upper`` is its index.
+        """
+        position = np.asarray(levels_kwh, dtype=np.float64) / self.step_kwh
+        if self.exact:
+            index = np.rint(position).astype(np.intp)
+            return index, index, np.zeros(index.shape)
+        lower = np.clip(np.floor(position).astype(np.intp), 0, self.size - 2)
+        weight = np.clip(position - lower, 0.0, 1.0)
+        return lower, lower + 1, weight
+
+
+def _as_fraction(value: float) -> Fraction | None:
+    fraction = Fraction(value).limit_denominator(10**6)
+    return fraction if math.isclose(float(fraction), value, rel_tol=0, abs_tol=1e-12) else None
+
+
+def common_step(values: list[float]) -> float | None:
+    """The largest step that divides every value exactly, or None if there is none that is
+    a ratio of integers below 10**6."""
+    fractions = [_as_fraction(v) for v in values if v != 0]
+    if any(f is None for f in fractions):
+        return None
+    exact = [f for f in fractions if f is not None]
+    if not exact:
+        return None
+    denominator = math.lcm(*(f.denominator for f in exact))
+    numerator = math.gcd(*(f.numerator * (denominator // f.denominator) for f in exact))
+    return numerator / denominator
+
+
+def make_grid(
+    config: ChargingConfig,
+    max_exact_levels: int = MAX_EXACT_LEVELS,
+    fallback_levels: int = FALLBACK_LEVELS,
+) -> BatteryGrid:
+    """The exact grid of ``config`` if it has one of manageable size, else a fine grid."""
+    increments = [p * config.slot_hours for p in config.power_levels_kw]
+    values = [config.capacity_kwh, config.start_min_kwh, config.start_step_kwh, *increments]
+    step = common_step(values)
+    if step is not None and config.capacity_kwh / step + 1 <= max_exact_levels:
+        n_levels = round(config.capacity_kwh / step) + 1
+        return BatteryGrid(np.arange(n_levels) * step, exact=True, step_kwh=step)
+    levels = np.linspace(0.0, config.capacity_kwh, fallback_levels)
+    return BatteryGrid(levels, exact=False, step_kwh=float(levels[1] - levels[0]))
+
+
+@dataclass(frozen=True)
+class SlotTransitions:
+    """One charging slot from every grid level under every action, via ``dynamics``.
+
+    Arrays have shape ``(levels, actions)``; the next level is given as interpolation
+    weights on the grid (``lower``, ``upper``, ``weight``).
+    """
+
+    energy_kwh: np.ndarray
+    hours: np.ndarray
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    weight: np.ndarray
+
+
+def slot_transitions(config: ChargingConfig, grid: BatteryGrid) -> SlotTransitions:
+    levels = grid.levels_kwh[:, None]
+    power = config.power_kw[None, :]
+    after, energy, hours = dynamics.charge_slot(
+        levels, power, config.capacity_kwh, config.slot_hours
+    )
+    cost = dynamics.charging_cost(hours, dynamics.cost_rate(config.power_kw)[None, :])
+    lower, upper, weight = grid.locate(after)
+    return SlotTransitions(energy, hours, cost, lower, upper, weight)
+
+
+def departure_penalty(config: ChargingConfig) -> float:
+    """The fixed cost of running out, from ``dynamics``."""
+    rates = dynamics.cost_rate(config.power_kw)
+    return dynamics.shortfall_penalty(
+        config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
+    )

@@ -1,0 +1,75 @@
+import json
+import sys
+
+import pytest
+
+from smartcharging import cli
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str):
+    monkeypatch.setattr(sys, "argv", ["smartcharging", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_solve_json(monkeypatch, capsys) -> None:
+    code, out, _ = run(monkeypatch, capsys, "solve", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["expected_return"] == pytest.approx(-772178733.59, rel=1e-9)
+    assert data["error_bound"] == 0.0
+
+
+def test_solve_table_and_options(monkeypatch, capsys) -> None:
+    code, out, _ = run(
+        monkeypatch, capsys, "solve", "--capacity", "60", "--power-levels", "0,11,22"
+    )
+    assert code == 0
+    assert "expected optimal return" in out and "Optimal power" in out
+
+
+def test_evaluate_policy(monkeypatch, capsys) -> None:
+    code, out, _ = run(
+        monkeypatch, capsys, "evaluate", "--policy", "idle", "--episodes", "50", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["policy"] == "idle" and data["mc_episodes"] == 50
+    assert data["gap_to_optimum"] > 0
+
+
+def test_compare_json_csv_and_plots(monkeypatch, capsys, tmp_path) -> None:
+    code, out, _ = run(monkeypatch, capsys, "compare", "--json", "--slots", "6")
+    rows = json.loads(out)
+    assert code == 0 and rows[0]["policy"] == "optimal" and len(rows) == 10
+    code, out, _ = run(monkeypatch, capsys, "compare", "--csv", "--plots", str(tmp_path))
+    assert code == 0 and out.splitlines()[0].startswith("policy,expected_return")
+    assert (tmp_path / "policy_maps.png").stat().st_size > 10_000
+    assert (tmp_path / "trajectories.png").stat().st_size > 10_000
+    code, out, _ = run(monkeypatch, capsys, "compare", "--episodes", "20")
+    assert code == 0 and "optimal" in out and "MC mean" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["evaluate", "--policy", "nope"], "unknown policy 'nope'"),
+        (["evaluate", "--episodes", "-3"], "--episodes"),
+        (["evaluate", "--episodes", "1"], "episodes=1"),
+        (["compare", "--capacity", "-1"], "--capacity: invalid parameter capacity_kwh=-1.0"),
+        (["compare", "--demand-sd", "0"], "--demand-sd: invalid parameter demand_sd_kwh=0.0"),
+        (["solve", "--power-levels", "0,x"], "--power-levels '0,x'"),
+        (["solve", "--power-levels", "7,0"], "--power-levels: invalid parameter power_levels_kw"),
+        (["solve", "--slots", "0"], "--slots: invalid parameter n_slots=0"),
+        (["solve", "--bogus"], "No such option: --bogus"),
+        (["nope"], "No such command 'nope'"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(monkeypatch, capsys, args, message) -> None:
+    code, out, err = run(monkeypatch, capsys, *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err + out
