@@ -4,8 +4,8 @@ Each function is pure and works unchanged on Python floats (the scalar environme
 NumPy call overhead would dominate a step) and on NumPy arrays of any shape (the batch
 environment and the exact solver, which broadcast over copies, battery grids and actions).
 To serve both without two code paths the functions branch with arithmetic instead of
-``if``/``np.where``: a comparison gives a boolean ``flag`` (``bool`` or a boolean array) and
-``a * flag + b * (1 - flag)`` selects ``a`` or ``b``. For finite numbers that selection is
+``if``/``np.where``: a comparison times 1.0 gives a ``flag`` of 1.0 or 0.0 (a float or a
+float array) and ``a * flag + b * (1.0 - flag)`` selects ``a`` or ``b``. For finite numbers that selection is
 exact (``x * 1 == x`` and ``x + 0.0 == x``), so the scalar and batch environments agree bit
 for bit.
 
@@ -49,8 +49,8 @@ def charge_slot(
     """
     requested = power_kw * slot_hours
     room = capacity_kwh - battery_kwh
-    fills = requested > room
-    fits = 1 - fills
+    fills = (requested > room) * 1.0  # 1.0 or 0.0: float flags keep array maths unmixed
+    fits = 1.0 - fills
     # Divide by the power only where the battery fills (then room / power < slot_hours);
     # elsewhere divide by 1, so a discarded branch never holds inf or raises on 0 kW.
     divisor = power_kw * fills + fits
@@ -86,8 +86,9 @@ def depart(
     ``penalty``. Otherwise the demand is taken from the battery at no cost.
     """
     ran_out = demand_kwh > battery_kwh
-    served = 1 - ran_out
+    lost = ran_out * 1.0
+    served = 1.0 - lost
     # ``+ 0.0`` turns the -0.0 that a negative difference times zero gives into +0.0.
-    shortfall = (demand_kwh - battery_kwh) * ran_out + 0.0
+    shortfall = (demand_kwh - battery_kwh) * lost + 0.0
     remaining = (battery_kwh - demand_kwh) * served + 0.0
-    return remaining, shortfall, ran_out, penalty * ran_out
+    return remaining, shortfall, ran_out, penalty * lost

@@ -34,8 +34,8 @@ def new_key(rng: np.random.Generator) -> int:
 
 def _uniform(keys: np.ndarray, episodes: np.ndarray, stream: int) -> np.ndarray:
     """Uniform numbers in the open interval (0, 1), one per (key, episode) pair."""
-    counter = episodes.astype(np.uint64) * np.uint64(_STREAMS) + np.uint64(stream + 1)
-    z = keys.astype(np.uint64) + counter * _GOLDEN
+    counter = episodes.astype(np.uint64, copy=False) * np.uint64(_STREAMS)
+    z = keys.astype(np.uint64, copy=False) + (counter + np.uint64(stream + 1)) * _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     z = z ^ (z >> np.uint64(31))

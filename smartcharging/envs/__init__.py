@@ -3,12 +3,14 @@
 from gymnasium.envs.registration import register
 
 from smartcharging.envs.smart_charging import SmartChargingEnv
+from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 
-__all__ = ["SmartChargingEnv"]
+__all__ = ["SmartChargingEnv", "SmartChargingVectorEnv"]
 
 register(
     id="SmartCharging-v0",
     entry_point="smartcharging.envs.smart_charging:SmartChargingEnv",
+    vector_entry_point="smartcharging.envs.smart_charging_vector:SmartChargingVectorEnv",
     # The env raises ResetNeeded itself on a step before reset or after the end, so
     # Gymnasium's OrderEnforcing wrapper would only repeat that check on every step.
     order_enforce=False,
