@@ -99,7 +99,7 @@ def main() -> None:
                 "ratio": round(mine / theirs, 2),
             }
         )
-    largest = vector[-1]["num_envs"]
+    largest = int(vector[-1]["num_envs"])
     env = gym.make_vec("SmartCharging-v0", num_envs=1, vectorization_mode="vector_entry_point")
     memory = {
         "num_envs": largest,

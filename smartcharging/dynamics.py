@@ -5,9 +5,9 @@ NumPy call overhead would dominate a step) and on NumPy arrays of any shape (the
 environment and the exact solver, which broadcast over copies, battery grids and actions).
 To serve both without two code paths the functions branch with arithmetic instead of
 ``if``/``np.where``: a comparison times 1.0 gives a ``flag`` of 1.0 or 0.0 (a float or a
-float array) and ``a * flag + b * (1.0 - flag)`` selects ``a`` or ``b``. For finite numbers that selection is
-exact (``x * 1 == x`` and ``x + 0.0 == x``), so the scalar and batch environments agree bit
-for bit.
+float array) and ``a * flag + b * (1.0 - flag)`` selects ``a`` or ``b``. For finite numbers
+that selection is exact (``x * 1 == x`` and ``x + 0.0 == x``), so the scalar and batch
+environments agree bit for bit.
 
 Units: kWh for energy, kW for power, hours for time.
 """

@@ -68,7 +68,7 @@ def test_spaces_dtypes_and_shapes() -> None:
     assert env.action_space.shape == (5,)
     obs, _ = env.reset(seed=0)
     assert obs.dtype == np.float32 and obs in env.observation_space
-    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
     assert obs in env.observation_space
     assert reward.shape == terminated.shape == truncated.shape == (5,)
     assert reward.dtype == np.float64 and terminated.dtype == truncated.dtype == np.bool_
