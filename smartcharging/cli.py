@@ -10,6 +10,7 @@ import functools
 import inspect
 import io
 import json
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,10 +23,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from smartcharging.agents.runs import (
+    ALGORITHMS,
+    CurvePoint,
+    Run,
+    RunError,
+    RunSpec,
+    default_num_envs,
+    load_policy,
+    read_curve,
+)
 from smartcharging.config import ChargingConfig, ConfigError
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
 from smartcharging.evaluate import PolicyReport, compare, report
-from smartcharging.policies import TablePolicy, all_policies, policy_by_name
+from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
 from smartcharging.solvers.dp import Solution, solve
 
 app = typer.Typer(
@@ -110,7 +121,7 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
         env = {name: kwargs.pop(name) for name in _ENV_HELP}
         try:
             command(config=config_from_options(**env), **kwargs)
-        except (CliError, ConfigError, ValueError, KeyError) as error:
+        except (CliError, ConfigError, RunError, ValueError, KeyError) as error:
             message = error.args[0] if isinstance(error, KeyError) else str(error)
             Console(stderr=True, soft_wrap=True).print(
                 f"[bold red]error:[/] {message}", highlight=False
@@ -224,13 +235,17 @@ def _reports_table(reports: list[PolicyReport], title: str) -> Table:
 def evaluate_command(
     config: ChargingConfig,
     policy: str = typer.Option("optimal", "--policy", help="Policy name (see `compare`)."),
+    model: Path | None = typer.Option(None, "--model", help="A training run directory."),
     episodes: int = typer.Option(1000, "--episodes", min=0, help="Monte-Carlo episodes."),
     seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Exact expected return and a Monte-Carlo check of one policy."""
+    """Exact expected return and a Monte-Carlo check of one policy or trained agent."""
     solution = solve(config)
-    chosen = policy_by_name(policy, config, lambda: solution, seed)
+    if model is not None:
+        chosen, _ = load_policy(model, config)
+    else:
+        chosen = policy_by_name(policy, config, lambda: solution, seed)
     with _progress() as progress:
         progress.add_task(f"evaluating {chosen.name}", total=None)
         result = report(chosen, solution, episodes, seed)
@@ -242,16 +257,29 @@ def evaluate_command(
     )
 
 
-def _write_plots(config: ChargingConfig, solution: Solution, folder: Path, seed: int) -> list[Path]:
+def _write_plots(
+    config: ChargingConfig,
+    solution: Solution,
+    folder: Path,
+    seed: int,
+    models: dict[Path, Policy] | None = None,
+) -> list[Path]:
     from smartcharging import plots
 
+    models = models or {}
     policies = all_policies(config, solution, seed)
-    shown = [policies["optimal"], *(p for n, p in policies.items() if n != "optimal")]
-    trajectory_policies = [policies["optimal"], policies["quantile-0.99"], policies["idle"]]
-    return [
+    trained = list(models.values())
+    shown = [policies["optimal"], *trained, *(p for n, p in policies.items() if n != "optimal")]
+    trajectory_policies = [policies["optimal"], *trained, policies["quantile-0.99"]]
+    paths = [
         plots.policy_maps(shown, config, solution.grid, folder / "policy_maps.png"),
         plots.trajectories(trajectory_policies, config, folder / "trajectories.png", seed=seed),
     ]
+    for run_dir, policy in models.items():
+        curve = read_curve(run_dir / "curve.csv")
+        name = policy.name.replace(":", "_").replace("/", "_")
+        paths.append(plots.learning_curve(curve, policy.name, folder / f"curve_{name}.png"))
+    return paths
 
 
 @app.command("compare")
@@ -263,10 +291,15 @@ def compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
     plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
+    model: list[Path] = typer.Option([], "--model", help="Training run directory (repeatable)."),
 ) -> None:
-    """Every baseline and the optimum, exactly evaluated, best first."""
+    """Every baseline, trained agents and the optimum, exactly evaluated, best first."""
     solution = solve(config)
-    policies = all_policies(config, solution, seed)
+    models = {folder: load_policy(folder, config)[0] for folder in model}
+    policies: dict[str, Policy] = {
+        **all_policies(config, solution, seed),
+        **{p.name: p for p in models.values()},
+    }
     with _progress() as progress:
         task = progress.add_task("evaluating policies", total=len(policies))
         reports = compare(
@@ -288,36 +321,118 @@ def compare_command(
             )
         )
     if plots_dir is not None:
-        for path in _write_plots(config, solution, plots_dir, seed):
+        for path in _write_plots(config, solution, plots_dir, seed, models):
             Console(stderr=True).print(f"wrote {path}")
+
+
+@app.command("train")
+@env_options
+def train_command(
+    config: ChargingConfig,
+    algo: str | None = typer.Option(
+        None, "--algo", help=f"Algorithm: {', '.join(ALGORITHMS)}.", show_default=False
+    ),
+    steps: int = typer.Option(20_000_000, "--steps", help="Environment steps (transitions)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the environment and the agent."),
+    out: Path | None = typer.Option(None, "--out", help="New run directory."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory."),
+    num_envs: int | None = typer.Option(
+        None, "--num-envs", help="Copies of the batch environment (default per algorithm)."
+    ),
+    checkpoints: int = typer.Option(20, "--checkpoints", help="Exact evaluations and saves."),
+    reward_scale: float | None = typer.Option(
+        None,
+        "--reward-scale",
+        help="Divide rewards by this while learning (default: the cost of one full-power slot).",
+    ),
+) -> None:
+    """Train an agent; checkpoints carry its exact optimality gap (curve.csv)."""
+    if resume is not None:
+        run = Run.resume(resume)
+        console.print(f"resuming {resume} at step {run.trainer.steps_done:,}")
+    else:
+        if algo is None or out is None:
+            raise CliError("--algo and --out are required (or --resume DIR)")
+        if algo not in ALGORITHMS:
+            raise CliError(f"--algo {algo!r}: choose one of {', '.join(ALGORITHMS)}")
+        if steps < 1:
+            raise CliError(f"--steps {steps}: must be >= 1")
+        spec = RunSpec(
+            algo=algo,
+            total_steps=steps,
+            seed=seed,
+            config=config,
+            num_envs=default_num_envs(algo) if num_envs is None else num_envs,
+            checkpoints=checkpoints,
+            reward_scale=reward_scale,
+        )
+        run = Run.start(out, spec)
+    spec = run.spec
+    with Progress(
+        TextColumn(f"training {spec.algo}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("exact gap {task.fields[gap]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as progress:
+        task = progress.add_task("train", total=spec.total_steps, gap="-")
+
+        def show(point: CurvePoint) -> None:
+            progress.update(
+                task,
+                completed=min(point.steps, spec.total_steps),
+                gap=f"{100 * point.relative_gap:.3f}%",
+            )
+
+        final = run.train(show)
+    from smartcharging import plots
+
+    plots.learning_curve(
+        read_curve(run.folder / "curve.csv"), spec.algo, run.folder / "learning_curve.png"
+    )
+    console.print(
+        f"{spec.algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, exact expected return "
+        f"{final.expected_return:.6g} (optimum {final.optimal_return:.6g}, gap "
+        f"{100 * final.relative_gap:.3f}%); run in {run.folder}"
+    )
 
 
 @app.command("demo")
 @env_options
 def demo_command(
     config: ChargingConfig,
-    episodes: int = typer.Option(2, "--episodes", min=1, help="Episodes to render."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the rendered episodes."),
-    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the figures."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the episode and the agent."),
+    steps: int = typer.Option(20_000_000, "--steps", min=1, help="Q-learning steps."),
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for runs and figures."),
 ) -> None:
-    """Render episodes of the optimal policy, compare every policy, write the figures."""
+    """Render an optimal episode, train a Q-learning agent, compare it with every policy."""
     solution = solve(config)
     optimal = TablePolicy.optimal(solution)
     env = SmartChargingEnv(config=config, render_mode="ansi")
     observation, _ = env.reset(seed=seed)
-    for episode in range(episodes):
-        console.print(f"[bold]episode {episode}: the optimal policy[/]")
+    console.print("[bold]1. One episode under the exact optimal policy[/]")
+    console.print(env.render(), markup=False, highlight=False)
+    total, terminated = 0.0, False
+    while not terminated:
+        observation, reward, terminated, _, _ = env.step(optimal.act(observation))
+        total += float(reward)
         console.print(env.render(), markup=False, highlight=False)
-        total, terminated = 0.0, False
-        while not terminated:
-            observation, reward, terminated, _, _ = env.step(optimal.act(observation))
-            total += float(reward)
-            console.print(env.render(), markup=False, highlight=False)
-        console.print(f"return {total:.6g}\n")
-        observation, _ = env.reset()
-    reports = compare(all_policies(config, solution, seed).values(), solution)
-    console.print(_reports_table(reports, "Every policy against the exact optimum"))
-    for path in _write_plots(config, solution, out, seed):
+    console.print(f"return {total:.6g}\n")
+    run_dir = out / "qlearning-run"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    console.print(f"[bold]2. Training tabular Q-learning for {steps:,} steps[/] ({run_dir})")
+    spec = RunSpec("qlearning", steps, seed, config, default_num_envs("qlearning"), checkpoints=10)
+    point = Run.start(run_dir, spec).train()
+    console.print(
+        f"trained in {point.wall_time_s:.1f} s: exact gap {100 * point.relative_gap:.3f}%\n"
+    )
+    agent, _ = load_policy(run_dir, config)
+    console.print("[bold]3. Every policy against the exact optimum[/]")
+    policies = [*all_policies(config, solution, seed).values(), agent]
+    console.print(_reports_table(compare(policies, solution), "Policies, best first"))
+    for path in _write_plots(config, solution, out, seed, {run_dir: agent}):
         console.print(f"wrote {path}")
 
 

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
+from smartcharging.agents.runs import CurvePoint
 from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
 from smartcharging.evaluate import grid_observations
@@ -112,6 +113,27 @@ def trajectories(
         ax.set_xlim(0, config.n_slots + 1)
     axes[0, 0].set_ylabel("battery (kWh)")
     fig.suptitle("Battery trajectories; red: next-shift demand distribution")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def learning_curve(points: list[CurvePoint], name: str, path: Path) -> Path:
+    """Exact expected return of the greedy policy over training, the optimum as a line."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    steps = [p.steps for p in points]
+    left.plot(steps, [p.expected_return for p in points], marker="o", label=name)
+    left.axhline(points[0].optimal_return, color="black", ls="--", label="exact optimum")
+    left.set_yscale("symlog", linthresh=abs(points[0].optimal_return))
+    left.set_xlabel("environment steps")
+    left.set_ylabel("exact expected return")
+    left.legend()
+    right.plot(steps, [max(100 * p.relative_gap, 1e-4) for p in points], marker="o")
+    right.set_yscale("log")
+    right.set_xlabel("environment steps")
+    right.set_ylabel("gap to optimum (%)")
+    fig.suptitle(f"Learning curve of {name}, evaluated exactly at each checkpoint")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

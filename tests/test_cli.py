@@ -73,3 +73,59 @@ def test_bad_options_exit_2_with_one_line(monkeypatch, capsys, args, message) ->
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err + out
+
+
+def test_train_then_evaluate_and_compare_the_model(monkeypatch, capsys, tmp_path) -> None:
+    run_dir = tmp_path / "run"
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        "train",
+        "--algo",
+        "qlearning",
+        "--steps",
+        "300000",
+        "--out",
+        str(run_dir),
+        "--num-envs",
+        "512",
+        "--checkpoints",
+        "2",
+    )
+    assert code == 0 and "exact expected return" in out
+    assert (run_dir / "learning_curve.png").exists()
+    code, out, _ = run(monkeypatch, capsys, "evaluate", "--model", str(run_dir), "--json")
+    assert code == 0 and json.loads(out)["policy"] == "qlearning:run"
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        "compare",
+        "--model",
+        str(run_dir),
+        "--json",
+        "--plots",
+        str(tmp_path / "plots"),
+    )
+    assert code == 0 and "qlearning:run" in {row["policy"] for row in json.loads(out)}
+    assert (tmp_path / "plots" / "curve_qlearning_run.png").exists()
+    code, out, _ = run(monkeypatch, capsys, "train", "--resume", str(run_dir))
+    assert code == 0 and "resuming" in out
+    code, _, err = run(monkeypatch, capsys, "train", "--algo", "ppo", "--out", str(run_dir))
+    assert code == 2 and "exists and is not empty" in err and len(err.strip().splitlines()) == 1
+    (run_dir / "checkpoint.json").write_text("{")
+    code, _, err = run(monkeypatch, capsys, "train", "--resume", str(run_dir))
+    assert code == 2 and "corrupt checkpoint" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--algo", "sac", "--out", "x"], "--algo 'sac': choose one of qlearning"),
+        (["train", "--algo", "ppo", "--steps", "0", "--out", "x"], "--steps 0: must be >= 1"),
+        (["train", "--steps", "10"], "--algo and --out are required"),
+        (["evaluate", "--model", "/nonexistent"], "not a run directory"),
+    ],
+)
+def test_train_bad_input(monkeypatch, capsys, args, message) -> None:
+    code, _, err = run(monkeypatch, capsys, *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1

@@ -22,9 +22,13 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     episode counter: 37 bytes per copy), and each step calls the same
     :mod:`smartcharging.dynamics` functions as the scalar environment, on whole arrays.
 
-    **Autoreset** follows Gymnasium's ``AutoresetMode.NEXT_STEP`` (as ``CartPoleVectorEnv``):
-    the step after a copy terminates resets it, ignores its action and returns its first
-    observation with reward 0 and ``terminated=False``.
+    **Autoreset** follows Gymnasium's ``AutoresetMode.NEXT_STEP`` by default (as
+    ``CartPoleVectorEnv``): the step after a copy terminates resets it, ignores its action
+    and returns its first observation with reward 0 and ``terminated=False``. With
+    ``autoreset_mode=AutoresetMode.SAME_STEP`` a terminating copy is reset in the same step:
+    the returned observation is the new episode's first, and the last one is in
+    ``info["final_obs"]`` (masked by ``info["_final_obs"]``), the convention that
+    Stable-Baselines3's vectorised environments follow.
 
     **Seeding** is per copy: ``reset(seed=s)`` seeds copy ``i`` with ``s + i`` (a list of
     seeds gives each copy its own), and copy ``i`` then sees exactly the episodes, rewards and
@@ -47,8 +51,17 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         num_envs: int = 1,
         config: ChargingConfig | None = None,
         render_mode: str | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         **params: Any,
     ) -> None:
+        modes = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
+        if autoreset_mode not in modes and autoreset_mode not in [m.value for m in modes]:
+            raise ConfigError(
+                f"invalid parameter autoreset_mode={autoreset_mode!r}: must be one of "
+                f"{[m.value for m in modes]}"
+            )
+        self.metadata = {**self.metadata, "autoreset_mode": AutoresetMode(autoreset_mode)}
+        self._same_step = self.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
         if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise ConfigError(f"invalid parameter num_envs={num_envs!r}: must be an integer >= 1")
         if render_mode is not None:
@@ -211,9 +224,16 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             terminated = departing & ~self._prev_done
             for key in ("power_kw", "energy_kwh", "charging_hours", "cost"):
                 info[key][restart] = 0.0
-        self._prev_done = terminated
+        observations = self._observations()
+        if self._same_step and terminated.any():
+            info["final_obs"], info["_final_obs"] = observations, terminated
+            self._episode[terminated] += np.uint64(1)
+            self._draw(terminated)
+            observations = self._observations()
+        else:
+            self._prev_done = terminated
         return (
-            self._observations(),
+            observations,
             reward,
             terminated,
             np.zeros(self.num_envs, dtype=bool),

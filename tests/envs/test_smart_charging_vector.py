@@ -129,3 +129,24 @@ def test_step_before_reset_and_bad_parameters() -> None:
         make_vec(2, capacity_kwh=-1)
     with pytest.raises(ValueError, match="unknown reset options"):
         SmartChargingVectorEnv(2).reset(options={"battery_kwh": 3})
+
+
+def test_same_step_autoreset_returns_final_and_first_observations() -> None:
+    next_step = make_vec(3)
+    same_step = make_vec(3, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    assert same_step.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
+    next_step.reset(seed=4)
+    same_step.reset(seed=4)
+    actions = np.array([1, 2, 3])
+    for _ in range(7):
+        assert np.array_equal(next_step.step(actions)[0], same_step.step(actions)[0])
+    last, reward, terminated, _, info = next_step.step(actions)
+    first, same_reward, same_terminated, _, same_info = same_step.step(actions)
+    assert terminated.all() and same_terminated.all()
+    assert np.array_equal(reward, same_reward)
+    assert "final_obs" not in info
+    assert np.array_equal(same_info["final_obs"], last) and same_info["_final_obs"].all()
+    assert np.array_equal(next_step.step(actions)[0], first)
+    assert (first[:, 1] == 0).all()
+    with pytest.raises(ConfigError, match="autoreset_mode='later'"):
+        make_vec(2, autoreset_mode="later")

@@ -1,0 +1,17 @@
+"""Learning agents: tabular Q-learning (NumPy) and Stable-Baselines3 DQN/PPO/A2C.
+
+Importing this package does not import torch; :mod:`smartcharging.agents.sb3_agents` does.
+"""
+
+from smartcharging.agents.qlearning import QLearningAgent, QLearningParams
+from smartcharging.agents.runs import ALGORITHMS, Run, RunError, RunSpec, load_policy
+
+__all__ = [
+    "ALGORITHMS",
+    "QLearningAgent",
+    "QLearningParams",
+    "Run",
+    "RunError",
+    "RunSpec",
+    "load_policy",
+]

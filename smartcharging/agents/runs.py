@@ -1,0 +1,412 @@
+"""Training runs: a run directory, checkpoints with exact evaluation, and resuming.
+
+A run directory holds
+
+* ``run.json``: algorithm, total steps, seed, number of copies, reward scale, checkpoints,
+  the environment configuration and the algorithm's hyperparameters;
+* ``versions.json``: Python and package versions;
+* ``curve.csv``: one row per checkpoint: steps, wall time, the greedy policy's exact
+  expected return (unscaled), the optimum and the gap;
+* the model files of the last checkpoint and ``checkpoint.json`` naming them.
+
+A checkpoint is written in this order: model files under new names, the curve row, then
+``checkpoint.json`` (atomically replaced), then the previous checkpoint's files are removed.
+Whatever the moment of an interruption, ``checkpoint.json`` names a complete checkpoint, and
+resuming drops any curve row written after it, so no row is lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import pickle
+import platform
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load_table_policy
+from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.evaluate import exact_value
+from smartcharging.policies.base import Policy
+from smartcharging.solvers.dp import Solution, solve
+
+ALGORITHMS = ("qlearning", "dqn", "ppo", "a2c")
+CURVE_FIELDS = (
+    "steps",
+    "wall_time_s",
+    "expected_return",
+    "optimal_return",
+    "gap",
+    "relative_gap",
+    "shortfall_probability",
+)
+
+
+class RunError(Exception):
+    """A run cannot be started, resumed or loaded; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run trains, for how long, with which seed."""
+
+    algo: str
+    total_steps: int
+    seed: int
+    config: ChargingConfig
+    num_envs: int
+    checkpoints: int = 10
+    reward_scale: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.algo not in ALGORITHMS:
+            raise RunError(
+                f"unknown algorithm {self.algo!r}: choose one of {', '.join(ALGORITHMS)}"
+            )
+        if self.total_steps < 1:
+            raise RunError(f"invalid steps={self.total_steps}: must be >= 1")
+        if self.num_envs < 1:
+            raise RunError(f"invalid num_envs={self.num_envs}: must be >= 1")
+        if self.checkpoints < 1:
+            raise RunError(f"invalid checkpoints={self.checkpoints}: must be >= 1")
+
+    @property
+    def checkpoint_every(self) -> int:
+        return math.ceil(self.total_steps / self.checkpoints)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "algo": self.algo,
+            "total_steps": self.total_steps,
+            "seed": self.seed,
+            "num_envs": self.num_envs,
+            "checkpoints": self.checkpoints,
+            "reward_scale": self.reward_scale,
+            "env": self.config.to_dict(),
+            "hyperparameters": _hyperparameters(self),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunSpec:
+        return cls(
+            algo=data["algo"],
+            total_steps=int(data["total_steps"]),
+            seed=int(data["seed"]),
+            config=ChargingConfig(**data["env"]),
+            num_envs=int(data["num_envs"]),
+            checkpoints=int(data["checkpoints"]),
+            reward_scale=data["reward_scale"],
+        )
+
+
+def default_num_envs(algo: str) -> int:
+    if algo == "qlearning":
+        return QLearningParams().num_envs
+    from smartcharging.agents.sb3_agents import NUM_ENVS
+
+    return NUM_ENVS[algo]
+
+
+def _hyperparameters(spec: RunSpec) -> dict[str, Any]:
+    if spec.algo == "qlearning":
+        params = QLearningParams(num_envs=spec.num_envs, reward_scale=spec.reward_scale)
+        return {k: v for k, v in params.__dict__.items() if k not in ("num_envs", "reward_scale")}
+    from smartcharging.agents.sb3_agents import HYPERPARAMETERS
+
+    return HYPERPARAMETERS[spec.algo]
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in ("smartcharging", "numpy", "scipy", "gymnasium", "stable-baselines3", "torch"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+class Trainer(ABC):
+    """One algorithm's training state behind a common interface."""
+
+    spec: RunSpec
+
+    @property
+    @abstractmethod
+    def steps_done(self) -> int: ...
+
+    @abstractmethod
+    def learn(self, steps: int) -> None: ...
+
+    @abstractmethod
+    def policy(self) -> Policy: ...
+
+    @abstractmethod
+    def save(self, folder: Path) -> list[str]:
+        """Write the checkpoint's files (named by step count); return their names."""
+
+
+class QLearningTrainer(Trainer):
+    def __init__(self, spec: RunSpec, agent: QLearningAgent | None = None) -> None:
+        self.spec = spec
+        params = QLearningParams(num_envs=spec.num_envs, reward_scale=spec.reward_scale)
+        self.agent = agent or QLearningAgent(spec.config, params, spec.seed, spec.total_steps)
+
+    @property
+    def steps_done(self) -> int:
+        return self.agent.steps_done
+
+    def learn(self, steps: int) -> None:
+        self.agent.learn(steps)
+
+    def policy(self) -> Policy:
+        return self.agent.policy()
+
+    def save(self, folder: Path) -> list[str]:
+        model, state = f"model-{self.steps_done}.npz", f"state-{self.steps_done}.pkl"
+        self.agent.save_model(folder / model)
+        self.agent.save_state(folder / state)
+        return [model, state]
+
+    @classmethod
+    def load(cls, spec: RunSpec, folder: Path, files: list[str]) -> QLearningTrainer:
+        return cls(spec, QLearningAgent.load_state(folder / files[1], spec.config))
+
+
+class SB3Trainer(Trainer):
+    def __init__(self, spec: RunSpec, model: Any = None) -> None:
+        from smartcharging.agents.sb3_agents import make_model
+
+        self.spec = spec
+        self.model: Any = model or make_model(
+            spec.algo, spec.config, spec.num_envs, spec.seed, spec.reward_scale
+        )
+
+    @property
+    def steps_done(self) -> int:
+        return int(self.model.num_timesteps)
+
+    def learn(self, steps: int) -> None:
+        self.model.learn(total_timesteps=steps, reset_num_timesteps=False)
+
+    def policy(self) -> Policy:
+        from smartcharging.agents.sb3_agents import SB3Policy
+
+        return SB3Policy(self.model, self.spec.config, self.spec.algo)
+
+    def save(self, folder: Path) -> list[str]:
+        files = [f"model-{self.steps_done}.zip"]
+        self.model.save(folder / files[0])
+        if self.spec.algo == "dqn":
+            files.append(f"replay-{self.steps_done}.pkl")
+            self.model.save_replay_buffer(folder / files[1])
+        return files
+
+    @classmethod
+    def load(cls, spec: RunSpec, folder: Path, files: list[str]) -> SB3Trainer:
+        from smartcharging.agents.sb3_agents import load_model
+
+        model: Any = load_model(
+            spec.algo, folder / files[0], spec.config, spec.num_envs, spec.reward_scale
+        )
+        if spec.algo == "dqn":
+            model.load_replay_buffer(folder / files[1])  # DQN is off-policy: it has one
+        return cls(spec, model)
+
+
+def _trainer_class(algo: str) -> type[QLearningTrainer] | type[SB3Trainer]:
+    return QLearningTrainer if algo == "qlearning" else SB3Trainer
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically: a reader sees the old file or the new one, never half."""
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w") as file:
+        json.dump(data, file, indent=2)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+@dataclass
+class CurvePoint:
+    steps: int
+    wall_time_s: float
+    expected_return: float
+    optimal_return: float
+    gap: float
+    relative_gap: float
+    shortfall_probability: float
+
+
+class Run:
+    """A run directory and the trainer that writes to it."""
+
+    def __init__(self, folder: Path, spec: RunSpec, trainer: Trainer, wall_time_s: float) -> None:
+        self.folder = folder
+        self.spec = spec
+        self.trainer = trainer
+        self.solution: Solution = solve(spec.config)
+        self._wall_offset = wall_time_s
+        self._started = time.perf_counter()
+        self._files: list[str] = []
+
+    @classmethod
+    def start(cls, folder: Path, spec: RunSpec) -> Run:
+        """A new run in an empty (or new) directory, with its step-0 checkpoint."""
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise RunError(
+                f"--out {folder} exists and is not empty: choose a new directory, or resume "
+                f"it with --resume {folder}"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_json(folder / "run.json", spec.to_json())
+        _write_json(folder / "versions.json", package_versions())
+        with open(folder / "curve.csv", "w", newline="") as file:
+            csv.writer(file).writerow(CURVE_FIELDS)
+        run = cls(folder, spec, _trainer_class(spec.algo)(spec), 0.0)
+        run.checkpoint()
+        return run
+
+    @classmethod
+    def resume(cls, folder: Path) -> Run:
+        """Continue a run from its last complete checkpoint."""
+        try:
+            spec = RunSpec.from_json(json.loads((folder / "run.json").read_text()))
+            checkpoint = json.loads((folder / "checkpoint.json").read_text())
+            steps, files = int(checkpoint["steps"]), list(checkpoint["files"])
+            trainer = _trainer_class(spec.algo).load(spec, folder, files)
+        except RunError:
+            raise
+        except FileNotFoundError as error:
+            raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
+        except (
+            ConfigError,
+            KeyError,
+            ValueError,
+            TypeError,
+            EOFError,
+            OSError,
+            pickle.UnpicklingError,
+            json.JSONDecodeError,
+        ) as error:
+            raise RunError(
+                f"corrupt checkpoint in {folder}: {type(error).__name__}: {error}"
+            ) from None
+        if trainer.steps_done != steps:
+            raise RunError(
+                f"corrupt checkpoint in {folder}: checkpoint.json says {steps} steps, the model "
+                f"has {trainer.steps_done}"
+            )
+        rows = read_curve(folder / "curve.csv")
+        kept = [row for row in rows if row.steps <= steps]
+        _write_curve(folder / "curve.csv", kept)
+        run = cls(folder, spec, trainer, float(checkpoint["wall_time_s"]))
+        run._files = files
+        return run
+
+    @property
+    def wall_time_s(self) -> float:
+        return self._wall_offset + time.perf_counter() - self._started
+
+    @property
+    def done(self) -> bool:
+        return self.trainer.steps_done >= self.spec.total_steps
+
+    def checkpoint(self) -> CurvePoint:
+        """Evaluate the current policy exactly and write a checkpoint."""
+        value = exact_value(self.trainer.policy(), self.spec.config, self.solution.grid)
+        optimum = self.solution.expected_return
+        gap = optimum - value.expected_return
+        point = CurvePoint(
+            steps=self.trainer.steps_done,
+            wall_time_s=round(self.wall_time_s, 3),
+            expected_return=value.expected_return,
+            optimal_return=optimum,
+            gap=gap,
+            relative_gap=gap / abs(optimum) if optimum else 0.0,
+            shortfall_probability=value.shortfall_probability,
+        )
+        files = self.trainer.save(self.folder)
+        with open(self.folder / "curve.csv", "a", newline="") as file:
+            csv.writer(file).writerow([getattr(point, name) for name in CURVE_FIELDS])
+            file.flush()
+            os.fsync(file.fileno())
+        _write_json(
+            self.folder / "checkpoint.json",
+            {"steps": point.steps, "wall_time_s": point.wall_time_s, "files": files},
+        )
+        for old in set(self._files) - set(files):
+            (self.folder / old).unlink(missing_ok=True)
+        self._files = files
+        return point
+
+    def train(self, on_checkpoint: Callable[[CurvePoint], None] | None = None) -> CurvePoint:
+        """Train to the total number of steps, checkpointing at regular intervals."""
+        point = None
+        while not self.done:
+            chunk = min(self.spec.checkpoint_every, self.spec.total_steps - self.trainer.steps_done)
+            self.trainer.learn(chunk)
+            point = self.checkpoint()
+            if on_checkpoint is not None:
+                on_checkpoint(point)
+        return point if point is not None else read_curve(self.folder / "curve.csv")[-1]
+
+
+def read_curve(path: Path) -> list[CurvePoint]:
+    with open(path, newline="") as file:
+        return [
+            CurvePoint(
+                steps=int(row["steps"]),
+                **{name: float(row[name]) for name in CURVE_FIELDS if name != "steps"},
+            )
+            for row in csv.DictReader(file)
+        ]
+
+
+def _write_curve(path: Path, points: list[CurvePoint]) -> None:
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(CURVE_FIELDS)
+        for point in points:
+            writer.writerow([getattr(point, name) for name in CURVE_FIELDS])
+    os.replace(temporary, path)
+
+
+def load_policy(folder: Path, config: ChargingConfig | None = None) -> tuple[Policy, RunSpec]:
+    """The trained policy of a run directory (its last checkpoint).
+
+    With ``config``, the run must have been trained on that configuration.
+    """
+    try:
+        spec = RunSpec.from_json(json.loads((folder / "run.json").read_text()))
+        files = json.loads((folder / "checkpoint.json").read_text())["files"]
+    except FileNotFoundError as error:
+        raise RunError(
+            f"--model {folder}: not a run directory (missing {Path(error.filename).name})"
+        ) from None
+    except (ConfigError, KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
+        raise RunError(f"--model {folder}: corrupt run files: {error}") from None
+    if config is not None and config != spec.config:
+        differ = [k for k, v in spec.config.to_dict().items() if config.to_dict()[k] != v]
+        raise RunError(
+            f"--model {folder} was trained on another configuration ({', '.join(differ)} "
+            "differ): pass the same environment options"
+        )
+    name = f"{spec.algo}:{folder.name}"
+    try:
+        if spec.algo == "qlearning":
+            return load_table_policy(folder / files[0], spec.config, name), spec
+        from smartcharging.agents.sb3_agents import SB3Policy, load_model
+
+        return SB3Policy(load_model(spec.algo, folder / files[0]), spec.config, name), spec
+    except (OSError, ValueError, KeyError) as error:
+        raise RunError(f"--model {folder}: cannot load the model: {error}") from None

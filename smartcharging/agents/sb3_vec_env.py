@@ -1,0 +1,92 @@
+"""Stable-Baselines3 ``VecEnv`` view of the native batch environment.
+
+SB3 trains on many copies through its ``VecEnv`` interface, usually a ``DummyVecEnv`` that
+loops over scalar environments in Python. This adapter hands SB3 the batch environment
+directly: one NumPy step for all copies, same-step autoreset with the last observation in
+``info["terminal_observation"]`` (SB3's convention), normalised observations and scaled
+rewards as in :mod:`smartcharging.agents.scaling`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+
+from smartcharging.agents.scaling import (
+    check_reward_scale,
+    default_reward_scale,
+    normalize_observations,
+    normalized_space,
+)
+from smartcharging.config import ChargingConfig
+from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
+
+
+class SB3BatchVecEnv(VecEnv):
+    """``num_envs`` SmartCharging copies as one Stable-Baselines3 ``VecEnv``."""
+
+    def __init__(
+        self, config: ChargingConfig, num_envs: int, reward_scale: float | None = None
+    ) -> None:
+        self.env = SmartChargingVectorEnv(
+            num_envs=num_envs, config=config, autoreset_mode=AutoresetMode.SAME_STEP
+        )
+        self.config = config
+        self.reward_scale = check_reward_scale(
+            default_reward_scale(config) if reward_scale is None else reward_scale
+        )
+        super().__init__(num_envs, normalized_space(), self.env.single_action_space)
+        self._actions = np.zeros(num_envs, dtype=np.int64)
+
+    def reset(self) -> np.ndarray:
+        seeds = [s for s in self._seeds if s is not None]
+        seed: list[int] | None = None
+        if len(seeds) == self.num_envs:
+            seed = [int(s) for s in seeds]
+        observations, _ = self.env.reset(seed=seed)
+        self._reset_seeds()
+        return normalize_observations(observations, self.config)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions).reshape(self.num_envs).astype(np.int64)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        observations, reward, terminated, truncated, info = self.env.step(self._actions)
+        dones = terminated | truncated
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        if dones.any():
+            final = normalize_observations(info["final_obs"], self.config)
+            for i in np.flatnonzero(dones):
+                infos[i]["terminal_observation"] = final[i]
+                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        rewards = (reward / self.reward_scale).astype(np.float32)
+        return normalize_observations(observations, self.config), rewards, dones, infos
+
+    def close(self) -> None:
+        """Nothing to release: the batch env holds only arrays."""
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        return [getattr(self.env, attr_name) for _ in self._indices(indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        raise AttributeError(f"cannot set {attr_name!r}: the copies share one batch env")
+
+    def env_method(
+        self, method_name: str, *args: Any, indices: VecEnvIndices = None, **kwargs: Any
+    ) -> list[Any]:
+        raise AttributeError(f"cannot call {method_name!r} per copy on a batch env")
+
+    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
+        return [False for _ in self._indices(indices)]
+
+    def _indices(self, indices: VecEnvIndices) -> Sequence[int] | Iterable[int]:
+        if indices is None:
+            return range(self.num_envs)
+        if isinstance(indices, int):
+            return [indices]
+        return indices

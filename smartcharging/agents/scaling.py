@@ -1,0 +1,86 @@
+"""Reward scaling and observation normalisation for learning agents.
+
+The seed's rewards span ten orders of magnitude (an idle slot costs 0.25, running out
+7.2e10), which no neural network trains well on. Agents therefore learn on
+
+* rewards divided by a positive ``reward_scale`` (by default the cost of one slot at full
+  power, ``slot_hours * exp(max kW)``, about 9e8 for the seed): a linear scaling, so the
+  optimal policy is unchanged;
+* observations mapped to ``[0, 1]``: battery / capacity and time step / n_slots, a fixed
+  affine map (no running statistics), so a trained policy means the same thing in every
+  evaluation.
+
+Results are always reported in the environment's own, unscaled reward.
+"""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from smartcharging import dynamics
+from smartcharging.config import ChargingConfig
+
+
+def default_reward_scale(config: ChargingConfig) -> float:
+    """Cost of one slot at the highest power."""
+    return float(config.slot_hours * dynamics.cost_rate(config.power_kw)[-1])
+
+
+def check_reward_scale(reward_scale: float) -> float:
+    if not np.isfinite(reward_scale) or reward_scale <= 0:
+        raise ValueError(f"invalid reward_scale={reward_scale!r}: must be a finite number > 0")
+    return float(reward_scale)
+
+
+def normalize_observations(observations: np.ndarray, config: ChargingConfig) -> np.ndarray:
+    """``[battery_kwh, time_step]`` rows → ``[battery / capacity, time / n_slots]``."""
+    scale = np.array([config.capacity_kwh, config.n_slots], dtype=np.float32)
+    return (np.asarray(observations, dtype=np.float32) / scale).astype(np.float32)
+
+
+def normalized_space(num_envs: int | None = None) -> spaces.Box:
+    shape = (2,) if num_envs is None else (num_envs, 2)
+    return spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)
+
+
+class NormalizeObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarray]):
+    """Maps SmartCharging observations to ``[0, 1]`` (see :func:`normalize_observations`)."""
+
+    def __init__(self, env: gym.Env[np.ndarray, np.int64]) -> None:
+        super().__init__(env)
+        self.config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
+        self.observation_space = normalized_space()
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return normalize_observations(observation, self.config)
+
+
+class ScaleReward(gym.RewardWrapper[np.ndarray, np.int64]):
+    """Divides every reward by ``reward_scale``; ``info["raw_reward"]`` keeps the original."""
+
+    def __init__(self, env: gym.Env[np.ndarray, np.int64], reward_scale: float) -> None:
+        super().__init__(env)
+        self.reward_scale = check_reward_scale(reward_scale)
+
+    def step(
+        self, action: np.int64
+    ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        info["raw_reward"] = reward
+        return observation, self.reward(reward), terminated, truncated, info
+
+    def reward(self, reward: SupportsFloat) -> float:
+        return float(reward) / self.reward_scale
+
+
+def training_env(
+    env: gym.Env[np.ndarray, np.int64], reward_scale: float | None = None
+) -> gym.Env[np.ndarray, np.int64]:
+    """The env as agents see it: normalised observations and scaled rewards."""
+    config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
+    scale = default_reward_scale(config) if reward_scale is None else reward_scale
+    return ScaleReward(NormalizeObservation(env), scale)
