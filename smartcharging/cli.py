@@ -343,7 +343,7 @@ def train_command(
     reward_scale: float | None = typer.Option(
         None,
         "--reward-scale",
-        help="Divide rewards by this while learning (default: the cost of one full-power slot).",
+        help="Divide rewards by this while learning (default: the shortfall penalty).",
     ),
 ) -> None:
     """Train an agent; checkpoints carry its exact optimality gap (curve.csv)."""

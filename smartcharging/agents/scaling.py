@@ -3,9 +3,10 @@
 The seed's rewards span ten orders of magnitude (an idle slot costs 0.25, running out
 7.2e10), which no neural network trains well on. Agents therefore learn on
 
-* rewards divided by a positive ``reward_scale`` (by default the cost of one slot at full
-  power, ``slot_hours * exp(max kW)``, about 9e8 for the seed): a linear scaling, so the
-  optimal policy is unchanged;
+* rewards divided by a positive ``reward_scale`` (by default the shortfall penalty, so that
+  running out costs 1; 7.2e10 for the seed): a linear scaling, so the optimal policy is
+  unchanged. Measured on the seed, this default let A2C reach a 24% gap and DQN 5% where
+  scaling by one full-power slot's cost (9e8) left them at 96% and 344%;
 * observations mapped to ``[0, 1]``: battery / capacity and time step / n_slots, a fixed
   affine map (no running statistics), so a trained policy means the same thing in every
   evaluation.
@@ -26,8 +27,12 @@ from smartcharging.config import ChargingConfig
 
 
 def default_reward_scale(config: ChargingConfig) -> float:
-    """Cost of one slot at the highest power."""
-    return float(config.slot_hours * dynamics.cost_rate(config.power_kw)[-1])
+    """The shortfall penalty (or 1 if the penalty is 0)."""
+    rates = dynamics.cost_rate(config.power_kw)
+    penalty = dynamics.shortfall_penalty(
+        config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
+    )
+    return penalty if penalty > 0 else 1.0
 
 
 def check_reward_scale(reward_scale: float) -> float:

@@ -29,7 +29,8 @@ def test_scaling_is_linear_and_keeps_the_raw_reward() -> None:
     obs, reward, *_, info = env.step(1)
     assert reward == info["raw_reward"] / 4.0
     assert obs.tolist() == pytest.approx([37.75 / 72, 1 / 8])
-    assert default_reward_scale(ChargingConfig()) == pytest.approx(0.25 * np.exp(22))
+    assert default_reward_scale(ChargingConfig()) == pytest.approx(2 * np.exp(22) * 10)
+    assert default_reward_scale(ChargingConfig(penalty_factor=0)) == 1.0
     with pytest.raises(ValueError, match="reward_scale=0"):
         ScaleReward(SmartChargingEnv(), 0)
 
