@@ -37,7 +37,8 @@ from smartcharging.config import ChargingConfig, ConfigError
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
 from smartcharging.evaluate import PolicyReport, compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
-from smartcharging.solvers.dp import Solution, solve
+from smartcharging.scenarios import ScenarioError, builtin_names, load_scenario
+from smartcharging.solvers.dp import Optimum, solve_all
 
 app = typer.Typer(
     help="Smart charging of electric-vehicle fleets: environments, exact optima, agents.",
@@ -67,17 +68,25 @@ OPTION_FIELDS = {
     "start_step": ("--start-step", "start_step_kwh"),
 }
 
-_ENV_HELP = {
-    "capacity": (72.0, float, "Battery capacity (kWh)."),
-    "power_levels": ("0,7,14,22", str, "Charger power of each action (kW), comma-separated."),
-    "slots": (8, int, "Charging slots before departure."),
-    "slot_hours": (0.25, float, "Length of one slot (hours)."),
-    "demand_mean": (30.0, float, "Mean next-shift energy demand (kWh)."),
-    "demand_sd": (5.0, float, "Standard deviation of the demand (kWh)."),
-    "penalty_factor": (10.0, float, "Running out costs the worst charging bill times this."),
-    "start_min": (0.0, float, "Lowest arrival battery level (kWh)."),
-    "start_max": (None, float | None, "Highest arrival level (kWh); default: capacity."),
-    "start_step": (1.0, float, "Spacing of the uniform arrival levels (kWh)."),
+#: Option name → (type, help). Every default is None: "take the scenario's value" (the
+#: seed scenario's unless --scenario names another).
+_ENV_HELP: dict[str, tuple[Any, str]] = {
+    "capacity": (float | None, "Battery capacity (kWh) [seed: 72]."),
+    "power_levels": (
+        str | None,
+        "Charger power of each action (kW), comma-separated [seed: 0,7,14,22].",
+    ),
+    "slots": (int | None, "Charging slots before departure [seed: 8]."),
+    "slot_hours": (float | None, "Length of one slot (hours) [seed: 0.25]."),
+    "demand_mean": (float | None, "Mean next-shift energy demand (kWh) [seed: 30]."),
+    "demand_sd": (float | None, "Standard deviation of the demand (kWh) [seed: 5]."),
+    "penalty_factor": (
+        float | None,
+        "Running out costs the worst charging bill times this [seed: 10].",
+    ),
+    "start_min": (float | None, "Lowest arrival battery level (kWh) [seed: 0]."),
+    "start_max": (float | None, "Highest arrival level (kWh) [seed: capacity]."),
+    "start_step": (float | None, "Spacing of the uniform arrival levels (kWh) [seed: 1]."),
 }
 
 
@@ -90,12 +99,22 @@ def _parse_power_levels(text: str) -> tuple[float, ...]:
         ) from None
 
 
-def config_from_options(**options: Any) -> ChargingConfig:
-    """Build a validated config from CLI options, naming the option in any error."""
-    params = {field: options[name] for name, (_, field) in OPTION_FIELDS.items()}
-    params["power_levels_kw"] = _parse_power_levels(options["power_levels"])
+def config_from_options(scenario: str | None, **options: Any) -> ChargingConfig:
+    """The scenario's config (the seed's by default) with the options the user set,
+    validated; an error names the option."""
+    params = {
+        field: options[name]
+        for name, (_, field) in OPTION_FIELDS.items()
+        if options[name] is not None
+    }
+    if options["power_levels"] is not None:
+        params["power_levels_kw"] = _parse_power_levels(options["power_levels"])
+    if "start_max_kwh" not in params and ("capacity_kwh" in params or "start_step_kwh" in params):
+        params["start_max_kwh"] = None  # recomputed from the new capacity or step
     try:
-        return ChargingConfig(**params)
+        return load_scenario(scenario or "seed").to_config(**params)
+    except ScenarioError as error:
+        raise CliError(f"--scenario: {error}") from None
     except ConfigError as error:
         option = next(
             (flag for flag, field in OPTION_FIELDS.values() if f" {field}=" in str(error)), None
@@ -109,19 +128,35 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            default=typer.Option(default, OPTION_FIELDS[name][0], help=text),
+            default=typer.Option(None, OPTION_FIELDS[name][0], help=text, show_default=False),
             annotation=kind,
         )
-        for name, (default, kind, text) in _ENV_HELP.items()
+        for name, (kind, text) in _ENV_HELP.items()
     ]
+    extra.insert(
+        0,
+        inspect.Parameter(
+            "scenario",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                None,
+                "--scenario",
+                help="Built-in scenario name or YAML file "
+                "(see `smartcharging scenario list`); options override it.",
+                show_default=False,
+            ),
+            annotation=str | None,
+        ),
+    )
     own = [p for p in inspect.signature(command).parameters.values() if p.name != "config"]
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> None:
         env = {name: kwargs.pop(name) for name in _ENV_HELP}
+        scenario = kwargs.pop("scenario")
         try:
-            command(config=config_from_options(**env), **kwargs)
-        except (CliError, ConfigError, RunError, ValueError, KeyError) as error:
+            command(config=config_from_options(scenario, **env), **kwargs)
+        except (CliError, ConfigError, RunError, ScenarioError, ValueError, KeyError) as error:
             message = error.args[0] if isinstance(error, KeyError) else str(error)
             Console(stderr=True, soft_wrap=True).print(
                 f"[bold red]error:[/] {message}", highlight=False
@@ -144,21 +179,82 @@ def _progress() -> Progress:
     )
 
 
-def _policy_view(solution: Solution, rows: int = 13) -> Table:
-    """Power of the optimal policy at evenly spaced battery levels (rows) per slot."""
-    config = solution.config
-    table = Table(title="Optimal power (kW) by battery level at slot start", show_lines=False)
+def _policy_view(optimum: Optimum, rows: int = 13, columns: int = 12) -> Table:
+    """Power of the optimal policy (first price row) at evenly spaced battery levels and
+    slots (every slot when there are at most ``columns``)."""
+    config = optimum.config
+    label = config.profile_labels[0] if config.n_profiles > 1 else ""
+    title = "Optimal power (kW) by battery level at slot start" + (
+        f" (prices of {label})" if label else ""
+    )
+    table = Table(title=title, box=box.SIMPLE_HEAD)
     table.add_column("battery", justify="right")
-    for t in range(config.n_slots):
+    slots = np.unique(np.linspace(0, config.n_slots - 1, min(columns, config.n_slots)).round())
+    for t in slots.astype(int):
         table.add_column(format_clock(config.arrival_hour + t * config.slot_hours), justify="right")
     levels = np.linspace(config.capacity_kwh, 0, rows)
-    index = np.rint(np.interp(levels, solution.grid.levels_kwh, np.arange(solution.grid.size)))
+    index = np.rint(np.interp(levels, optimum.grid.levels_kwh, np.arange(optimum.grid.size)))
     for level, i in zip(levels, index.astype(int), strict=True):
         powers = [
-            f"{config.power_levels_kw[solution.policy[t, i]]:g}" for t in range(config.n_slots)
+            f"{config.power_levels_kw[optimum.policies[0, t, i]]:g}" for t in slots.astype(int)
         ]
         table.add_row(f"{level:.1f} kWh", *powers)
     return table
+
+
+def _profiles_table(optimum: Optimum, shown: int = 5) -> Table:
+    """Optimal expected return per price row: the cheapest, the dearest and the spread."""
+    config = optimum.config
+    order = np.argsort(optimum.profile_returns)
+    table = Table(title=f"Optimum per price day ({config.n_profiles} days)", box=box.SIMPLE_HEAD)
+    table.add_column("day")
+    table.add_column(f"optimal expected return ({config.currency})", justify="right")
+    picks = [*order[-shown:][::-1], *order[:shown][::-1]]
+    for i in picks:
+        table.add_row(config.profile_labels[i], f"{optimum.profile_returns[i]:.4f}")
+    return table
+
+
+scenario_app = typer.Typer(help="List, show and validate scenario files.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+
+
+@scenario_app.command("list")
+def scenario_list() -> None:
+    """The built-in scenarios."""
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("name")
+    table.add_column("description")
+    for name in builtin_names():
+        table.add_row(name, load_scenario(name).description)
+    console.print(table)
+
+
+def _scenario_or_exit(name_or_path: str) -> Any:
+    try:
+        scenario = load_scenario(name_or_path)
+        scenario.to_config()
+    except (ScenarioError, ConfigError) as error:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(code=2) from None
+    return scenario
+
+
+@scenario_app.command("show")
+def scenario_show(name: str = typer.Argument(help="Built-in name or YAML file.")) -> None:
+    """Print a scenario as YAML (copy it to a file, edit it, validate it)."""
+    print(_scenario_or_exit(name).to_yaml(), end="")
+
+
+@scenario_app.command("validate")
+def scenario_validate(path: str = typer.Argument(help="Scenario YAML file.")) -> None:
+    """Check a scenario file; one line per outcome, exit code 2 if invalid."""
+    scenario = _scenario_or_exit(path)
+    config = scenario.to_config()
+    console.print(
+        f"{path}: valid scenario {scenario.name!r} ({config.n_slots} slots, "
+        f"{config.cost_model} cost model, {config.n_profiles} price row(s))"
+    )
 
 
 @app.callback()
@@ -173,24 +269,35 @@ def solve_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Solve the problem exactly (backward induction) and show the optimal policy."""
-    solution = solve(config)
+    solution = solve_all(config)
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "expected_return": solution.expected_return,
-                    "error_bound": solution.error_bound,
-                    "grid": solution.grid.describe(),
-                    "config": config.to_dict(),
-                    "policy": solution.policy.tolist(),
-                    "grid_levels_kwh": solution.grid.levels_kwh.tolist(),
-                }
-            )
-        )
+        result: dict[str, Any] = {
+            "expected_return": solution.expected_return,
+            "error_bound": solution.error_bound,
+            "grid": solution.grid.describe(),
+            "grid_levels_kwh": solution.grid.levels_kwh.tolist(),
+            "currency": config.currency,
+            "profile_returns": dict(
+                zip(
+                    config.profile_labels or ("no prices",),
+                    solution.profile_returns.tolist(),
+                    strict=True,
+                )
+            ),
+        }
+        if config.n_profiles == 1:
+            result["policy"] = solution.policies[0].tolist()
+        print(json.dumps(result))
         return
     console.print(f"grid: {solution.grid.describe()}")
     bound = "" if solution.grid.exact else f" (± {solution.error_bound:.4g}, interpolated grid)"
-    console.print(f"[bold]expected optimal return: {solution.expected_return:.8g}[/]{bound}")
+    unit = f" {config.currency}" if config.currency else ""
+    console.print(
+        f"[bold]expected optimal return: {solution.expected_return:.8g}{unit}[/]{bound}"
+        + (f" (average over {config.n_profiles} price days)" if config.n_profiles > 1 else "")
+    )
+    if config.n_profiles > 1:
+        console.print(_profiles_table(solution))
     console.print(_policy_view(solution))
 
 
@@ -201,15 +308,19 @@ def _mc_cell(row: PolicyReport) -> str:
     return f"{mc.mean_return:.3g} ± {(mc.ci_high - mc.ci_low) / 2:.2g}"
 
 
-def _reports_table(reports: list[PolicyReport], title: str) -> Table:
+def _reports_table(reports: list[PolicyReport], title: str, config: ChargingConfig) -> Table:
     """Exact figures per policy; the gap is to the optimum's expected return."""
-    table = Table(
-        title=title,
-        caption="exact expected values; cost excludes the penalty",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 1),
+    physical = config.physical
+    unit = f" {config.currency}" if config.currency else ""
+    caption = (
+        f"exact expected values; costs in{unit}: energy + wear = charging, shortfall at departure"
+        if physical
+        else "exact expected values; cost excludes the penalty"
     )
-    for name in ("policy", r"E\[return]", "gap", "gap %", "P(run out)", "kWh", "cost"):
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1))
+    names = ["policy", r"E\[return]", "gap", "gap %", "P(run out)", "kWh"]
+    names += ["energy", "wear", "shortfall"] if physical else ["cost"]
+    for name in names:
         table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
     if any(r.monte_carlo for r in reports):
         table.add_column("MC mean ± 95% CI", justify="right", no_wrap=True)
@@ -222,8 +333,15 @@ def _reports_table(reports: list[PolicyReport], title: str) -> Table:
             f"{100 * row.relative_gap:.2f}",
             f"{value.shortfall_probability:.2e}",
             f"{value.expected_energy_kwh:.1f}",
-            f"{value.expected_charging_cost:.3g}",
         ]
+        if physical:
+            cells += [
+                f"{value.expected_energy_cost:.3f}",
+                f"{value.expected_wear_cost:.3f}",
+                f"{value.expected_shortfall_cost:.3f}",
+            ]
+        else:
+            cells.append(f"{value.expected_charging_cost:.3g}")
         if row.monte_carlo is not None:
             cells.append(_mc_cell(row))
         table.add_row(*cells)
@@ -241,7 +359,7 @@ def evaluate_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Exact expected return and a Monte-Carlo check of one policy or trained agent."""
-    solution = solve(config)
+    solution = solve_all(config)
     if model is not None:
         chosen, _ = load_policy(model, config)
     else:
@@ -252,14 +370,13 @@ def evaluate_command(
     if as_json:
         print(json.dumps({**result.as_dict(), "optimal_return": solution.expected_return}))
         return
-    console.print(
-        _reports_table([result], f"{chosen.name} (optimum {solution.expected_return:.6g})")
-    )
+    title = f"{chosen.name} (optimum {solution.expected_return:.6g})"
+    console.print(_reports_table([result], title, config))
 
 
 def _write_plots(
     config: ChargingConfig,
-    solution: Solution,
+    solution: Optimum,
     folder: Path,
     seed: int,
     models: dict[Path, Policy] | None = None,
@@ -294,7 +411,7 @@ def compare_command(
     model: list[Path] = typer.Option([], "--model", help="Training run directory (repeatable)."),
 ) -> None:
     """Every baseline, trained agents and the optimum, exactly evaluated, best first."""
-    solution = solve(config)
+    solution = solve_all(config)
     models = {folder: load_policy(folder, config)[0] for folder in model}
     policies: dict[str, Policy] = {
         **all_policies(config, solution, seed),
@@ -317,7 +434,7 @@ def compare_command(
     else:
         console.print(
             _reports_table(
-                reports, f"Policies against the exact optimum ({solution.grid.describe()})"
+                reports, f"Policies against the exact optimum ({solution.grid.describe()})", config
             )
         )
     if plots_dir is not None:
@@ -407,7 +524,7 @@ def demo_command(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for runs and figures."),
 ) -> None:
     """Render an optimal episode, train a Q-learning agent, compare it with every policy."""
-    solution = solve(config)
+    solution = solve_all(config)
     optimal = TablePolicy.optimal(solution)
     env = SmartChargingEnv(config=config, render_mode="ansi")
     observation, _ = env.reset(seed=seed)
@@ -431,7 +548,7 @@ def demo_command(
     agent, _ = load_policy(run_dir, config)
     console.print("[bold]3. Every policy against the exact optimum[/]")
     policies = [*all_policies(config, solution, seed).values(), agent]
-    console.print(_reports_table(compare(policies, solution), "Policies, best first"))
+    console.print(_reports_table(compare(policies, solution), "Policies, best first", config))
     for path in _write_plots(config, solution, out, seed, {run_dir: agent}):
         console.print(f"wrote {path}")
 

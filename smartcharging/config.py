@@ -20,6 +20,10 @@ class ConfigError(ValueError):
     """A configuration parameter has a value that is not allowed."""
 
 
+#: The cost models a configuration can use.
+COST_MODELS = ("seed", "physical")
+
+
 def _reject(name: str, value: object, allowed: str) -> ConfigError:
     return ConfigError(f"invalid parameter {name}={value!r}: must be {allowed}")
 
@@ -79,7 +83,17 @@ class ChargingConfig:
         demand_mean_kwh, demand_sd_kwh: next-shift energy demand ~ Normal(mean, sd).
         penalty_factor: running out costs the worst possible charging bill (full power in
             every slot) times this factor.
-        arrival_hour: clock time of the first slot, used for rendering only.
+        arrival_hour: clock time of the first slot, used for rendering and price mapping.
+        cost_model: ``"seed"`` (the notebook's ``exp(kW)`` cost and fixed penalty) or
+            ``"physical"`` (energy price, battery wear, cost per missing kWh).
+        efficiency: charging efficiency; the grid supplies ``energy / efficiency`` (physical).
+        wear_cost_per_kw2h: battery-wear cost ``coefficient * kW**2 * hours`` (physical).
+        shortfall_cost_per_kwh: cost of each kWh missing at departure (physical).
+        price_profiles: energy price per slot (currency per kWh), one row per price day;
+            each episode uses one row, drawn uniformly (physical only).
+        profile_labels: a name for each price row (for day-ahead prices, its date).
+        forecast_slots: prices of this many slots after the current one are observed.
+        currency: unit of prices and costs, for display.
     """
 
     capacity_kwh: float = 72.0
@@ -93,6 +107,14 @@ class ChargingConfig:
     demand_sd_kwh: float = 5.0
     penalty_factor: float = 10.0
     arrival_hour: float = 14.0
+    cost_model: str = "seed"
+    efficiency: float = 1.0
+    wear_cost_per_kw2h: float = 0.0
+    shortfall_cost_per_kwh: float = 0.0
+    price_profiles: tuple[tuple[float, ...], ...] = ()
+    profile_labels: tuple[str, ...] = ()
+    forecast_slots: int = 0
+    currency: str = ""
 
     def __post_init__(self) -> None:
         capacity = _positive("capacity_kwh", self.capacity_kwh)
@@ -128,7 +150,7 @@ class ChargingConfig:
         arrival_hour = _finite("arrival_hour", self.arrival_hour)
         if not 0 <= arrival_hour < 24:
             raise _reject("arrival_hour", self.arrival_hour, "a number in [0, 24)")
-        normalised = {
+        normalised: dict[str, Any] = {
             "capacity_kwh": capacity,
             "power_levels_kw": levels,
             "slot_hours": slot_hours,
@@ -140,9 +162,84 @@ class ChargingConfig:
             "demand_sd_kwh": demand_sd,
             "penalty_factor": penalty_factor,
             "arrival_hour": arrival_hour,
+            **self._validate_costs(int(n_slots)),
         }
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
+
+    def _validate_costs(self, n_slots: int) -> dict[str, Any]:
+        if self.cost_model not in COST_MODELS:
+            raise _reject("cost_model", self.cost_model, f"one of {list(COST_MODELS)}")
+        efficiency = _positive("efficiency", self.efficiency)
+        if efficiency > 1:
+            raise _reject("efficiency", self.efficiency, "in (0, 1]")
+        wear = _non_negative("wear_cost_per_kw2h", self.wear_cost_per_kw2h)
+        shortfall = _non_negative("shortfall_cost_per_kwh", self.shortfall_cost_per_kwh)
+        forecast = self.forecast_slots
+        if isinstance(forecast, bool) or not isinstance(forecast, int | np.integer) or forecast < 0:
+            raise _reject("forecast_slots", forecast, "an integer >= 0")
+        profiles = tuple(
+            tuple(_finite("price_profiles", p) for p in row) for row in self.price_profiles
+        )
+        physical = self.cost_model == "physical"
+        if physical and not profiles:
+            raise _reject(
+                "price_profiles",
+                self.price_profiles,
+                "at least one row of prices for cost_model='physical'",
+            )
+        if not physical and (profiles or forecast):
+            raise _reject("price_profiles", "given", "empty for cost_model='seed' (no prices)")
+        for row in profiles:
+            if len(row) != n_slots:
+                raise _reject(
+                    "price_profiles",
+                    f"a row of {len(row)} prices",
+                    f"rows of n_slots={n_slots} prices",
+                )
+        labels = tuple(str(label) for label in self.profile_labels)
+        if not labels:
+            labels = tuple(str(i) for i in range(len(profiles)))
+        if len(labels) != len(profiles):
+            raise _reject(
+                "profile_labels", f"{len(labels)} labels", f"one per price row ({len(profiles)})"
+            )
+        return {
+            "efficiency": efficiency,
+            "wear_cost_per_kw2h": wear,
+            "shortfall_cost_per_kwh": shortfall,
+            "price_profiles": profiles,
+            "profile_labels": labels,
+            "forecast_slots": int(forecast),
+            "currency": str(self.currency),
+        }
+
+    @property
+    def physical(self) -> bool:
+        """True for the physical cost model (prices, wear, shortfall per kWh)."""
+        return self.cost_model == "physical"
+
+    @property
+    def n_profiles(self) -> int:
+        """Number of price rows (1 for the seed model, which has none)."""
+        return max(len(self.price_profiles), 1)
+
+    @cached_property
+    def prices(self) -> np.ndarray:
+        """Price table ``(n_profiles, n_slots)``; zeros for the seed model."""
+        if not self.price_profiles:
+            return np.zeros((1, self.n_slots))
+        return np.asarray(self.price_profiles, dtype=np.float64)
+
+    @property
+    def observation_size(self) -> int:
+        """2 for the seed model; battery, slots left, price now and the forecast otherwise."""
+        return 3 + self.forecast_slots if self.physical else 2
+
+    def time_steps(self, observations: np.ndarray) -> np.ndarray:
+        """Slots elapsed, from a batch of observations of either layout."""
+        column = np.asarray(observations)[:, 1].astype(np.int64)
+        return self.n_slots - column if self.physical else column
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> ChargingConfig:
@@ -159,6 +256,8 @@ class ChargingConfig:
         """Plain-data view (JSON/YAML friendly) of every parameter."""
         data = asdict(self)
         data["power_levels_kw"] = list(self.power_levels_kw)
+        data["price_profiles"] = [list(row) for row in self.price_profiles]
+        data["profile_labels"] = list(self.profile_labels)
         return data
 
     @property

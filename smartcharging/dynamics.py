@@ -65,6 +65,26 @@ def charging_cost(charging_hours: Number, rate: Number) -> Number:
     return charging_hours * rate
 
 
+def physical_costs(
+    energy_kwh: Number,
+    power_kw: Number,
+    charging_hours: Number,
+    price_per_kwh: Number,
+    efficiency: float,
+    wear_cost_per_kw2h: float,
+) -> tuple[Number, Number]:
+    """Physical cost of a slot; returns ``(energy_cost, wear_cost)``.
+
+    The grid supplies ``energy / efficiency`` at the slot's price. Battery wear grows with
+    the square of the charging power (resistive heating, lithium plating at high C-rates),
+    so it is modelled as ``coefficient * kW**2 * hours``: a convex term like the seed's
+    ``exp(kW)``, with a coefficient in currency per kW² per hour from the scenario.
+    """
+    energy_cost = price_per_kwh * (energy_kwh / efficiency)
+    wear_cost = wear_cost_per_kw2h * (power_kw * power_kw) * charging_hours
+    return energy_cost, wear_cost
+
+
 def shortfall_penalty(
     n_slots: int, slot_hours: float, max_rate: float, penalty_factor: float
 ) -> float:
@@ -77,13 +97,15 @@ def shortfall_penalty(
 
 
 def depart(
-    battery_kwh: Number, demand_kwh: Number, penalty: float
+    battery_kwh: Number, demand_kwh: Number, penalty: float, cost_per_kwh: float = 0.0
 ) -> tuple[Number, Number, Number, Number]:
     """Leave for the next shift; returns ``(remaining_kwh, shortfall_kwh, ran_out, cost)``.
 
     If the shift needs more energy than the battery holds, the vehicle runs out: the
     battery ends empty, ``shortfall_kwh`` is the missing energy and the cost is the fixed
-    ``penalty``. Otherwise the demand is taken from the battery at no cost.
+    ``penalty`` (the seed model) plus ``cost_per_kwh`` per missing kWh (the physical model:
+    an emergency fast charge and lost service). Otherwise the demand is taken from the
+    battery at no cost.
     """
     ran_out = demand_kwh > battery_kwh
     lost = ran_out * 1.0
@@ -91,4 +113,4 @@ def depart(
     # ``+ 0.0`` turns the -0.0 that a negative difference times zero gives into +0.0.
     shortfall = (demand_kwh - battery_kwh) * lost + 0.0
     remaining = (battery_kwh - demand_kwh) * served + 0.0
-    return remaining, shortfall, ran_out, penalty * lost
+    return remaining, shortfall, ran_out, penalty * lost + shortfall * cost_per_kwh

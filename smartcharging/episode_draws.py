@@ -1,6 +1,7 @@
 """Per-episode random draws from a counter-based stream.
 
-Each episode needs two random numbers: the arrival battery level and the next-shift demand.
+Each episode needs three random numbers: the arrival battery level, the next-shift demand and
+(for priced scenarios) which day's prices apply.
 They are a pure function of ``(key, episode)``, where ``key`` is drawn once from the
 environment's own seeded ``np_random`` at ``reset(seed=...)`` and ``episode`` counts the
 episodes since. Because the draws are stateless, the scalar environment can compute a block
@@ -24,7 +25,7 @@ from smartcharging.config import ChargingConfig
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
-_STREAMS = 2  # per episode: 0 = arrival level, 1 = demand
+_STREAMS = 3  # per episode: 0 = arrival level, 1 = demand, 2 = price profile
 
 
 def new_key(rng: np.random.Generator) -> int:
@@ -56,3 +57,8 @@ def demands(config: ChargingConfig, keys: np.ndarray, episodes: np.ndarray) -> n
     """
     normal = ndtri(_uniform(keys, episodes, 1))
     return np.maximum(config.demand_mean_kwh + config.demand_sd_kwh * normal, 0.0)
+
+
+def profiles(config: ChargingConfig, keys: np.ndarray, episodes: np.ndarray) -> np.ndarray:
+    """Index of the episode's price row, uniform on ``0 .. n_profiles - 1``."""
+    return np.floor(_uniform(keys, episodes, 2) * config.n_profiles).astype(np.int64)

@@ -16,9 +16,10 @@ import numpy as np
 from scipy import stats
 
 from smartcharging.config import ChargingConfig
+from smartcharging.envs.smart_charging import padded_prices
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import PolicyValue, Solution, evaluate_table
+from smartcharging.solvers.dp import Optimum, PolicyValue, evaluate_policy
 from smartcharging.solvers.grid import BatteryGrid
 
 #: Episodes simulated at once by the Monte-Carlo estimate.
@@ -50,17 +51,23 @@ class PolicyReport:
     gap: float
     relative_gap: float
     monte_carlo: MonteCarloEstimate | None = None
+    profile_returns: np.ndarray | None = None
 
     def as_dict(self) -> dict[str, object]:
+        value = self.exact
         row: dict[str, object] = {
             "policy": self.name,
-            "expected_return": self.exact.expected_return,
+            "expected_return": value.expected_return,
             "gap_to_optimum": self.gap,
             "relative_gap": self.relative_gap,
-            "shortfall_probability": self.exact.shortfall_probability,
-            "expected_energy_kwh": self.exact.expected_energy_kwh,
-            "expected_charging_cost": self.exact.expected_charging_cost,
-            "exact": self.exact.exact,
+            "shortfall_probability": value.shortfall_probability,
+            "expected_shortfall_kwh": value.expected_shortfall_kwh,
+            "expected_energy_kwh": value.expected_energy_kwh,
+            "expected_charging_cost": value.expected_charging_cost,
+            "expected_energy_cost": value.expected_energy_cost,
+            "expected_wear_cost": value.expected_wear_cost,
+            "expected_shortfall_cost": value.expected_shortfall_cost,
+            "exact": value.exact,
         }
         if self.monte_carlo is not None:
             mc = self.monte_carlo
@@ -74,21 +81,46 @@ class PolicyReport:
         return row
 
 
-def grid_observations(config: ChargingConfig, grid: BatteryGrid) -> np.ndarray:
-    """Observation ``[battery, t]`` of every (t, level) grid state, t-major, float32."""
-    time, level = np.meshgrid(np.arange(config.n_slots), grid.levels_kwh, indexing="ij")
-    return np.stack([level.ravel(), time.ravel()], axis=1).astype(np.float32)
+def state_observations(
+    config: ChargingConfig, grid: BatteryGrid, profile: int, time: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Observations (float32, as the environments produce them) of the states at time steps
+    ``time`` and grid level indices ``levels`` on one price row."""
+    battery = grid.levels_kwh[levels]
+    if not config.physical:
+        return np.stack([battery, time], axis=1).astype(np.float32)
+    width = config.forecast_slots + 1
+    observations = np.empty((len(levels), 2 + width), dtype=np.float32)
+    observations[:, 0] = battery
+    observations[:, 1] = config.n_slots - time
+    observations[:, 2:] = padded_prices(config)[profile][time[:, None] + np.arange(width)]
+    return observations
 
 
-def policy_probabilities(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> np.ndarray:
-    """The policy's action probabilities on every grid state, shape ``(T, levels, A)``."""
-    probabilities = policy.probabilities(grid_observations(config, grid))
-    return probabilities.reshape(config.n_slots, grid.size, config.n_actions)
+def grid_observations(config: ChargingConfig, grid: BatteryGrid, profile: int = 0) -> np.ndarray:
+    """Observation of every (t, level) grid state on one price row, t-major, float32."""
+    time, level = np.meshgrid(np.arange(config.n_slots), np.arange(grid.size), indexing="ij")
+    return state_observations(config, grid, profile, time.ravel(), level.ravel())
+
+
+def exact_values(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> list[PolicyValue]:
+    """Exact figures of a Markov policy on each price row, the policy being queried on the
+    observation of every state it can reach."""
+
+    def values(profile: int) -> PolicyValue:
+        def probabilities(t: int, levels: np.ndarray) -> np.ndarray:
+            time = np.full(len(levels), t)
+            return policy.probabilities(state_observations(config, grid, profile, time, levels))
+
+        return evaluate_policy(config, probabilities, grid, profile)
+
+    return [values(profile) for profile in range(config.n_profiles)]
 
 
 def exact_value(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> PolicyValue:
-    """Exact expected return, shortfall probability, energy and cost of a Markov policy."""
-    return evaluate_table(config, policy_probabilities(policy, config, grid), grid)
+    """Exact expected return, shortfall, energy and costs of a Markov policy, averaged over
+    the (equally likely) price rows."""
+    return PolicyValue.mean(exact_values(policy, config, grid))
 
 
 def monte_carlo(
@@ -126,14 +158,15 @@ def monte_carlo(
 
 def report(
     policy: Policy,
-    solution: Solution,
+    optimum: Optimum,
     episodes: int = 0,
     seed: int = 0,
 ) -> PolicyReport:
     """Exact figures, optimality gap and (if ``episodes``) a Monte-Carlo check of a policy."""
-    value = exact_value(policy, solution.config, solution.grid)
-    scale = abs(solution.expected_return)
-    gap = solution.expected_return - value.expected_return
+    per_profile = exact_values(policy, optimum.config, optimum.grid)
+    value = PolicyValue.mean(per_profile)
+    scale = abs(optimum.expected_return)
+    gap = optimum.expected_return - value.expected_return
     # Backward (DP) and forward (evaluation) sums of the same numbers differ by rounding.
     gap = 0.0 if abs(gap) <= ROUNDING * max(scale, 1.0) else gap
     return PolicyReport(
@@ -141,13 +174,14 @@ def report(
         exact=value,
         gap=gap,
         relative_gap=gap / scale if scale > 0 else 0.0,
-        monte_carlo=monte_carlo(policy, solution.config, episodes, seed) if episodes else None,
+        monte_carlo=monte_carlo(policy, optimum.config, episodes, seed) if episodes else None,
+        profile_returns=np.array([v.expected_return for v in per_profile]),
     )
 
 
 def compare(
     policies: Iterable[Policy],
-    solution: Solution,
+    optimum: Optimum,
     episodes: int = 0,
     seed: int = 0,
     on_done: Callable[[str], None] | None = None,
@@ -155,7 +189,7 @@ def compare(
     """Reports of several policies, best expected return first."""
     reports = []
     for policy in policies:
-        reports.append(report(policy, solution, episodes, seed))
+        reports.append(report(policy, optimum, episodes, seed))
         if on_done is not None:
             on_done(policy.name)
     return sorted(reports, key=lambda r: r.exact.expected_return, reverse=True)

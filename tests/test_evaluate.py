@@ -3,14 +3,14 @@ import pytest
 from smartcharging import ChargingConfig
 from smartcharging.evaluate import compare, monte_carlo, report
 from smartcharging.policies import all_policies
-from smartcharging.solvers import solve
+from smartcharging.solvers import solve_all
 
 CONFIG = ChargingConfig()
 
 
 @pytest.mark.parametrize("name", ["constant-7kW", "quantile-0.99", "optimal", "random"])
 def test_monte_carlo_agrees_with_exact_value(name: str) -> None:
-    solution = solve(CONFIG)
+    solution = solve_all(CONFIG)
     policy = all_policies(CONFIG, solution, seed=1)[name]
     result = report(policy, solution, episodes=3000, seed=11)
     mc = result.monte_carlo
@@ -20,7 +20,7 @@ def test_monte_carlo_agrees_with_exact_value(name: str) -> None:
 
 
 def test_gap_is_zero_for_optimum_and_positive_for_baselines() -> None:
-    solution = solve(CONFIG)
+    solution = solve_all(CONFIG)
     reports = compare(all_policies(CONFIG, solution).values(), solution)
     assert reports[0].name == "optimal" and reports[0].gap == 0.0
     assert all(r.gap > 0 and r.relative_gap > 0 for r in reports[1:])
@@ -31,6 +31,6 @@ def test_gap_is_zero_for_optimum_and_positive_for_baselines() -> None:
 
 
 def test_monte_carlo_needs_two_episodes() -> None:
-    solution = solve(CONFIG)
+    solution = solve_all(CONFIG)
     with pytest.raises(ValueError, match="episodes=1: must be >= 2"):
         monte_carlo(all_policies(CONFIG, solution)["idle"], CONFIG, 1)

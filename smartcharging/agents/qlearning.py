@@ -57,6 +57,9 @@ class QLearningParams:
 class QLearningAgent:
     """Q-values ``q[t, level, action]`` on the solver's battery grid.
 
+    The state is (time step, battery level) only: on scenarios with several price rows
+    (day-ahead prices) the table cannot tell the days apart and learns one policy for all.
+
     Observed battery levels are mapped to the nearest grid level; for configurations with an
     exact grid (the seed's and most others) that mapping is exact. Each call of
     :meth:`learn` continues the same run: the batch environment, the exploration generator
@@ -94,7 +97,7 @@ class QLearningAgent:
         return p.epsilon_start + progress * (p.epsilon_end - p.epsilon_start)
 
     def _states(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        time = np.minimum(observations[:, 1].astype(np.intp), self.config.n_slots - 1)
+        time = np.clip(self.config.time_steps(observations), 0, self.config.n_slots - 1)
         lower, upper, weight = self.grid.locate(observations[:, 0])
         return time, np.where(weight > 0.5, upper, lower)
 
@@ -122,7 +125,7 @@ class QLearningAgent:
 
     def policy(self, name: str = "qlearning") -> TablePolicy:
         """The greedy policy of the current Q-values."""
-        return TablePolicy(self.q.argmax(axis=2), self.grid, self.config.n_actions, name)
+        return TablePolicy(self.q.argmax(axis=2), self.grid, self.config, name)
 
     def save_model(self, path: Path) -> None:
         """The Q-table and its grid as a NumPy archive (no pickle), enough to act."""
@@ -174,4 +177,4 @@ def load_table_policy(path: Path, config: ChargingConfig, name: str) -> TablePol
         raise ValueError(
             f"Q-table has {table.shape[0]} slots: the configuration has {config.n_slots}"
         )
-    return TablePolicy(table, grid, config.n_actions, name)
+    return TablePolicy(table, grid, config, name)

@@ -35,7 +35,7 @@ from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load
 from smartcharging.config import ChargingConfig, ConfigError
 from smartcharging.evaluate import exact_value
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Solution, solve
+from smartcharging.solvers.dp import Optimum, solve_all
 
 ALGORITHMS = ("qlearning", "dqn", "ppo", "a2c")
 CURVE_FIELDS = (
@@ -253,7 +253,7 @@ class Run:
         self.folder = folder
         self.spec = spec
         self.trainer = trainer
-        self.solution: Solution = solve(spec.config)
+        self.solution: Optimum = solve_all(spec.config)
         self._wall_offset = wall_time_s
         self._started = time.perf_counter()
         self._files: list[str] = []

@@ -32,6 +32,45 @@ def format_clock(hours: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def resolve_config(
+    config: ChargingConfig | None, scenario: str | None, params: dict[str, Any]
+) -> ChargingConfig:
+    """The configuration from exactly one of: a config, a scenario (plus overrides), or
+    individual parameters (over the seed's defaults)."""
+    if config is not None and (params or scenario is not None):
+        raise ConfigError("pass either config or a scenario / individual parameters, not both")
+    if config is not None:
+        return config
+    if scenario is not None:
+        from smartcharging.scenarios import load_scenario
+
+        return load_scenario(scenario).to_config(**params)
+    return ChargingConfig.from_kwargs(**params)
+
+
+def padded_prices(config: ChargingConfig) -> np.ndarray:
+    """Price rows followed by ``forecast_slots + 1`` zeros: the forecast past departure,
+    and the final observation after departure, show price 0."""
+    return np.pad(config.prices, ((0, 0), (0, config.forecast_slots + 1)))
+
+
+def observation_space(config: ChargingConfig) -> spaces.Box:
+    """The seed's ``[battery, time step]`` box, or, for priced scenarios,
+    ``[battery, slots to departure, price now, next forecast_slots prices]``."""
+    if not config.physical:
+        return spaces.Box(
+            low=np.zeros(2, dtype=np.float32),
+            high=np.array([config.capacity_kwh, config.n_slots], dtype=np.float32),
+            dtype=np.float32,
+        )
+    low_price = min(float(config.prices.min()), 0.0)
+    high_price = max(float(config.prices.max()), 0.0)
+    window = config.forecast_slots + 1
+    low = np.array([0.0, 0.0, *[low_price] * window], dtype=np.float32)
+    high = np.array([config.capacity_kwh, config.n_slots, *[high_price] * window], dtype=np.float32)
+    return spaces.Box(low=low, high=high, dtype=np.float32)
+
+
 class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     """
     ## Description
@@ -116,11 +155,10 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self,
         config: ChargingConfig | None = None,
         render_mode: str | None = None,
+        scenario: str | None = None,
         **params: Any,
     ) -> None:
-        if config is not None and params:
-            raise ConfigError("pass either config or individual parameters, not both")
-        self.config = config if config is not None else ChargingConfig.from_kwargs(**params)
+        self.config = resolve_config(config, scenario, params)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(
                 f"invalid parameter render_mode={render_mode!r}: must be None or one of "
@@ -129,11 +167,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self.render_mode = render_mode
         cfg = self.config
         self.action_space = spaces.Discrete(cfg.n_actions)
-        self.observation_space = spaces.Box(
-            low=np.zeros(2, dtype=np.float32),
-            high=np.array([cfg.capacity_kwh, cfg.n_slots], dtype=np.float32),
-            dtype=np.float32,
-        )
+        self.observation_space = observation_space(cfg)
         self._power = tuple(float(p) for p in cfg.power_kw)
         self._n_actions = cfg.n_actions
         self._rate = tuple(float(r) for r in dynamics.cost_rate(cfg.power_kw))
@@ -143,9 +177,16 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self._capacity = cfg.capacity_kwh
         self._slot_hours = cfg.slot_hours
         self._n_slots = cfg.n_slots
+        self._physical = cfg.physical
+        self._shortfall_penalty = 0.0 if cfg.physical else self._penalty
+        self._shortfall_per_kwh = cfg.shortfall_cost_per_kwh if cfg.physical else 0.0
+        self._price_rows = padded_prices(cfg).tolist()
+        self._prices: list[float] = self._price_rows[0]
+        self._profile = 0
+        self._window = cfg.forecast_slots + 1
         self._key = 0
         self._episode = -1
-        self._block: tuple[list[float], list[float]] = ([], [])
+        self._block: tuple[list[float], list[float], list[int]] = ([], [], [])
         self._block_start = 0
         self._battery = 0.0
         self._demand = 0.0
@@ -153,8 +194,8 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self._done = True
         self._last_line = ""
 
-    def _draws(self, episode: int) -> tuple[float, float]:
-        """Arrival level and demand of ``episode``, computed a block at a time."""
+    def _draws(self, episode: int) -> tuple[float, float, int]:
+        """Arrival level, demand and price row of ``episode``, computed a block at a time."""
         offset = episode - self._block_start
         if not 0 <= offset < len(self._block[0]):
             self._block_start = episode
@@ -164,8 +205,9 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             self._block = (
                 episode_draws.arrival_levels(self.config, keys, episodes).tolist(),
                 episode_draws.demands(self.config, keys, episodes).tolist(),
+                episode_draws.profiles(self.config, keys, episodes).tolist(),
             )
-        return self._block[0][offset], self._block[1][offset]
+        return self._block[0][offset], self._block[1][offset], self._block[2][offset]
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -174,27 +216,35 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         if seed is not None or self._episode < 0:
             self._key = episode_draws.new_key(self.np_random)
             self._episode = -1
-            self._block = ([], [])
+            self._block = ([], [], [])
         self._episode += 1
-        battery, demand = self._draws(self._episode)
+        battery, demand, profile = self._draws(self._episode)
         if options:
-            battery, demand = self._apply_options(options, battery, demand)
+            battery, demand, profile = self._apply_options(options, battery, demand, profile)
         self._battery = battery
         self._demand = demand
+        self._profile = profile
+        self._prices = self._price_rows[profile]
         self._time = 0
         self._done = False
         self._last_line = f"{format_clock(self.config.arrival_hour)} arrive {self._bar()}"
         if self.render_mode == "human":
             self.render()
-        return (
-            np.array((battery, 0.0), dtype=np.float32),
-            {"battery_kwh": battery},
-        )
+        info: dict[str, Any] = {"battery_kwh": battery}
+        if self._physical:
+            info["profile"] = self.config.profile_labels[profile]
+        return self._observation(battery, 0), info
+
+    def _observation(self, battery: float, time: int) -> np.ndarray:
+        if self._physical:
+            window = self._prices[time : time + self._window]
+            return np.array((battery, self._n_slots - time, *window), dtype=np.float32)
+        return np.array((battery, time), dtype=np.float32)
 
     def _apply_options(
-        self, options: dict[str, Any], battery: float, demand: float
-    ) -> tuple[float, float]:
-        allowed = {"battery_kwh", "demand_kwh"}
+        self, options: dict[str, Any], battery: float, demand: float, profile: int
+    ) -> tuple[float, float, int]:
+        allowed = {"battery_kwh", "demand_kwh", "profile"}
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise ValueError(f"unknown reset option {unknown[0]!r}: allowed are {sorted(allowed)}")
@@ -213,7 +263,21 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
                     f"invalid reset option demand_kwh={value!r}: must be a finite number"
                 )
             demand = float(value)
-        return battery, demand
+        if "profile" in options:
+            profile = self._profile_index(options["profile"])
+        return battery, demand, profile
+
+    def _profile_index(self, value: object) -> int:
+        labels = self.config.profile_labels
+        if isinstance(value, str) and value in labels:
+            return labels.index(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(labels):
+            return value
+        shown = f"{labels[0]!r} .. {labels[-1]!r}" if labels else "none (no prices)"
+        raise ValueError(
+            f"invalid reset option profile={value!r}: must be a price-row label "
+            f"({shown}) or an index in 0..{len(labels) - 1}"
+        )
 
     def step(
         self, action: np.int64 | int
@@ -230,19 +294,28 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         battery, energy, hours = dynamics.charge_slot(
             self._battery, power, self._capacity, self._slot_hours
         )
-        cost = dynamics.charging_cost(hours, self._rate[action])
-        self._battery = battery
-        self._time = time = self._time + 1
         info: dict[str, Any] = {
             "power_kw": power,
             "energy_kwh": energy,
             "charging_hours": hours,
-            "cost": cost,
         }
+        if self._physical:
+            cfg = self.config
+            price = self._prices[self._time]
+            energy_cost, wear_cost = dynamics.physical_costs(
+                energy, power, hours, price, cfg.efficiency, cfg.wear_cost_per_kw2h
+            )
+            cost = energy_cost + wear_cost
+            info.update(price=price, energy_cost=energy_cost, wear_cost=wear_cost)
+        else:
+            cost = dynamics.charging_cost(hours, self._rate[action])
+        info["cost"] = cost
+        self._battery = battery
+        self._time = time = self._time + 1
         reward = 0.0 - cost  # 0.0 - 0.0 is +0.0, unlike -0.0
         if time == self._n_slots:
             remaining, shortfall, ran_out, penalty = dynamics.depart(
-                battery, self._demand, self._penalty
+                battery, self._demand, self._shortfall_penalty, self._shortfall_per_kwh
             )
             self._battery = battery = remaining
             self._done = True
@@ -255,13 +328,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             self._last_line = self._step_line(info)
             if self.render_mode == "human":
                 self.render()
-        return (
-            np.array((battery, time), dtype=np.float32),
-            reward,
-            self._done,
-            False,
-            info,
-        )
+        return self._observation(battery, time), reward, self._done, False, info
 
     def _coerce_action(self, action: object) -> int:
         if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":

@@ -12,14 +12,25 @@ from gymnasium.vector.utils import batch_space
 
 from smartcharging import dynamics, episode_draws
 from smartcharging.config import ChargingConfig, ConfigError
-from smartcharging.envs.smart_charging import SmartChargingEnv
+from smartcharging.envs.smart_charging import SmartChargingEnv, padded_prices, resolve_config
+
+#: Per-step info keys, set to 0 for copies that restart (the last three: physical only).
+_STEP_KEYS = (
+    "power_kw",
+    "energy_kwh",
+    "charging_hours",
+    "cost",
+    "price",
+    "energy_cost",
+    "wear_cost",
+)
 
 
 class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     """``num_envs`` independent copies of :class:`SmartChargingEnv`, stepped as arrays.
 
     The state of every copy lives in a few arrays (battery, demand, time step, stream key,
-    episode counter: 37 bytes per copy), and each step calls the same
+    episode counter, price row: 41 bytes per copy), and each step calls the same
     :mod:`smartcharging.dynamics` functions as the scalar environment, on whole arrays.
 
     **Autoreset** follows Gymnasium's ``AutoresetMode.NEXT_STEP`` by default (as
@@ -52,6 +63,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         config: ChargingConfig | None = None,
         render_mode: str | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        scenario: str | None = None,
         **params: Any,
     ) -> None:
         modes = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
@@ -69,9 +81,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
                 f"invalid parameter render_mode={render_mode!r}: the vector environment has "
                 "no render modes; render a single SmartChargingEnv instead"
             )
-        if config is not None and params:
-            raise ConfigError("pass either config or individual parameters, not both")
-        self.config = config if config is not None else ChargingConfig.from_kwargs(**params)
+        self.config = resolve_config(config, scenario, params)
         self.num_envs = int(num_envs)
         self.render_mode = None
         single = SmartChargingEnv(config=self.config)
@@ -82,21 +92,26 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         cfg = self.config
         self._power = cfg.power_kw
         self._rate = dynamics.cost_rate(cfg.power_kw)
-        self._penalty = dynamics.shortfall_penalty(
+        penalty = dynamics.shortfall_penalty(
             cfg.n_slots, cfg.slot_hours, float(self._rate[-1]), cfg.penalty_factor
         )
+        self._shortfall_penalty = 0.0 if cfg.physical else penalty
+        self._shortfall_per_kwh = cfg.shortfall_cost_per_kwh if cfg.physical else 0.0
+        self._prices = padded_prices(cfg)
+        self._window = np.arange(cfg.forecast_slots + 1)
         n = self.num_envs
         self._battery = np.zeros(n)
         self._demand = np.zeros(n)
         self._time = np.zeros(n, dtype=np.int32)
         self._keys = np.zeros(n, dtype=np.uint64)
         self._episode = np.zeros(n, dtype=np.uint64)
+        self._profile = np.zeros(n, dtype=np.int32)
         self._prev_done = np.zeros(n, dtype=bool)
         self._started = False
 
     @property
     def state_bytes_per_copy(self) -> int:
-        """Bytes of state each copy needs (battery, demand, time, key, episode, done flag)."""
+        """Bytes of state per copy (battery, demand, time, key, episode, price row, done)."""
         arrays = (
             self._battery,
             self._demand,
@@ -127,6 +142,8 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         keys, episodes = self._keys[copies], self._episode[copies]
         self._battery[copies] = episode_draws.arrival_levels(self.config, keys, episodes)
         self._demand[copies] = episode_draws.demands(self.config, keys, episodes)
+        if self.config.physical:
+            self._profile[copies] = episode_draws.profiles(self.config, keys, episodes)
         self._time[copies] = 0
 
     def reset(
@@ -144,12 +161,20 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._draw(slice(None))
         self._prev_done[:] = False
         self._started = True
-        return self._observations(), {"battery_kwh": self._battery.copy()}
+        info: dict[str, Any] = {"battery_kwh": self._battery.copy()}
+        if self.config.physical:
+            info["profile"] = np.asarray(self.config.profile_labels)[self._profile]
+        return self._observations(), info
 
     def _observations(self) -> np.ndarray:
-        observations = np.empty((self.num_envs, 2), dtype=np.float32)
+        observations = np.empty((self.num_envs, self.config.observation_size), dtype=np.float32)
         observations[:, 0] = self._battery
-        observations[:, 1] = self._time
+        if self.config.physical:
+            observations[:, 1] = self.config.n_slots - self._time
+            window = self._time[:, None] + self._window
+            observations[:, 2:] = self._prices[self._profile[:, None], window]
+        else:
+            observations[:, 1] = self._time
         return observations
 
     def _check_actions(self, actions: Any) -> np.ndarray:
@@ -188,19 +213,27 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         battery, energy, hours = dynamics.charge_slot(
             self._battery, power, cfg.capacity_kwh, cfg.slot_hours
         )
-        cost = dynamics.charging_cost(hours, self._rate[actions])
-        reward = 0.0 - cost
-        time = self._time + 1
-        departing = time == cfg.n_slots
         info: dict[str, Any] = {
             "power_kw": power,
             "energy_kwh": energy,
             "charging_hours": hours,
-            "cost": cost,
         }
+        if cfg.physical:
+            price = self._prices[self._profile, np.minimum(self._time, cfg.n_slots - 1)]
+            energy_cost, wear_cost = dynamics.physical_costs(
+                energy, power, hours, price, cfg.efficiency, cfg.wear_cost_per_kw2h
+            )
+            cost = energy_cost + wear_cost
+            info.update(price=price, energy_cost=energy_cost, wear_cost=wear_cost)
+        else:
+            cost = dynamics.charging_cost(hours, self._rate[actions])
+        info["cost"] = cost
+        reward = 0.0 - cost
+        time = self._time + 1
+        departing = time == cfg.n_slots
         if departing.any():
             remaining, shortfall, ran_out, penalty = dynamics.depart(
-                battery, self._demand, self._penalty
+                battery, self._demand, self._shortfall_penalty, self._shortfall_per_kwh
             )
             battery = np.where(departing, remaining, battery)
             reward -= penalty * departing
@@ -222,8 +255,9 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             self._draw(restart)
             reward[restart] = 0.0
             terminated = departing & ~self._prev_done
-            for key in ("power_kw", "energy_kwh", "charging_hours", "cost"):
-                info[key][restart] = 0.0
+            for key in _STEP_KEYS:
+                if key in info:
+                    info[key][restart] = 0.0
         observations = self._observations()
         if self._same_step and terminated.any():
             info["final_obs"], info["_final_obs"] = observations, terminated
@@ -251,6 +285,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._draw(slice(None))
         self._prev_done[:] = False
         zeros = np.zeros(self.num_envs)
-        info = {key: zeros.copy() for key in ("power_kw", "energy_kwh", "charging_hours", "cost")}
+        keys = _STEP_KEYS if self.config.physical else _STEP_KEYS[:4]
+        info = {key: zeros.copy() for key in keys}
         false = np.zeros(self.num_envs, dtype=bool)
         return self._observations(), zeros, false, false.copy(), info

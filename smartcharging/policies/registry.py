@@ -10,8 +10,13 @@ from smartcharging.config import ChargingConfig
 from smartcharging.policies.base import Policy
 from smartcharging.policies.simple import ConstantPolicy, RandomPolicy
 from smartcharging.policies.table import TablePolicy
-from smartcharging.policies.targets import AsLateAsPossible, AsSoonAsPossible, CheapestToQuantile
-from smartcharging.solvers.dp import Solution
+from smartcharging.policies.targets import (
+    AsLateAsPossible,
+    AsSoonAsPossible,
+    CheapestSlotsFirst,
+    CheapestToQuantile,
+)
+from smartcharging.solvers.dp import Optimum
 
 #: Demand quantile that the target-level baselines charge to.
 TARGET_QUANTILE = 0.999
@@ -33,11 +38,13 @@ def baseline_policies(config: ChargingConfig, seed: int | None = 0) -> dict[str,
         CheapestToQuantile(config, TARGET_QUANTILE),
         RandomPolicy(config, seed),
     ]
+    if config.physical:
+        policies.append(CheapestSlotsFirst(config, TARGET_QUANTILE))
     return {policy.name: policy for policy in policies}
 
 
 def all_policies(
-    config: ChargingConfig, solution: Solution, seed: int | None = 0
+    config: ChargingConfig, solution: Optimum, seed: int | None = 0
 ) -> dict[str, Policy]:
     """The baselines and the DP-optimal policy."""
     return {**baseline_policies(config, seed), "optimal": TablePolicy.optimal(solution)}
@@ -46,7 +53,7 @@ def all_policies(
 def policy_by_name(
     name: str,
     config: ChargingConfig,
-    solution_factory: Callable[[], Solution],
+    solution_factory: Callable[[], Optimum],
     seed: int | None = 0,
 ) -> Policy:
     """One policy by name; ``optimal`` solves the DP (through ``solution_factory``)."""

@@ -4,30 +4,83 @@ from __future__ import annotations
 
 import numpy as np
 
+from smartcharging.config import ChargingConfig
+from smartcharging.envs.smart_charging import padded_prices
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Solution
+from smartcharging.solvers.dp import Optimum
 from smartcharging.solvers.grid import BatteryGrid
 
 
 class TablePolicy(Policy):
-    """Looks up ``table[t, b]`` at the grid level nearest the observed battery level."""
+    """Looks up ``tables[row, t, b]`` at the grid level nearest the observed battery level.
 
-    def __init__(self, table: np.ndarray, grid: BatteryGrid, n_actions: int, name: str) -> None:
-        if table.shape[1] != grid.size:
-            raise ValueError(f"table has {table.shape[1]} levels: the grid has {grid.size}")
-        self.table = table
+    With one table per price row (the optimum of a day-ahead scenario), the row is
+    recognised from the prices in the observation: two rows whose visible prices agree from
+    ``t`` on share their optimal continuation whenever the observation shows every remaining
+    slot (``forecast_slots >= n_slots - 1``); with a shorter forecast the first matching row
+    is used.
+    """
+
+    def __init__(
+        self, tables: np.ndarray, grid: BatteryGrid, config: ChargingConfig, name: str
+    ) -> None:
+        tables = tables[None] if tables.ndim == 2 else tables
+        if tables.shape[1:] != (config.n_slots, grid.size):
+            raise ValueError(
+                f"table has shape {tables.shape[1:]}: must be (n_slots={config.n_slots}, "
+                f"grid levels={grid.size})"
+            )
+        self.tables = tables
         self.grid = grid
-        self.n_actions = n_actions
+        self.config = config
+        self.n_actions = config.n_actions
         self.name = name
+        if len(tables) > 1:
+            self._multipliers = np.random.default_rng(0).integers(
+                1, 2**63, config.forecast_slots + 1, dtype=np.uint64
+            ) | np.uint64(1)
+            self._windows = _windows(config)  # (rows, n_slots, width), float32
+            self._keys = self._hash(self._windows)  # (rows, n_slots)
+            self._order = np.argsort(self._keys, axis=0, kind="stable")
 
     @classmethod
-    def optimal(cls, solution: Solution) -> TablePolicy:
+    def optimal(cls, optimum: Optimum) -> TablePolicy:
         """The optimal policy of a DP solution."""
-        return cls(solution.policy, solution.grid, solution.config.n_actions, "optimal")
+        return cls(optimum.policies, optimum.grid, optimum.config, "optimal")
+
+    def _rows(self, observations: np.ndarray, time: np.ndarray) -> np.ndarray:
+        if len(self.tables) == 1:
+            return np.zeros(len(observations), dtype=np.intp)
+        windows = np.ascontiguousarray(observations[:, 2:], dtype=np.float32)
+        keys = self._hash(windows)
+        rows = np.empty(len(observations), dtype=np.intp)
+        for t in np.unique(time):
+            at = time == t
+            order = self._order[:, t]
+            sorted_keys = self._keys[order, t]
+            position = np.clip(np.searchsorted(sorted_keys, keys[at]), 0, len(order) - 1)
+            found = order[position]
+            if not np.array_equal(self._windows[found, t], windows[at]):
+                raise ValueError("observed prices match no price row of this configuration")
+            rows[at] = found
+        return rows
+
+    def _hash(self, windows: np.ndarray) -> np.ndarray:
+        """An exact, order-independent key of float32 price windows (last axis): their bit
+        patterns times odd multipliers, summed modulo 2**64."""
+        bits = np.ascontiguousarray(windows, dtype=np.float32).view(np.uint32).astype(np.uint64)
+        return (bits * self._multipliers).sum(axis=-1, dtype=np.uint64)
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         lower, upper, weight = self.grid.locate(observations[:, 0])
-        level = np.where(weight > 0.5, upper, lower)
-        level = np.clip(level, 0, self.grid.size - 1)
-        time = np.clip(observations[:, 1].astype(np.int64), 0, self.table.shape[0] - 1)
-        return self.table[time, level].astype(np.int64)
+        level = np.clip(np.where(weight > 0.5, upper, lower), 0, self.grid.size - 1)
+        time = np.clip(self.config.time_steps(observations), 0, self.config.n_slots - 1)
+        return self.tables[self._rows(observations, time), time, level].astype(np.int64)
+
+
+def _windows(config: ChargingConfig) -> np.ndarray:
+    """The observed price window of every row and slot, float32 as in observations."""
+    padded = padded_prices(config).astype(np.float32)
+    width = config.forecast_slots + 1
+    index = np.arange(config.n_slots)[:, None] + np.arange(width)
+    return padded[:, index]  # (rows, n_slots, width)

@@ -16,6 +16,7 @@ class _TargetPolicy(Policy):
                 f"invalid target_kwh={target_kwh}: must be in [0, capacity_kwh="
                 f"{config.capacity_kwh}]"
             )
+        self.config = config
         self.n_actions = config.n_actions
         self.n_slots = config.n_slots
         self.target_kwh = target_kwh
@@ -28,7 +29,7 @@ class _TargetPolicy(Policy):
 
     def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         battery = observations[:, 0].astype(np.float64)
-        remaining = np.maximum(self.n_slots - observations[:, 1].astype(np.float64), 1.0)
+        remaining = np.maximum(self.n_slots - self.config.time_steps(observations), 1)
         return self.target_kwh - battery, remaining
 
 
@@ -75,3 +76,28 @@ class CheapestToQuantile(_TargetPolicy):
     def actions(self, observations: np.ndarray) -> np.ndarray:
         need, remaining = self._need(observations)
         return self._lowest_action_adding(need / remaining)
+
+
+class CheapestSlotsFirst(_TargetPolicy):
+    """Reach the demand's ``quantile`` by charging at full power in the cheapest remaining
+    slots of the price forecast: charge now if the current slot is among the cheapest slots
+    still needed (ties favour the earlier slot), with the lowest power that covers the rest
+    when less than a full slot is missing. Needs a priced configuration."""
+
+    def __init__(self, config: ChargingConfig, quantile: float = 0.99) -> None:
+        if not config.physical:
+            raise ValueError("cheapest-slots-first needs prices: cost_model='physical'")
+        demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh).ppf(quantile)
+        super().__init__(config, float(np.clip(demand, 0.0, config.capacity_kwh)))
+        self.name = f"cheapest-slots-{quantile:g}"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, remaining = self._need(observations)
+        prices = observations[:, 2:].astype(np.float64)
+        visible = np.arange(prices.shape[1])[None, :] < remaining[:, None]
+        cheaper = ((prices < prices[:, :1]) & visible).sum(axis=1)
+        full_slot = self.slot_energy[-1]
+        slots_needed = np.ceil(np.maximum(need, 0.0) / full_slot)
+        charge = (need > 0) & (cheaper < slots_needed)
+        action = self._lowest_action_adding(np.minimum(need, full_slot))
+        return np.where(charge, action, 0).astype(np.int64)

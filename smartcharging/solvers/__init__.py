@@ -1,6 +1,14 @@
 """Exact solvers: dynamic programming over the battery grid."""
 
-from smartcharging.solvers.dp import PolicyValue, Solution, evaluate_table, one_hot, solve
+from smartcharging.solvers.dp import (
+    Optimum,
+    PolicyValue,
+    Solution,
+    evaluate_table,
+    one_hot,
+    solve,
+    solve_all,
+)
 from smartcharging.solvers.grid import BatteryGrid, make_grid
 
 __all__ = [

@@ -2,14 +2,19 @@
 
 The single-vehicle problem is a finite-horizon MDP. Backward induction over the battery grid
 gives the optimal value ``V[t, b]``, the action values ``Q[t, b, a]`` and an optimal policy;
-the departure term is an expectation computed from the demand distribution's survival
-function (``scipy.stats``), not from samples. The same recursion with a fixed policy, plus a
-forward pass of the state distribution, gives that policy's exact expected return, shortfall
-probability, energy and charging cost.
+the departure term is an expectation computed from the demand distribution (survival
+function and partial expectation, ``scipy.stats``), not from samples. The same recursion with
+a fixed policy, plus a forward pass of the state distribution, gives that policy's exact
+expected return, shortfall probability, energy and costs.
+
+Priced scenarios with several price rows (day-ahead prices: one row per date, drawn per
+episode and known in advance) are solved row by row; the optimum over the row distribution
+is the average of the rows' optima (:func:`solve_all`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +25,7 @@ from smartcharging.config import ChargingConfig
 from smartcharging.solvers.grid import (
     BatteryGrid,
     SlotTransitions,
-    departure_penalty,
+    departure_terms,
     make_grid,
     slot_transitions,
 )
@@ -28,7 +33,7 @@ from smartcharging.solvers.grid import (
 
 @dataclass(frozen=True)
 class Solution:
-    """Result of backward induction.
+    """Backward induction for one price row.
 
     Attributes:
         values: ``V[t, b]``, shape ``(n_slots + 1, levels)``; ``V[n_slots]`` is the expected
@@ -38,6 +43,7 @@ class Solution:
         expected_return: optimal expected return over the arrival distribution.
         grid: the battery grid used.
         error_bound: bound on ``|expected_return - true optimum|``; 0 on an exact grid.
+        profile: the price row solved (0 without prices).
     """
 
     config: ChargingConfig
@@ -47,21 +53,78 @@ class Solution:
     policy: np.ndarray
     expected_return: float
     error_bound: float
+    profile: int = 0
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """The optimum over every price row: per-row optimal policies and returns.
+
+    Attributes:
+        policies: optimal action ``[profile, t, b]``.
+        profile_returns: optimal expected return of each price row.
+        expected_return: their average (rows are drawn uniformly).
+        error_bound: bound on the error of ``expected_return``; 0 on an exact grid.
+    """
+
+    config: ChargingConfig
+    grid: BatteryGrid
+    policies: np.ndarray
+    profile_returns: np.ndarray
+    expected_return: float
+    error_bound: float
 
 
 @dataclass(frozen=True)
 class PolicyValue:
-    """Exact (or, on an interpolated grid, approximate) figures of one policy."""
+    """Exact (or, on an interpolated grid, approximate) figures of one policy.
+
+    ``expected_charging_cost`` is the total of the slot costs (the seed's ``exp(kW)`` cost,
+    or energy plus wear); ``expected_shortfall_cost`` is the expected departure cost (the
+    seed's penalty times its probability, or the cost of the missing kWh).
+    """
 
     expected_return: float
     shortfall_probability: float
+    expected_shortfall_kwh: float
     expected_energy_kwh: float
     expected_charging_cost: float
+    expected_energy_cost: float
+    expected_wear_cost: float
+    expected_shortfall_cost: float
     exact: bool
+
+    @staticmethod
+    def mean(values: list[PolicyValue]) -> PolicyValue:
+        """Average over equally likely price rows."""
+        fields = {
+            name: float(np.mean([getattr(v, name) for v in values]))
+            for name in PolicyValue.__dataclass_fields__
+            if name != "exact"
+        }
+        return PolicyValue(**fields, exact=all(v.exact for v in values))
 
 
 def _demand(config: ChargingConfig) -> stats.rv_continuous:
     return stats.norm(loc=config.demand_mean_kwh, scale=config.demand_sd_kwh)
+
+
+def departure_outcomes(
+    config: ChargingConfig, levels_kwh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per battery level: ``(expected departure cost, P(run out), E[missing kWh])``.
+
+    ``P(demand > b)`` is the normal survival function and ``E[(demand - b)+]`` its partial
+    expectation ``sd * pdf(z) + (mean - b) * sf(z)``; a negative demand counts as zero, which
+    changes neither for ``b >= 0``.
+    """
+    z = (levels_kwh - config.demand_mean_kwh) / config.demand_sd_kwh
+    survival = stats.norm.sf(z)
+    missing = (
+        config.demand_sd_kwh * stats.norm.pdf(z) - (levels_kwh - config.demand_mean_kwh) * survival
+    )
+    penalty, per_kwh = departure_terms(config)
+    return penalty * survival + per_kwh * missing, survival, np.maximum(missing, 0.0)
 
 
 def shortfall_probabilities(config: ChargingConfig, levels_kwh: np.ndarray) -> np.ndarray:
@@ -84,19 +147,29 @@ def _start_weights(config: ChargingConfig, grid: BatteryGrid) -> np.ndarray:
     return mass
 
 
-def _error_bound(config: ChargingConfig, grid: BatteryGrid, penalty: float) -> float:
+def _error_bound(config: ChargingConfig, grid: BatteryGrid) -> float:
     """A priori bound on the interpolation error of the optimal value.
 
-    ``V[t]`` is Lipschitz with constant ``L[t]``: at departure ``penalty * max pdf``, and
-    each slot adds at most ``max exp(kW)/kW`` (a slot that fills the battery early charges
-    for ``(capacity - b) / kW`` hours). Linear interpolation of an L-Lipschitz function errs
-    by at most ``L * step / 2``; max and shifts do not enlarge errors, so the stage errors add.
+    ``V[t]`` is Lipschitz with constant ``L[t]``: at departure ``penalty * max pdf + cost per
+    kWh``, and each slot adds at most the largest slope of a slot's cost in the battery level
+    (a slot that fills the battery early charges for ``(capacity - b) / kW`` hours, and the
+    physical energy cost is linear in the energy). Linear interpolation of an L-Lipschitz
+    function errs by at most ``L * step / 2``; max and shifts do not enlarge errors, so the
+    stage errors add.
     """
     if grid.exact:
         return 0.0
-    lipschitz = penalty * _demand(config).pdf(config.demand_mean_kwh)
-    rates = dynamics.cost_rate(config.power_kw)
-    slope = max((r / p for r, p in zip(rates, config.power_kw, strict=True) if p > 0), default=0)
+    penalty, per_kwh = departure_terms(config)
+    lipschitz = penalty * float(_demand(config).pdf(config.demand_mean_kwh)) + per_kwh
+    if config.physical:
+        price = float(np.abs(config.prices).max())
+        wear = config.wear_cost_per_kw2h * float(config.power_kw.max())
+        slope = price / config.efficiency + wear
+    else:
+        rates = dynamics.cost_rate(config.power_kw)
+        slope = max(
+            (r / p for r, p in zip(rates, config.power_kw, strict=True) if p > 0), default=0
+        )
     total = 0.0
     for _ in range(config.n_slots):
         total += lipschitz * grid.step_kwh / 2
@@ -104,39 +177,109 @@ def _error_bound(config: ChargingConfig, grid: BatteryGrid, penalty: float) -> f
     return float(total + lipschitz * grid.step_kwh / 2)
 
 
-def solve(config: ChargingConfig, grid: BatteryGrid | None = None) -> Solution:
-    """Optimal values and policy of ``config`` by backward induction."""
+def solve(config: ChargingConfig, grid: BatteryGrid | None = None, profile: int = 0) -> Solution:
+    """Optimal values and policy of ``config`` for one price row, by backward induction."""
     grid = grid if grid is not None else make_grid(config)
     moves = slot_transitions(config, grid)
-    penalty = departure_penalty(config)
+    prices = config.prices[profile]
     n_slots = config.n_slots
     values = np.empty((n_slots + 1, grid.size))
     action_values = np.empty((n_slots, grid.size, config.n_actions))
-    values[n_slots] = -penalty * shortfall_probabilities(config, grid.levels_kwh)
+    values[n_slots] = -departure_outcomes(config, grid.levels_kwh)[0]
     for t in range(n_slots - 1, -1, -1):
-        action_values[t] = _next_values(values[t + 1], moves) - moves.cost
+        action_values[t] = _next_values(values[t + 1], moves) - moves.costs(prices[t])[0]
         values[t] = action_values[t].max(axis=1)
     policy = action_values.argmax(axis=2)
-    start = _start_weights(config, grid)
     return Solution(
         config=config,
         grid=grid,
         values=values,
         action_values=action_values,
         policy=policy,
-        expected_return=float(start @ values[0]),
-        error_bound=_error_bound(config, grid, penalty),
+        expected_return=float(_start_weights(config, grid) @ values[0]),
+        error_bound=_error_bound(config, grid),
+        profile=profile,
+    )
+
+
+def solve_all(config: ChargingConfig, grid: BatteryGrid | None = None) -> Optimum:
+    """The optimum over every price row (one row for configurations without prices)."""
+    grid = grid if grid is not None else make_grid(config)
+    policy_type = np.int8 if config.n_actions <= 127 else np.int64
+    policies = np.empty((config.n_profiles, config.n_slots, grid.size), dtype=policy_type)
+    returns = np.empty(config.n_profiles)
+    for profile in range(config.n_profiles):
+        solution = solve(config, grid, profile)
+        policies[profile] = solution.policy
+        returns[profile] = solution.expected_return
+    return Optimum(
+        config=config,
+        grid=grid,
+        policies=policies,
+        profile_returns=returns,
+        expected_return=float(returns.mean()),
+        error_bound=_error_bound(config, grid),
+    )
+
+
+def evaluate_policy(
+    config: ChargingConfig,
+    probabilities: Callable[[int, np.ndarray], np.ndarray],
+    grid: BatteryGrid | None = None,
+    profile: int = 0,
+) -> PolicyValue:
+    """Exact figures of a Markov policy on one price row, by a forward pass of the state
+    distribution.
+
+    ``probabilities(t, levels)`` gives the action probabilities ``(len(levels), actions)``
+    at time ``t`` and the grid levels (indices) ``levels``; it is only asked about states
+    the policy can reach. Exact on an exact grid; on an interpolated grid the figures are
+    approximate and ``exact`` is False.
+    """
+    grid = grid if grid is not None else make_grid(config)
+    moves = slot_transitions(config, grid)
+    prices = config.prices[profile]
+    mass = _start_weights(config, grid)
+    energy = total = energy_cost = wear_cost = 0.0
+    for t in range(config.n_slots):
+        active = np.flatnonzero(mass)
+        flow = mass[active, None] * probabilities(t, active)
+        slot_total, slot_energy_cost, slot_wear_cost = moves.costs(prices[t])
+        energy += float((flow * moves.energy_kwh[active]).sum())
+        total += float((flow * slot_total[active]).sum())
+        energy_cost += float((flow * slot_energy_cost[active]).sum())
+        wear_cost += float((flow * slot_wear_cost[active]).sum())
+        weight = moves.weight[active]
+        mass = np.bincount(
+            moves.lower[active].ravel(), (flow * (1 - weight)).ravel(), minlength=grid.size
+        )
+        if not grid.exact:
+            mass += np.bincount(
+                moves.upper[active].ravel(), (flow * weight).ravel(), minlength=grid.size
+            )
+    departure_cost, survival, missing = departure_outcomes(config, grid.levels_kwh)
+    shortfall_cost = float(mass @ departure_cost)
+    return PolicyValue(
+        expected_return=-total - shortfall_cost,
+        shortfall_probability=float(mass @ survival),
+        expected_shortfall_kwh=float(mass @ missing),
+        expected_energy_kwh=energy,
+        expected_charging_cost=total,
+        expected_energy_cost=energy_cost,
+        expected_wear_cost=wear_cost,
+        expected_shortfall_cost=shortfall_cost,
+        exact=grid.exact,
     )
 
 
 def evaluate_table(
-    config: ChargingConfig, probabilities: np.ndarray, grid: BatteryGrid | None = None
+    config: ChargingConfig,
+    probabilities: np.ndarray,
+    grid: BatteryGrid | None = None,
+    profile: int = 0,
 ) -> PolicyValue:
-    """Exact figures of a Markov policy given as action probabilities ``[t, b, a]``.
-
-    A deterministic policy is a one-hot table. Exact on an exact grid; on an interpolated
-    grid the figures are approximate and ``exact`` is False.
-    """
+    """Exact figures of a Markov policy given as a table of action probabilities
+    ``[t, b, a]`` (a deterministic policy is one-hot), on one price row."""
     grid = grid if grid is not None else make_grid(config)
     expected_shape = (config.n_slots, grid.size, config.n_actions)
     if probabilities.shape != expected_shape:
@@ -144,25 +287,7 @@ def evaluate_table(
             f"policy table has shape {probabilities.shape}: must be {expected_shape} "
             "(slots, battery levels, actions)"
         )
-    moves = slot_transitions(config, grid)
-    penalty = departure_penalty(config)
-    mass = _start_weights(config, grid)
-    energy = cost = 0.0
-    for t in range(config.n_slots):
-        flow = mass[:, None] * probabilities[t]
-        energy += float((flow * moves.energy_kwh).sum())
-        cost += float((flow * moves.cost).sum())
-        mass = np.zeros(grid.size)
-        np.add.at(mass, moves.lower.ravel(), (flow * (1 - moves.weight)).ravel())
-        np.add.at(mass, moves.upper.ravel(), (flow * moves.weight).ravel())
-    shortfall = float(mass @ shortfall_probabilities(config, grid.levels_kwh))
-    return PolicyValue(
-        expected_return=-cost - penalty * shortfall,
-        shortfall_probability=shortfall,
-        expected_energy_kwh=energy,
-        expected_charging_cost=cost,
-        exact=grid.exact,
-    )
+    return evaluate_policy(config, lambda t, levels: probabilities[t, levels], grid, profile)
 
 
 def one_hot(actions: np.ndarray, n_actions: int) -> np.ndarray:

@@ -98,15 +98,35 @@ class SlotTransitions:
     """One charging slot from every grid level under every action, via ``dynamics``.
 
     Arrays have shape ``(levels, actions)``; the next level is given as interpolation
-    weights on the grid (``lower``, ``upper``, ``weight``).
+    weights on the grid (``lower``, ``upper``, ``weight``). Costs depend on the slot's price
+    in the physical model, so :meth:`costs` computes them per slot.
     """
 
+    config: ChargingConfig
     energy_kwh: np.ndarray
     hours: np.ndarray
-    cost: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     weight: np.ndarray
+
+    def costs(self, price_per_kwh: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(total, energy_cost, wear_cost)`` of the slot at this price; in the seed model
+        the total is the ``exp(kW)`` cost and the two physical parts are zero."""
+        cfg = self.config
+        power = cfg.power_kw[None, :]
+        if cfg.physical:
+            energy_cost, wear_cost = dynamics.physical_costs(
+                self.energy_kwh,
+                power,
+                self.hours,
+                price_per_kwh,
+                cfg.efficiency,
+                cfg.wear_cost_per_kw2h,
+            )
+            return energy_cost + wear_cost, energy_cost, wear_cost
+        seed = dynamics.charging_cost(self.hours, dynamics.cost_rate(cfg.power_kw)[None, :])
+        zeros = np.zeros_like(seed)
+        return seed, zeros, zeros
 
 
 def slot_transitions(config: ChargingConfig, grid: BatteryGrid) -> SlotTransitions:
@@ -115,14 +135,17 @@ def slot_transitions(config: ChargingConfig, grid: BatteryGrid) -> SlotTransitio
     after, energy, hours = dynamics.charge_slot(
         levels, power, config.capacity_kwh, config.slot_hours
     )
-    cost = dynamics.charging_cost(hours, dynamics.cost_rate(config.power_kw)[None, :])
     lower, upper, weight = grid.locate(after)
-    return SlotTransitions(energy, hours, cost, lower, upper, weight)
+    return SlotTransitions(config, energy, hours, lower, upper, weight)
 
 
-def departure_penalty(config: ChargingConfig) -> float:
-    """The fixed cost of running out, from ``dynamics``."""
+def departure_terms(config: ChargingConfig) -> tuple[float, float]:
+    """``(fixed penalty, cost per missing kWh)`` of running out, as the environments use them:
+    the seed's fixed penalty from ``dynamics``, or the physical model's per-kWh cost."""
+    if config.physical:
+        return 0.0, config.shortfall_cost_per_kwh
     rates = dynamics.cost_rate(config.power_kw)
-    return dynamics.shortfall_penalty(
+    penalty = dynamics.shortfall_penalty(
         config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
     )
+    return penalty, 0.0

@@ -8,10 +8,10 @@ from smartcharging import ChargingConfig
 from smartcharging.agents.runs import Run, RunError, RunSpec, load_policy, read_curve
 from smartcharging.evaluate import exact_value, grid_observations
 from smartcharging.policies import ConstantPolicy
-from smartcharging.solvers import solve
+from smartcharging.solvers import solve_all
 
 CONFIG = ChargingConfig()
-SOLUTION = solve(CONFIG)
+SOLUTION = solve_all(CONFIG)
 IDLE = exact_value(ConstantPolicy(CONFIG, 0), CONFIG, SOLUTION.grid).expected_return
 
 

@@ -11,7 +11,7 @@ from smartcharging.policies import (
     baseline_policies,
     policy_by_name,
 )
-from smartcharging.solvers import solve
+from smartcharging.solvers import solve_all
 
 CONFIG = ChargingConfig()
 
@@ -64,6 +64,6 @@ def test_random_policy_is_seeded_and_uniform() -> None:
 def test_registry_names_and_errors() -> None:
     names = set(baseline_policies(CONFIG))
     assert {"idle", "constant-7kW", "random", "quantile-0.99"} <= names
-    assert policy_by_name("optimal", CONFIG, lambda: solve(CONFIG)).name == "optimal"
+    assert policy_by_name("optimal", CONFIG, lambda: solve_all(CONFIG)).name == "optimal"
     with pytest.raises(KeyError, match="unknown policy 'nope': choose one of idle"):
-        policy_by_name("nope", CONFIG, lambda: solve(CONFIG))
+        policy_by_name("nope", CONFIG, lambda: solve_all(CONFIG))

@@ -7,7 +7,7 @@ from scipy import stats
 from smartcharging import ChargingConfig, dynamics
 from smartcharging.evaluate import exact_value
 from smartcharging.policies import TablePolicy, all_policies
-from smartcharging.solvers import evaluate_table, make_grid, one_hot, solve
+from smartcharging.solvers import evaluate_table, make_grid, one_hot, solve, solve_all
 from smartcharging.solvers.grid import common_step
 
 TINY = ChargingConfig(
@@ -68,7 +68,7 @@ def test_common_step() -> None:
 
 def test_optimum_beats_every_baseline_and_equals_its_own_evaluation() -> None:
     config = ChargingConfig()
-    solution = solve(config)
+    solution = solve_all(config)
     policies = all_policies(config, solution)
     values = {name: exact_value(p, config, solution.grid) for name, p in policies.items()}
     for name, value in values.items():
@@ -76,7 +76,7 @@ def test_optimum_beats_every_baseline_and_equals_its_own_evaluation() -> None:
         assert value.expected_return <= solution.expected_return * (1 - 1e-12), name
     optimal = values["optimal"].expected_return
     assert optimal == pytest.approx(solution.expected_return, rel=1e-12)
-    table = evaluate_table(config, one_hot(solution.policy, config.n_actions), solution.grid)
+    table = evaluate_table(config, one_hot(solution.policies[0], config.n_actions), solution.grid)
     assert table.expected_return == pytest.approx(solution.expected_return, rel=1e-12)
 
 
@@ -115,8 +115,9 @@ def test_policy_table_shape_is_checked() -> None:
 
 
 def test_table_policy_matches_dp_on_grid_states() -> None:
-    solution = solve(ChargingConfig())
+    solution = solve_all(ChargingConfig())
     policy = TablePolicy.optimal(solution)
     obs = np.array([[30.25, 2], [72, 7], [0, 0]], dtype=np.float32)
-    expected = [solution.policy[2, 121], solution.policy[7, 288], solution.policy[0, 0]]
+    table = solution.policies[0]
+    expected = [table[2, 121], table[7, 288], table[0, 0]]
     assert policy.actions(obs).tolist() == expected
