@@ -13,10 +13,12 @@ from smartcharging.solvers.grid import BatteryGrid, make_grid
 
 __all__ = [
     "BatteryGrid",
+    "Optimum",
     "PolicyValue",
     "Solution",
     "evaluate_table",
     "make_grid",
     "one_hot",
     "solve",
+    "solve_all",
 ]
