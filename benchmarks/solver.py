@@ -1,4 +1,5 @@
-"""Exact-solver timings: the seed problem and a 10,000-level x 96-slot x 4-action problem.
+"""Exact-solver timings: the seed problem, a 10,000-level x 96-slot x 4-action problem, and
+the overnight NL day-ahead scenario for one date and for every date of 2024.
 
 The reference in the same run is the textbook form of the same backward induction, a
 Python loop over states and actions calling the same ``dynamics`` functions on floats; the
@@ -18,7 +19,8 @@ from collections.abc import Callable
 from scipy import stats
 
 from smartcharging import ChargingConfig, dynamics
-from smartcharging.solvers import solve
+from smartcharging.scenarios import scenario_config
+from smartcharging.solvers import solve, solve_all
 from smartcharging.solvers.grid import make_grid
 
 SEED = ChargingConfig()
@@ -69,6 +71,11 @@ def main() -> None:
     seed_loop_s = best_time(args.repeats, lambda: loop_solve(SEED))
     large = solve(LARGE)
     large_s = best_time(args.repeats, lambda: solve(LARGE))
+    overnight = scenario_config("overnight-day-ahead-nl")
+    one_date_s = best_time(args.repeats, lambda: solve(overnight, profile=0))
+    start = time.perf_counter()
+    all_dates = solve_all(overnight)
+    all_dates_s = time.perf_counter() - start
     assert abs(loop_solve(SEED) - solve(SEED).expected_return) < 1e-6 * abs(
         solve(SEED).expected_return
     )
@@ -80,6 +87,10 @@ def main() -> None:
         "large_grid": f"{large.grid.size} levels x {LARGE.n_slots} slots x {LARGE.n_actions} "
         "actions",
         "large_ms": round(large_s * 1e3, 1),
+        "overnight_grid": all_dates.grid.describe(),
+        "overnight_one_date_ms": round(one_date_s * 1e3, 1),
+        "overnight_dates": overnight.n_profiles,
+        "overnight_all_dates_s": round(all_dates_s, 2),
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -91,6 +102,9 @@ def main() -> None:
         f"({seed_loop_s / seed_s:.0f}x slower)"
     )
     print(f"{result['large_grid']}: {large_s * 1e3:8.1f} ms")
+    print(f"overnight-day-ahead-nl ({result['overnight_grid']}, 48 slots):")
+    print(f"  one date:  {one_date_s * 1e3:8.1f} ms")
+    print(f"  all {overnight.n_profiles} dates: {all_dates_s:8.2f} s")
 
 
 if __name__ == "__main__":

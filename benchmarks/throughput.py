@@ -24,10 +24,15 @@ import numpy as np
 
 import smartcharging  # noqa: F401  (registers SmartCharging-v0)
 
+#: Priced scenarios measured with the scalar environment too.
+PRICED = ("seed-physical", "overnight-day-ahead-nl")
 
-def scalar_steps_per_second(env_id: str, steps: int, seed: int = 0) -> float:
+
+def scalar_steps_per_second(
+    env_id: str, steps: int, seed: int = 0, scenario: str | None = None
+) -> float:
     """Steps per second of ``gymnasium.make(env_id)`` under random actions with resets."""
-    env = gym.make(env_id)
+    env = gym.make(env_id) if scenario is None else gym.make(env_id, scenario=scenario)
     env.reset(seed=seed)
     n_actions = int(env.action_space.n)  # type: ignore[attr-defined]
     actions = np.random.default_rng(seed).integers(0, n_actions, steps).tolist()
@@ -86,6 +91,12 @@ def main() -> None:
 
     cartpole = best_of(args.repeats, scalar_steps_per_second, "CartPole-v1", args.steps)
     ours = best_of(args.repeats, scalar_steps_per_second, "SmartCharging-v0", args.steps)
+    priced = {
+        name: best_of(
+            args.repeats, scalar_steps_per_second, "SmartCharging-v0", args.steps, 0, name
+        )
+        for name in PRICED
+    }
     vector = []
     for size in (int(s) for s in args.sizes.split(",")):
         budget = min(args.vector_steps, max(size * 20, 200_000))
@@ -114,6 +125,10 @@ def main() -> None:
             "SmartCharging-v0_steps_per_s": round(ours),
             "CartPole-v1_steps_per_s": round(cartpole),
             "ratio": round(ours / cartpole, 2),
+            "priced": {
+                name: {"steps_per_s": round(rate), "ratio": round(rate / cartpole, 2)}
+                for name, rate in priced.items()
+            },
         },
         "vector": vector,
         "memory": memory,
@@ -125,6 +140,8 @@ def main() -> None:
     print(f"SmartCharging-v0 : {ours:12,.0f} steps/s")
     print(f"CartPole-v1      : {cartpole:12,.0f} steps/s")
     print(f"ratio            : {ours / cartpole:12.2f}x")
+    for name, rate in priced.items():
+        print(f"  scenario {name}: {rate:,.0f} steps/s, {rate / cartpole:.2f}x CartPole-v1")
     print()
     print(f"{'copies':>8} {'SmartChargingVectorEnv':>24} {'CartPoleVectorEnv':>20} {'ratio':>7}")
     for row in vector:

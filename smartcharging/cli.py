@@ -392,6 +392,13 @@ def _write_plots(
         plots.policy_maps(shown, config, solution.grid, folder / "policy_maps.png"),
         plots.trajectories(trajectory_policies, config, folder / "trajectories.png", seed=seed),
     ]
+    if config.physical:
+        scheduled = [
+            policies["optimal"],
+            *trained,
+            *(p for n, p in policies.items() if n.startswith(("cheapest", "asap"))),
+        ]
+        paths.append(plots.price_schedules(scheduled, config, folder / "prices.png", seed))
     for run_dir, policy in models.items():
         curve = read_curve(run_dir / "curve.csv")
         name = policy.name.replace(":", "_").replace("/", "_")

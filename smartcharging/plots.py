@@ -138,3 +138,45 @@ def learning_curve(points: list[CurvePoint], name: str, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def price_schedules(
+    policies: list[Policy], config: ChargingConfig, path: Path, seed: int = 0, profile: int = 0
+) -> Path:
+    """Prices over the window (top) and each policy's charging power (below), for one
+    episode with the same price day, demand and (low: the 20th percentile) arrival level
+    for every policy."""
+    clock = [config.arrival_hour + t * config.slot_hours for t in range(config.n_slots + 1)]
+    fig, axes = plt.subplots(
+        2, 1, figsize=(9, 5.5), sharex=True, layout="constrained", height_ratios=(1, 2)
+    )
+    prices = config.prices[profile]
+    axes[0].step(clock, [*prices, prices[-1]], where="post", color="tab:red")
+    unit = config.currency or "currency"
+    axes[0].set_ylabel(f"price ({unit}/kWh)")
+    label = config.profile_labels[profile] if config.profile_labels else ""
+    low_arrival = float(config.start_levels_kwh[len(config.start_levels_kwh) // 5])
+    arrival = None
+    for offset, policy in enumerate(policies):
+        env = SmartChargingEnv(config=config)
+        options: dict[str, object] = {"battery_kwh": low_arrival}
+        if config.physical:
+            options["profile"] = profile
+        observation, info = env.reset(seed=seed, options=options)
+        arrival = info["battery_kwh"]
+        powers, terminated = [], False
+        while not terminated:
+            observation, _, terminated, _, info = env.step(policy.act(observation))
+            powers.append(info["power_kw"])
+        shift = 0.15 * offset  # keep overlapping schedules visible
+        axes[1].step(
+            clock, [p + shift for p in [*powers, powers[-1]]], where="post", label=policy.name
+        )
+    axes[1].set_ylabel("charging power (kW)")
+    axes[1].set_xlabel("hour (past 24 = next day)")
+    axes[1].legend(fontsize=8, ncol=2)
+    fig.suptitle(f"Prices {label} and charging schedules (arrival at {arrival:g} kWh)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

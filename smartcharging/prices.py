@@ -53,7 +53,13 @@ def tou_slot_prices(
     for start, end, price in periods[period]:
         by_minute[round(start * 60) : round(end * 60)] = price
     minutes = _slot_minutes(arrival_hour * 60, slot_hours * 60, n_slots) % (24 * 60)
-    return by_minute[minutes].mean(axis=1).tolist(), tariffs[tariff]["currency"]
+    return _slot_means(by_minute[minutes]), tariffs[tariff]["currency"]
+
+
+def _slot_means(per_minute: np.ndarray) -> list[float]:
+    """Mean price of each slot (row); a slot with one price keeps it exactly."""
+    uniform = (per_minute == per_minute[:, :1]).all(axis=1)
+    return np.where(uniform, per_minute[:, 0], per_minute.mean(axis=1)).tolist()
 
 
 def _slot_minutes(start_minute: float, slot_minutes: float, n_slots: int) -> np.ndarray:
@@ -106,6 +112,6 @@ def day_ahead_slot_prices(
                     "series (2024-01-01 to 2024-12-31 UTC)"
                 )
             continue
-        rows.append(hours[minutes // 60].mean(axis=1).tolist())
+        rows.append(_slot_means(hours[minutes // 60]))
         labels.append(date.isoformat())
     return rows, labels

@@ -129,3 +129,57 @@ def test_train_then_evaluate_and_compare_the_model(monkeypatch, capsys, tmp_path
 def test_train_bad_input(monkeypatch, capsys, args, message) -> None:
     code, _, err = run(monkeypatch, capsys, *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_scenario_commands(monkeypatch, capsys, tmp_path) -> None:
+    code, out, _ = run(monkeypatch, capsys, "scenario", "list")
+    assert code == 0 and "overnight-day-ahead-nl" in out and "tou-evening-peak" in out
+    code, out, _ = run(monkeypatch, capsys, "scenario", "show", "seed-physical")
+    assert code == 0 and out.startswith("name: seed-physical")
+    copy = tmp_path / "mine.yaml"
+    assert "price_per_kwh: 0.3\n" in out
+    copy.write_text(out.replace("price_per_kwh: 0.3\n", "price_per_kwh: 0.25\n"))
+    code, out, _ = run(monkeypatch, capsys, "scenario", "validate", str(copy))
+    assert code == 0 and "valid scenario 'seed-physical'" in out
+    code, out, _ = run(monkeypatch, capsys, "compare", "--scenario", str(copy), "--json")
+    rows = json.loads(out)
+    assert code == 0 and rows[0]["policy"] == "optimal"
+    assert {"expected_energy_cost", "expected_wear_cost", "expected_shortfall_cost"} <= set(rows[0])
+    copy.write_text("name: x\ncolour: red\n")
+    code, _, err = run(monkeypatch, capsys, "scenario", "validate", str(copy))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_solve_and_train_with_a_scenario(monkeypatch, capsys, tmp_path) -> None:
+    code, out, _ = run(monkeypatch, capsys, "solve", "--scenario", "tou-evening-peak", "--json")
+    assert code == 0 and json.loads(out)["currency"] == "USD"
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        "train",
+        "--algo",
+        "qlearning",
+        "--steps",
+        "200000",
+        "--scenario",
+        "seed-physical",
+        "--out",
+        str(tmp_path / "r"),
+        "--num-envs",
+        "256",
+    )
+    assert code == 0 and "gap" in out
+    code, out, _ = run(
+        monkeypatch,
+        capsys,
+        "compare",
+        "--scenario",
+        "seed-physical",
+        "--model",
+        str(tmp_path / "r"),
+        "--capacity",
+        "72",
+    )
+    assert code == 0 and "qlearning:r" in out
+    code, _, err = run(monkeypatch, capsys, "compare", "--scenario", "nope")
+    assert code == 2 and "--scenario: unknown scenario 'nope'" in err

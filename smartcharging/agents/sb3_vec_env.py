@@ -40,7 +40,7 @@ class SB3BatchVecEnv(VecEnv):
         self.reward_scale = check_reward_scale(
             default_reward_scale(config) if reward_scale is None else reward_scale
         )
-        super().__init__(num_envs, normalized_space(), self.env.single_action_space)
+        super().__init__(num_envs, normalized_space(config), self.env.single_action_space)
         self._actions = np.zeros(num_envs, dtype=np.int64)
 
     def reset(self) -> np.ndarray:

@@ -7,9 +7,9 @@ The seed's rewards span ten orders of magnitude (an idle slot costs 0.25, runnin
   running out costs 1; 7.2e10 for the seed): a linear scaling, so the optimal policy is
   unchanged. Measured on the seed, this default let A2C reach a 24% gap and DQN 5% where
   scaling by one full-power slot's cost (9e8) left them at 96% and 344%;
-* observations mapped to ``[0, 1]``: battery / capacity and time step / n_slots, a fixed
-  affine map (no running statistics), so a trained policy means the same thing in every
-  evaluation.
+* observations mapped to ``[0, 1]``: battery / capacity and time step (or slots left) /
+  n_slots, prices divided by the largest absolute price of the configuration; a fixed map
+  (no running statistics), so a trained policy means the same thing in every evaluation.
 
 Results are always reported in the environment's own, unscaled reward.
 """
@@ -27,12 +27,16 @@ from smartcharging.config import ChargingConfig
 
 
 def default_reward_scale(config: ChargingConfig) -> float:
-    """The shortfall penalty (or 1 if the penalty is 0)."""
-    rates = dynamics.cost_rate(config.power_kw)
-    penalty = dynamics.shortfall_penalty(
-        config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
-    )
-    return penalty if penalty > 0 else 1.0
+    """The cost of running out: the seed's fixed penalty, or for the physical model the
+    cost of missing the whole mean demand (1 if that is 0)."""
+    if config.physical:
+        scale = config.shortfall_cost_per_kwh * config.demand_mean_kwh
+    else:
+        rates = dynamics.cost_rate(config.power_kw)
+        scale = dynamics.shortfall_penalty(
+            config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
+        )
+    return scale if scale > 0 else 1.0
 
 
 def check_reward_scale(reward_scale: float) -> float:
@@ -41,15 +45,25 @@ def check_reward_scale(reward_scale: float) -> float:
     return float(reward_scale)
 
 
+def _observation_scale(config: ChargingConfig) -> np.ndarray:
+    """Divisors per observation column: capacity, slots, and the largest absolute price."""
+    price = float(np.abs(config.prices).max()) or 1.0
+    extra = [price] * (config.observation_size - 2)
+    return np.array([config.capacity_kwh, config.n_slots, *extra], dtype=np.float32)
+
+
 def normalize_observations(observations: np.ndarray, config: ChargingConfig) -> np.ndarray:
-    """``[battery_kwh, time_step]`` rows → ``[battery / capacity, time / n_slots]``."""
-    scale = np.array([config.capacity_kwh, config.n_slots], dtype=np.float32)
-    return (np.asarray(observations, dtype=np.float32) / scale).astype(np.float32)
+    """Battery / capacity, time (or slots left) / n_slots, prices / largest absolute price."""
+    return (np.asarray(observations, dtype=np.float32) / _observation_scale(config)).astype(
+        np.float32
+    )
 
 
-def normalized_space(num_envs: int | None = None) -> spaces.Box:
-    shape = (2,) if num_envs is None else (num_envs, 2)
-    return spaces.Box(0.0, 1.0, shape=shape, dtype=np.float32)
+def normalized_space(config: ChargingConfig) -> spaces.Box:
+    """Box of normalised observations: [0, 1], and [-1, 1] for prices (they can be negative)."""
+    low = np.zeros(config.observation_size, dtype=np.float32)
+    low[2:] = -1.0
+    return spaces.Box(low, np.ones(config.observation_size, dtype=np.float32), dtype=np.float32)
 
 
 class NormalizeObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarray]):
@@ -58,7 +72,7 @@ class NormalizeObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarr
     def __init__(self, env: gym.Env[np.ndarray, np.int64]) -> None:
         super().__init__(env)
         self.config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
-        self.observation_space = normalized_space()
+        self.observation_space = normalized_space(self.config)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
         return normalize_observations(observation, self.config)

@@ -54,6 +54,17 @@ def padded_prices(config: ChargingConfig) -> np.ndarray:
     return np.pad(config.prices, ((0, 0), (0, config.forecast_slots + 1)))
 
 
+def _observation_rows(config: ChargingConfig) -> np.ndarray:
+    """Priced observations with the battery left at 0, per price row and time step:
+    ``(rows, n_slots + 1, 3 + forecast_slots)`` float32, so a step copies one row."""
+    width = config.forecast_slots + 1
+    time = np.arange(config.n_slots + 1)
+    rows = np.zeros((config.n_profiles, config.n_slots + 1, 2 + width), dtype=np.float32)
+    rows[:, :, 1] = config.n_slots - time
+    rows[:, :, 2:] = padded_prices(config)[:, time[:, None] + np.arange(width)]
+    return rows
+
+
 def observation_space(config: ChargingConfig) -> spaces.Box:
     """The seed's ``[battery, time step]`` box, or, for priced scenarios,
     ``[battery, slots to departure, price now, next forecast_slots prices]``."""
@@ -96,6 +107,11 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     | 0 | battery level | kWh | 0 | capacity_kwh |
     | 1 | time step (slots elapsed) | slots | 0 | n_slots |
 
+    Priced scenarios (``cost_model="physical"``) observe
+    ``[battery, slots to departure, price now, the next forecast_slots prices]``, shape
+    ``(3 + forecast_slots,)``, prices in currency per kWh (0 past departure), bounded by the
+    lowest and highest price of the scenario (and 0).
+
     ## Rewards
 
     Each slot costs ``-(charging hours) * exp(kW)``. The *charging hours* — the notebook's
@@ -109,6 +125,11 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     At departure the demand is revealed. If it exceeds the battery, the vehicle runs out
     and the reward also includes ``-n_slots * slot_hours * exp(max kW) * penalty_factor``
     (the worst possible charging bill times the factor; ``-2 * exp(22) * 10`` for the seed).
+
+    The physical cost model (``cost_model="physical"``) replaces both terms, in the
+    scenario's currency: each slot costs ``price * energy / efficiency`` (grid energy at the
+    slot's price) plus ``wear_cost_per_kw2h * kW**2 * hours`` (battery wear), and running out
+    costs ``shortfall_cost_per_kwh`` per missing kWh. ``info`` reports each part.
 
     ## Starting State
 
@@ -128,9 +149,11 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     ## Information
 
     Every step: ``power_kw``, ``energy_kwh`` (added this slot), ``charging_hours``,
-    ``cost`` (positive, this slot's charging cost). At departure also ``demand_kwh``,
-    ``shortfall_kwh``, ``ran_out`` and ``penalty``. ``reset`` returns
-    ``battery_kwh``.
+    ``cost`` (positive, this slot's charging cost; in the physical model also ``price``,
+    ``energy_cost`` and ``wear_cost``). At departure also ``demand_kwh``, ``shortfall_kwh``,
+    ``ran_out`` and ``penalty`` (the departure cost: the seed's fixed penalty, or the
+    physical model's shortfall cost). ``reset`` returns ``battery_kwh`` (and ``profile``,
+    the price row's label, for priced scenarios).
 
     ## Arguments
 
@@ -138,7 +161,13 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     with the parameters of :class:`smartcharging.config.ChargingConfig`: ``capacity_kwh``,
     ``power_levels_kw``, ``slot_hours``, ``n_slots``, ``start_min_kwh``,
     ``start_max_kwh``, ``start_step_kwh``, ``demand_mean_kwh``, ``demand_sd_kwh``,
-    ``penalty_factor``, ``arrival_hour``, and ``render_mode`` (``"ansi"`` or ``"human"``).
+    ``penalty_factor``, ``arrival_hour``, the physical model's ``cost_model``,
+    ``efficiency``, ``wear_cost_per_kw2h``, ``shortfall_cost_per_kwh``, ``price_profiles``,
+    ``profile_labels``, ``forecast_slots``, and ``render_mode`` (``"ansi"`` or ``"human"``).
+    ``scenario="NAME"`` (a built-in scenario, see ``smartcharging scenario list``) or
+    ``scenario="path/to/file.yaml"`` loads a scenario; other parameters then override it.
+    A scenario with several price rows (day-ahead prices: one per date) draws one per
+    episode; ``reset(options={"profile": "2024-03-01"})`` fixes it.
 
     Randomness comes only from the environment's ``np_random``: a stream key drawn from it
     at ``reset(seed=...)`` fixes every later episode (see
@@ -146,7 +175,8 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
 
     ## Version History
 
-    * v0: the seed notebook's model, made runnable and Gymnasium-native.
+    * v0: the seed notebook's model, made runnable and Gymnasium-native; the physical
+      cost model and scenarios.
     """
 
     metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}  # noqa: RUF012
@@ -182,6 +212,13 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self._shortfall_per_kwh = cfg.shortfall_cost_per_kwh if cfg.physical else 0.0
         self._price_rows = padded_prices(cfg).tolist()
         self._prices: list[float] = self._price_rows[0]
+        self._labels = cfg.profile_labels
+        self._efficiency = cfg.efficiency
+        self._wear = cfg.wear_cost_per_kw2h
+        self._observation_rows = _observation_rows(cfg) if cfg.physical else None
+        self._observation_table = (
+            self._observation_rows[0] if self._observation_rows is not None else None
+        )
         self._profile = 0
         self._window = cfg.forecast_slots + 1
         self._key = 0
@@ -225,20 +262,24 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self._demand = demand
         self._profile = profile
         self._prices = self._price_rows[profile]
+        if self._observation_rows is not None:
+            self._observation_table = self._observation_rows[profile]
         self._time = 0
         self._done = False
-        self._last_line = f"{format_clock(self.config.arrival_hour)} arrive {self._bar()}"
-        if self.render_mode == "human":
-            self.render()
+        if self.render_mode is not None:
+            self._last_line = f"{format_clock(self.config.arrival_hour)} arrive {self._bar()}"
+            if self.render_mode == "human":
+                self.render()
         info: dict[str, Any] = {"battery_kwh": battery}
         if self._physical:
-            info["profile"] = self.config.profile_labels[profile]
+            info["profile"] = self._labels[profile]
         return self._observation(battery, 0), info
 
     def _observation(self, battery: float, time: int) -> np.ndarray:
-        if self._physical:
-            window = self._prices[time : time + self._window]
-            return np.array((battery, self._n_slots - time, *window), dtype=np.float32)
+        if self._observation_table is not None:
+            observation = self._observation_table[time].copy()
+            observation[0] = battery
+            return observation
         return np.array((battery, time), dtype=np.float32)
 
     def _apply_options(
@@ -300,13 +341,14 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             "charging_hours": hours,
         }
         if self._physical:
-            cfg = self.config
             price = self._prices[self._time]
             energy_cost, wear_cost = dynamics.physical_costs(
-                energy, power, hours, price, cfg.efficiency, cfg.wear_cost_per_kw2h
+                energy, power, hours, price, self._efficiency, self._wear
             )
             cost = energy_cost + wear_cost
-            info.update(price=price, energy_cost=energy_cost, wear_cost=wear_cost)
+            info["price"] = price
+            info["energy_cost"] = energy_cost
+            info["wear_cost"] = wear_cost
         else:
             cost = dynamics.charging_cost(hours, self._rate[action])
         info["cost"] = cost

@@ -118,6 +118,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             self._time,
             self._keys,
             self._episode,
+            self._profile,
             self._prev_done,
         )
         return sum(a.itemsize for a in arrays)

@@ -4,6 +4,7 @@ import pytest
 
 from smartcharging import ChargingConfig, ConfigError, SmartChargingEnv
 from smartcharging.envs import SmartChargingVectorEnv
+from smartcharging.scenarios import scenario_config
 
 OTHER = ChargingConfig(
     capacity_kwh=40.0,
@@ -19,6 +20,18 @@ OTHER = ChargingConfig(
 )
 
 
+def overnight_sample() -> ChargingConfig:
+    config = scenario_config("overnight-day-ahead-nl")
+    rows = slice(0, 365, 73)
+    return ChargingConfig(
+        **{
+            **config.to_dict(),
+            "price_profiles": config.price_profiles[rows],
+            "profile_labels": config.profile_labels[rows],
+        }
+    )
+
+
 def make_vec(num_envs: int, **kwargs) -> SmartChargingVectorEnv:
     env = gym.make_vec(
         "SmartCharging-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
@@ -27,7 +40,11 @@ def make_vec(num_envs: int, **kwargs) -> SmartChargingVectorEnv:
     return env
 
 
-@pytest.mark.parametrize("config", [ChargingConfig(), OTHER])
+@pytest.mark.parametrize(
+    "config",
+    [ChargingConfig(), OTHER, scenario_config("tou-evening-peak"), overnight_sample()],
+    ids=["seed", "other", "tou-evening-peak", "overnight-sample"],
+)
 def test_batch_env_equals_scalar_envs_step_for_step(config: ChargingConfig) -> None:
     n, seed = 7, 123
     vector = make_vec(n, config=config)

@@ -1,0 +1,166 @@
+import math
+import warnings
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from smartcharging import ChargingConfig, SmartChargingEnv
+from smartcharging.evaluate import compare
+from smartcharging.policies import all_policies
+from smartcharging.scenarios import (
+    ScenarioError,
+    builtin_names,
+    load_scenario,
+    parse_scenario,
+    scenario_config,
+)
+from smartcharging.solvers import solve_all
+
+BUILTINS = builtin_names()
+
+TWO_SLOTS = """
+name: two-slots
+vehicle: {capacity_kwh: 50, power_levels_kw: [0, 10], efficiency: 0.8,
+          start: {min_kwh: 20, max_kwh: 20}}
+window: {arrival: "15:00", departure: "17:00", slot_minutes: 60}
+demand: {mean_kwh: 30, sd_kwh: 2}
+cost: {model: physical, wear_cost_per_kw2h: 0.01, shortfall_cost_per_kwh: 3.0}
+prices: {kind: tou, tariff: sce-tou-ev-8, period: summer-weekday}
+forecast_slots: 1
+"""
+
+
+def test_builtins_are_the_required_ones() -> None:
+    assert {"seed", "seed-physical", "tou-evening-peak", "overnight-day-ahead-nl"} <= set(BUILTINS)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtin_round_trips_and_passes_check_env(name: str) -> None:
+    scenario = load_scenario(name)
+    again = parse_scenario(scenario.to_yaml(), "dumped")
+    assert again == scenario
+    assert again.to_config() == scenario.to_config()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(gym.make("SmartCharging-v0", scenario=name).unwrapped)
+
+
+def test_seed_scenario_is_the_default_config() -> None:
+    assert scenario_config("seed") == ChargingConfig()
+
+
+def test_hand_computed_costs_of_a_two_slot_tou_scenario() -> None:
+    config = parse_scenario(TWO_SLOTS, "two-slots").to_config()
+    assert config.prices.tolist() == [[0.12597, 0.49619]]  # 15-16 h off-peak, 16-17 h peak
+    env = SmartChargingEnv(config=config)
+    obs, _ = env.reset(seed=0, options={"demand_kwh": 33.0})
+    assert obs.tolist() == pytest.approx([20.0, 2.0, 0.12597, 0.49619])
+    obs, reward, _, _, info = env.step(1)  # 10 kW for 1 h: 10 kWh, grid 12.5 kWh
+    assert info["energy_cost"] == pytest.approx(0.12597 * 10 / 0.8)
+    assert info["wear_cost"] == pytest.approx(0.01 * 100 * 1.0)
+    assert reward == pytest.approx(-(0.12597 * 12.5 + 1.0))
+    assert obs.tolist() == pytest.approx([30.0, 1.0, 0.49619, 0.0])
+    obs, reward, terminated, _, info = env.step(0)  # idle: free; 3 kWh short at departure
+    assert terminated and info["ran_out"] and info["shortfall_kwh"] == pytest.approx(3.0)
+    assert info["cost"] == 0.0 and info["penalty"] == pytest.approx(9.0)
+    assert reward == pytest.approx(-9.0)
+
+
+def test_dp_matches_enumeration_on_the_two_slot_scenario() -> None:
+    from scipy import stats
+
+    config = parse_scenario(TWO_SLOTS, "two-slots").to_config()
+    demand = stats.norm(30, 2)
+    best = -math.inf
+    for a1 in (0, 10):
+        for a2 in (0, 10):
+            cost = 0.12597 * a1 / 0.8 + 0.01 * a1**2 + 0.49619 * a2 / 0.8 + 0.01 * a2**2
+            battery = 20 + a1 + a2
+            missing = 2 * stats.norm.pdf((battery - 30) / 2) - (battery - 30) * demand.sf(battery)
+            best = max(best, -cost - 3.0 * missing)
+    assert solve_all(config).expected_return == pytest.approx(best, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_optimum_beats_or_equals_every_baseline(name: str) -> None:
+    config = scenario_config(name)
+    if config.n_profiles > 30:  # the full year is checked by the CLI test; keep this fast
+        config = ChargingConfig(
+            **{
+                **config.to_dict(),
+                "price_profiles": config.price_profiles[::30],
+                "profile_labels": config.profile_labels[::30],
+            }
+        )
+    optimum = solve_all(config)
+    reports = compare(all_policies(config, optimum).values(), optimum)
+    assert reports[0].name == "optimal" and reports[0].gap == 0.0
+    assert all(r.gap >= 0 for r in reports)
+    assert all(r.exact.exact for r in reports)
+
+
+def test_day_ahead_dates_and_reset_option() -> None:
+    config = scenario_config("overnight-day-ahead-nl")
+    assert config.n_profiles == 365 and config.profile_labels[0] == "2024-01-01"
+    assert config.n_slots == 48 and config.currency == "EUR"
+    env = SmartChargingEnv(config=config)
+    obs, info = env.reset(seed=1, options={"profile": "2024-06-15"})
+    assert info["profile"] == "2024-06-15"
+    row = config.profile_labels.index("2024-06-15")
+    assert obs[2:].tolist() == pytest.approx(config.prices[row].astype(np.float32).tolist())
+    with pytest.raises(ValueError, match="profile='2023-01-01'"):
+        env.reset(options={"profile": "2023-01-01"})
+
+
+BASE = TWO_SLOTS
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: [unclosed", "not valid YAML"),
+        (BASE.replace("demand: {mean_kwh: 30, sd_kwh: 2}\n", ""), "demand: missing (required)"),
+        (BASE.replace("capacity_kwh: 50", "capacity_kwh: 50 kWh"), "vehicle.capacity_kwh='50 kWh'"),
+        (
+            BASE.replace("forecast_slots: 1", "forecast_slots: 1\ncolour: red"),
+            "colour: unknown key",
+        ),
+        (BASE.replace('departure: "17:00"', 'departure: "13:00"'), "must be after arrival"),
+        (
+            BASE.replace(
+                "{kind: tou, tariff: sce-tou-ev-8, period: summer-weekday}",
+                "{kind: day_ahead, market: nl-2024, dates: []}",
+            ),
+            "prices.day_ahead.dates=[]",
+        ),
+        (BASE.replace("period: summer-weekday", "period: spring"), "no period 'spring'"),
+        (BASE.replace("sd_kwh: 2", "sd_kwh: -2"), "demand.sd_kwh=-2"),
+        (
+            BASE.replace("prices: {kind: tou, tariff: sce-tou-ev-8, period: summer-weekday}\n", ""),
+            "needs a prices section",
+        ),
+        ("- 1\n- 2\n", "must be a YAML mapping"),
+    ],
+)
+def test_bad_scenario_files_give_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as error:
+        scenario_config(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value) or "prices" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_scenario_name() -> None:
+    with pytest.raises(ScenarioError, match="unknown scenario 'nope': not a file, and not one of"):
+        load_scenario("nope")
+
+
+def test_overrides_are_validated() -> None:
+    assert scenario_config("seed", capacity_kwh=60.0, start_max_kwh=None).capacity_kwh == 60.0
+    with pytest.raises(ScenarioError, match="capacity_kwh=-1"):
+        scenario_config("seed", capacity_kwh=-1)
