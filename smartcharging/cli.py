@@ -34,10 +34,19 @@ from smartcharging.agents.runs import (
     read_curve,
 )
 from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.depot_config import DepotConfig
+from smartcharging.depot_evaluate import compare_depot
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
 from smartcharging.evaluate import PolicyReport, compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
-from smartcharging.scenarios import ScenarioError, builtin_names, load_scenario
+from smartcharging.policies.depot import depot_baselines
+from smartcharging.scenarios import (
+    ScenarioError,
+    builtin_names,
+    is_depot_scenario,
+    load_depot_scenario,
+    load_scenario,
+)
 from smartcharging.solvers.dp import Optimum, solve_all
 
 app = typer.Typer(
@@ -122,6 +131,32 @@ def config_from_options(scenario: str | None, **options: Any) -> ChargingConfig:
         raise CliError(f"{option}: {error}" if option else str(error)) from None
 
 
+def _depot_config(
+    scenario: str | None, env: dict[str, Any], takes_depots: bool, command: str
+) -> DepotConfig | None:
+    """The depot configuration if ``scenario`` is a depot scenario, else None."""
+    if scenario is None:
+        return None
+    try:
+        if not is_depot_scenario(scenario):
+            return None
+        if not takes_depots:
+            name = command.removesuffix("_command")
+            raise CliError(
+                f"--scenario {scenario} is a depot scenario: `smartcharging {name}` works on "
+                "single-vehicle scenarios; use compare or evaluate"
+            )
+        given = [OPTION_FIELDS[name][0] for name, value in env.items() if value is not None]
+        if given:
+            raise CliError(
+                f"{given[0]} does not apply to a depot scenario: edit a copy of the "
+                "scenario file instead"
+            )
+        return load_depot_scenario(scenario).to_config()
+    except ScenarioError as error:
+        raise CliError(f"--scenario: {error}") from None
+
+
 def env_options(command: Callable[..., None]) -> Callable[..., None]:
     """Add the environment options to a command; it receives them as ``config``."""
     extra = [
@@ -148,14 +183,22 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
             annotation=str | None,
         ),
     )
-    own = [p for p in inspect.signature(command).parameters.values() if p.name != "config"]
+    parameters = inspect.signature(command).parameters
+    own = [p for p in parameters.values() if p.name not in ("config", "depot")]
+    takes_depots = "depot" in parameters
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> None:
         env = {name: kwargs.pop(name) for name in _ENV_HELP}
         scenario = kwargs.pop("scenario")
         try:
-            command(config=config_from_options(scenario, **env), **kwargs)
+            depot = _depot_config(scenario, env, takes_depots, command.__name__)
+            if depot is not None:
+                command(config=None, depot=depot, **kwargs)
+            elif takes_depots:
+                command(config=config_from_options(scenario, **env), depot=None, **kwargs)
+            else:
+                command(config=config_from_options(scenario, **env), **kwargs)
         except (CliError, ConfigError, RunError, ScenarioError, ValueError, KeyError) as error:
             message = error.args[0] if isinstance(error, KeyError) else str(error)
             Console(stderr=True, soft_wrap=True).print(
@@ -224,15 +267,19 @@ def scenario_list() -> None:
     """The built-in scenarios."""
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("name")
+    table.add_column("kind")
     table.add_column("description")
     for name in builtin_names():
-        table.add_row(name, load_scenario(name).description)
+        scenario = _scenario_or_exit(name)
+        table.add_row(name, "depot" if is_depot_scenario(name) else "vehicle", scenario.description)
     console.print(table)
 
 
 def _scenario_or_exit(name_or_path: str) -> Any:
+    """A validated scenario of either kind, or one error line and exit code 2."""
     try:
-        scenario = load_scenario(name_or_path)
+        depot = is_depot_scenario(name_or_path)
+        scenario: Any = load_depot_scenario(name_or_path) if depot else load_scenario(name_or_path)
         scenario.to_config()
     except (ScenarioError, ConfigError) as error:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
@@ -251,9 +298,12 @@ def scenario_validate(path: str = typer.Argument(help="Scenario YAML file.")) ->
     """Check a scenario file; one line per outcome, exit code 2 if invalid."""
     scenario = _scenario_or_exit(path)
     config = scenario.to_config()
+    if isinstance(config, DepotConfig):
+        summary = f"depot, {config.n_chargers} chargers, {config.n_slots} slots"
+    else:
+        summary = f"{config.n_slots} slots, {config.cost_model} cost model"
     console.print(
-        f"{path}: valid scenario {scenario.name!r} ({config.n_slots} slots, "
-        f"{config.cost_model} cost model, {config.n_profiles} price row(s))"
+        f"{path}: valid scenario {scenario.name!r} ({summary}, {config.n_profiles} price row(s))"
     )
 
 
@@ -352,13 +402,38 @@ def _reports_table(reports: list[PolicyReport], title: str, config: ChargingConf
 @env_options
 def evaluate_command(
     config: ChargingConfig,
+    depot: DepotConfig | None,
     policy: str = typer.Option("optimal", "--policy", help="Policy name (see `compare`)."),
     model: Path | None = typer.Option(None, "--model", help="A training run directory."),
-    episodes: int = typer.Option(1000, "--episodes", min=0, help="Monte-Carlo episodes."),
+    episodes: int | None = typer.Option(
+        None,
+        "--episodes",
+        min=0,
+        help="Monte-Carlo episodes [1000; depots: 20].",
+        show_default=False,
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Exact expected return and a Monte-Carlo check of one policy or trained agent."""
+    """Exact expected return and a Monte-Carlo check of one policy or trained agent; for a
+    depot scenario, the policy against the per-episode hindsight bound."""
+    if depot is not None:
+        if model is not None:
+            raise CliError("--model: trained depot agents are not supported yet")
+        baselines = depot_baselines(depot)
+        if policy not in baselines:
+            raise CliError(f"--policy {policy!r}: depot policies are {', '.join(baselines)}")
+        _depot_report(
+            depot,
+            [baselines[policy]],
+            20 if episodes is None else episodes,
+            seed,
+            as_json,
+            False,
+            None,
+        )
+        return
+    episodes = 1000 if episodes is None else episodes
     solution = solve_all(config)
     if model is not None:
         chosen, _ = load_policy(model, config)
@@ -410,14 +485,28 @@ def _write_plots(
 @env_options
 def compare_command(
     config: ChargingConfig,
-    episodes: int = typer.Option(0, "--episodes", min=0, help="Monte-Carlo episodes per policy."),
+    depot: DepotConfig | None,
+    episodes: int = typer.Option(
+        0,
+        "--episodes",
+        min=0,
+        help="Monte-Carlo episodes per policy (depots: episodes "
+        "against the hindsight bound, 20 if 0).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes and random."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
     plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
     model: list[Path] = typer.Option([], "--model", help="Training run directory (repeatable)."),
 ) -> None:
-    """Every baseline, trained agents and the optimum, exactly evaluated, best first."""
+    """Every baseline, trained agents and the optimum, exactly evaluated, best first; for a
+    depot scenario, every depot baseline against each episode's hindsight bound."""
+    if depot is not None:
+        if model:
+            raise CliError("--model: trained depot agents are not supported yet")
+        policies_ = list(depot_baselines(depot).values())
+        _depot_report(depot, policies_, episodes or 20, seed, as_json, as_csv, plots_dir)
+        return
     solution = solve_all(config)
     models = {folder: load_policy(folder, config)[0] for folder in model}
     policies: dict[str, Policy] = {
@@ -446,6 +535,85 @@ def compare_command(
         )
     if plots_dir is not None:
         for path in _write_plots(config, solution, plots_dir, seed, models):
+            Console(stderr=True).print(f"wrote {path}")
+
+
+def _depot_report(
+    depot: DepotConfig,
+    policies: list[Any],
+    episodes: int,
+    seed: int,
+    as_json: bool,
+    as_csv: bool,
+    plots_dir: Path | None,
+) -> None:
+    """Run depot policies on the same episodes and show them against the hindsight bound."""
+    with _progress() as progress:
+        task = progress.add_task("depot episodes", total=len(policies) + 1)
+        comparison = compare_depot(
+            depot, policies, episodes, seed, lambda _: progress.advance(task)
+        )
+    rows = comparison.rows()
+    bound = float(comparison.bounds.mean())
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "hindsight_bound": bound,
+                    "episodes": episodes,
+                    "exact_levels": comparison.exact_levels,
+                    "policies": rows,
+                }
+            )
+        )
+    elif as_csv:
+        out = io.StringIO()
+        fields = [k for k in rows[0] if k != "per_episode_gap"]
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        print(out.getvalue(), end="")
+    else:
+        unit = f" {depot.currency}" if depot.currency else ""
+        kind = "MILP, exact levels" if comparison.exact_levels else "LP relaxation"
+        table = Table(
+            title=f"Depot policies against the hindsight bound ({episodes} episodes; bound "
+            f"{bound:.2f}{unit} per episode, {kind})",
+            caption=f"means per episode, costs in{unit}; gap = bound - return, per episode",
+            box=box.SIMPLE_HEAD,
+        )
+        names = [
+            "policy",
+            "return",
+            "gap",
+            "worst gap",
+            "energy",
+            "wear",
+            "shortfall",
+            "demand chg",
+            "short kWh",
+            "peak kW",
+        ]
+        for name in names:
+            table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(
+                row["policy"],
+                f"{row['mean_return']:.2f}",
+                f"{row['mean_gap_to_hindsight']:.2f}",
+                f"{row['max_gap_to_hindsight']:.2f}",
+                f"{row['energy_cost']:.2f}",
+                f"{row['wear_cost']:.2f}",
+                f"{row['shortfall_cost']:.2f}",
+                f"{row['demand_charge']:.2f}",
+                f"{row['shortfall_kwh']:.1f}",
+                f"{row['peak_grid_kw']:.1f}",
+            )
+        console.print(table)
+    if plots_dir is not None:
+        from smartcharging import plots
+
+        for path in plots.depot_figures(comparison, depot, plots_dir):
             Console(stderr=True).print(f"wrote {path}")
 
 

@@ -37,7 +37,7 @@ def cost_rate(power_kw: Any) -> Any:
 
 
 def charge_slot(
-    battery_kwh: Number, power_kw: Number, capacity_kwh: float, slot_hours: float
+    battery_kwh: Number, power_kw: Number, capacity_kwh: Number, slot_hours: float
 ) -> tuple[Number, Number, Number]:
     """Charge for one slot; returns ``(battery_after_kwh, energy_kwh, charging_hours)``.
 
@@ -114,3 +114,33 @@ def depart(
     shortfall = (demand_kwh - battery_kwh) * lost + 0.0
     remaining = (battery_kwh - demand_kwh) * served + 0.0
     return remaining, shortfall, ran_out, penalty * lost + shortfall * cost_per_kwh
+
+
+def allocate_power(
+    requested_kw: np.ndarray,
+    available_kw: np.ndarray,
+    efficiency: float,
+    priority: np.ndarray | None = None,
+) -> np.ndarray:
+    """Power delivered to each charger (last axis) when the site can supply ``available_kw``
+    (grid limit plus on-site PV; one value per site, broadcast over the leading axes).
+
+    Chargers draw ``power / efficiency`` from the site. If the requests fit, each gets what
+    it asked for. Otherwise, without ``priority``, every request is scaled by the same
+    factor (proportional sharing); with ``priority`` (smaller is served first, e.g. the
+    departure slot), requests are granted in that order and the first one that no longer
+    fits gets the remainder. Either way the chargers draw at most ``available_kw``.
+    """
+    draw = requested_kw / efficiency
+    available = np.asarray(available_kw, dtype=np.float64)[..., None]
+    if priority is None:
+        total = draw.sum(axis=-1, keepdims=True)
+        scale = np.minimum(1.0, available / np.maximum(total, 1e-300))
+        return requested_kw * scale
+    order = np.argsort(priority, axis=-1, kind="stable")
+    ordered = np.take_along_axis(draw, order, axis=-1)
+    before = np.cumsum(ordered, axis=-1) - ordered
+    granted = np.clip(available - before, 0.0, ordered)
+    delivered = np.empty_like(draw)
+    np.put_along_axis(delivered, order, granted * efficiency, axis=-1)
+    return delivered

@@ -17,6 +17,8 @@ on the array length).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.special import ndtri
 
@@ -33,10 +35,14 @@ def new_key(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**63, dtype=np.int64))
 
 
-def _uniform(keys: np.ndarray, episodes: np.ndarray, stream: int) -> np.ndarray:
-    """Uniform numbers in the open interval (0, 1), one per (key, episode) pair."""
-    counter = episodes.astype(np.uint64, copy=False) * np.uint64(_STREAMS)
-    z = keys.astype(np.uint64, copy=False) + (counter + np.uint64(stream + 1)) * _GOLDEN
+def _uniform(
+    keys: np.ndarray, episodes: np.ndarray, stream: Any, streams: int = _STREAMS
+) -> np.ndarray:
+    """Uniform numbers in the open interval (0, 1), one per (key, episode, stream); the
+    arguments broadcast, and each episode owns ``streams`` consecutive counters."""
+    counter = episodes.astype(np.uint64, copy=False) * np.uint64(streams)
+    offset = np.asarray(stream, dtype=np.uint64) + np.uint64(1)
+    z: np.ndarray = keys.astype(np.uint64, copy=False) + (counter + offset) * _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     z = z ^ (z >> np.uint64(31))
@@ -62,3 +68,14 @@ def demands(config: ChargingConfig, keys: np.ndarray, episodes: np.ndarray) -> n
 def profiles(config: ChargingConfig, keys: np.ndarray, episodes: np.ndarray) -> np.ndarray:
     """Index of the episode's price row, uniform on ``0 .. n_profiles - 1``."""
     return np.floor(_uniform(keys, episodes, 2) * config.n_profiles).astype(np.int64)
+
+
+def uniforms(keys: np.ndarray, episodes: np.ndarray, streams: int) -> np.ndarray:
+    """``streams`` uniform numbers in (0, 1) per (key, episode): shape ``(len(keys), streams)``,
+    for environments that need more draws per episode (a depot: several per vehicle)."""
+    return _uniform(keys[:, None], episodes[:, None], np.arange(streams)[None, :], streams)
+
+
+def normal_quantiles(uniform: np.ndarray) -> np.ndarray:
+    """Standard normal values from uniforms in (0, 1), element by element."""
+    return np.asarray(ndtri(uniform))

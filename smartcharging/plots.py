@@ -14,6 +14,8 @@ from scipy import stats
 
 from smartcharging.agents.runs import CurvePoint
 from smartcharging.config import ChargingConfig
+from smartcharging.depot_config import DepotConfig
+from smartcharging.depot_evaluate import DepotComparison
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
 from smartcharging.evaluate import grid_observations
 from smartcharging.policies.base import Policy
@@ -180,3 +182,48 @@ def price_schedules(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def depot_figures(comparison: DepotComparison, config: DepotConfig, folder: Path) -> list[Path]:
+    """Site load against the grid limit (and PV) with the prices, and every vehicle's energy
+    at departure against its realised demand, per policy (means over the episodes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clock = config.arrival_hour + np.arange(config.n_slots) * config.slot_hours
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(10, 6.5), sharex=True, layout="constrained", height_ratios=(1, 2)
+    )
+    top.step(clock, config.prices.mean(axis=0), where="post", color="tab:red")
+    top.set_ylabel(f"price ({config.currency or 'currency'}/kWh)")
+    top.set_title("mean price over the price days" if config.n_profiles > 1 else "price")
+    for run in comparison.runs:
+        bottom.step(clock, run.site_load_kw.mean(axis=0), where="post", label=run.name)
+    bottom.axhline(config.grid_limit_kw, color="black", ls="--", label="grid limit")
+    if config.pv_kw:
+        bottom.step(clock, config.pv, where="post", color="gold", label="PV")
+    bottom.set_ylabel("mean grid power (kW)")
+    bottom.set_xlabel("hour (past 24 = next day)")
+    bottom.legend(fontsize=8, ncol=2)
+    load_path = folder / "site_load.png"
+    fig.savefig(load_path, dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(
+        1,
+        len(comparison.runs),
+        figsize=(3.2 * len(comparison.runs), 3.4),
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, run in zip(axes[0], comparison.runs, strict=True):
+        ax.scatter(run.demand_kwh.ravel(), run.departure_kwh.ravel(), s=6, alpha=0.5)
+        top_kwh = max(float(run.demand_kwh.max()), float(run.departure_kwh.max()))
+        ax.plot([0, top_kwh], [0, top_kwh], color="tab:red", lw=1)
+        ax.set_title(run.name, fontsize=9)
+        ax.set_xlabel("realised demand (kWh)")
+    axes[0, 0].set_ylabel("energy at departure (kWh)")
+    fig.suptitle("Every vehicle at departure: below the red line it ran short")
+    departures_path = folder / "departures.png"
+    fig.savefig(departures_path, dpi=110)
+    plt.close(fig)
+    return [load_path, departures_path]

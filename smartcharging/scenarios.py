@@ -15,10 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.depot_config import DepotConfig
 from smartcharging.prices import NL_MARKET, PriceError, day_ahead_slot_prices, tou_slot_prices
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -142,6 +144,42 @@ class DayAheadPrice(_Strict):
     )
 
 
+PriceSource = Annotated[FlatPrice | TouPrice | DayAheadPrice, Field(discriminator="kind")]
+
+
+def price_rows(
+    source: FlatPrice | TouPrice | DayAheadPrice,
+    arrival_hour: float,
+    slot_hours: float,
+    n_slots: int,
+) -> dict[str, Any]:
+    """Config fields (price rows, labels, currency) of a price source over a window."""
+    if isinstance(source, FlatPrice):
+        return {
+            "price_profiles": ((source.price_per_kwh,) * n_slots,),
+            "profile_labels": ("flat",),
+            "currency": source.currency,
+        }
+    if isinstance(source, TouPrice):
+        row, currency = tou_slot_prices(
+            source.tariff, source.period, arrival_hour, slot_hours, n_slots
+        )
+        return {
+            "price_profiles": (tuple(row),),
+            "profile_labels": (source.period,),
+            "currency": currency,
+        }
+    assert source.market == NL_MARKET
+    rows, labels = day_ahead_slot_prices(
+        arrival_hour, slot_hours, n_slots, source.timezone, source.dates
+    )
+    return {
+        "price_profiles": tuple(map(tuple, rows)),
+        "profile_labels": tuple(labels),
+        "currency": "EUR",
+    }
+
+
 class Scenario(_Strict):
     """One single-vehicle charging problem."""
 
@@ -151,9 +189,7 @@ class Scenario(_Strict):
     window: Window
     demand: Demand
     cost: Annotated[SeedCost | PhysicalCost, Field(discriminator="model")]
-    prices: Annotated[FlatPrice | TouPrice | DayAheadPrice, Field(discriminator="kind")] | None = (
-        Field(None, description="energy prices (physical cost model only)")
-    )
+    prices: PriceSource | None = Field(None, description="energy prices (physical model only)")
     forecast_slots: int = Field(0, ge=0, description="observed prices after the current slot")
 
     @model_validator(mode="after")
@@ -197,33 +233,147 @@ class Scenario(_Strict):
         return ChargingConfig.from_kwargs(**{**params, **overrides})
 
     def _prices(self, arrival_hour: float, slot_hours: float, n_slots: int) -> dict[str, Any]:
-        source = self.prices
-        if source is None:
+        if self.prices is None:
             return {}
-        if isinstance(source, FlatPrice):
+        return price_rows(self.prices, arrival_hour, slot_hours, n_slots)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+class Site(_Strict):
+    chargers: int = Field(ge=1, description="chargers, one vehicle each per episode")
+    power_levels_kw: list[Annotated[float, Field(ge=0)]] = Field(
+        min_length=1, description="charger power of each action (kW), increasing"
+    )
+    grid_limit_kw: float = Field(gt=0, description="grid connection limit (kW)")
+    allocation: Literal["proportional", "priority"] = Field(
+        "proportional", description="how requests above the limit are cut"
+    )
+    efficiency: float = Field(1.0, gt=0, le=1, description="charging efficiency (0..1]")
+    demand_charge_per_kw: float = Field(
+        0.0, ge=0, description="charge on the episode's peak grid power (currency per kW)"
+    )
+
+
+class SolarPv(_Strict):
+    """An idealised clear-sky PV profile: a half sine from sunrise to sunset."""
+
+    peak_kw: float = Field(gt=0, description="PV power at solar noon (kW)")
+    sunrise: str = Field("06:00", description="HH:MM")
+    sunset: str = Field("20:00", description="HH:MM")
+
+    def profile(self, arrival_hour: float, slot_hours: float, n_slots: int) -> list[float]:
+        rise = Window._minute(self.sunrise) / 60
+        length = Window._minute(self.sunset) / 60 - rise
+        if length <= 0:
+            raise ValueError(f"sunset={self.sunset!r} must be after sunrise={self.sunrise!r}")
+        middle = (arrival_hour + (np.arange(n_slots) + 0.5) * slot_hours) % 24
+        phase = (middle - rise) / length
+        return (self.peak_kw * np.sin(np.pi * np.clip(phase, 0, 1))).tolist()
+
+
+class ScheduleRow(_Strict):
+    arrival_slot: int = Field(ge=0, description="slot of arrival (0 = window start)")
+    departure_slot: int = Field(ge=1, description="slot at whose start the vehicle leaves")
+    start_kwh: float = Field(ge=0, description="battery level at arrival (kWh)")
+    capacity_kwh: float = Field(gt=0, description="usable capacity (kWh)")
+    demand_mean_kwh: float = Field(ge=0, description="mean next-shift demand (kWh)")
+    demand_sd_kwh: float = Field(gt=0, description="its standard deviation (kWh)")
+
+
+class Fleet(_Strict):
+    """A shift-schedule generator: every vehicle drawn from the same ranges."""
+
+    capacity_kwh: float = Field(gt=0, description="usable capacity (kWh)")
+    arrival_slots: tuple[int, int] = Field(description="arrival slot range (inclusive)")
+    departure_slots: tuple[int, int] = Field(description="departure slot range (inclusive)")
+    start_kwh: tuple[float, float] = Field(description="arrival level range (kWh)")
+    start_step_kwh: float = Field(1.0, gt=0, description="spacing of arrival levels (kWh)")
+    demand: Demand
+
+
+class DepotScenario(_Strict):
+    """A depot: chargers on one grid connection, a fleet (or a schedule table), prices."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["depot"]
+    description: str = ""
+    site: Site
+    window: Window
+    fleet: Fleet | None = None
+    schedule: list[ScheduleRow] | None = Field(None, min_length=1)
+    cost: PhysicalCost
+    prices: PriceSource
+    pv: SolarPv | None = None
+    forecast_slots: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> DepotScenario:
+        if (self.fleet is None) == (self.schedule is None):
+            raise ValueError("give exactly one of fleet (a generator) or schedule (a table)")
+        return self
+
+    def _vehicles(self) -> dict[str, Any]:
+        n = self.site.chargers
+        if self.fleet is not None:
+            fleet = self.fleet
             return {
-                "price_profiles": ((source.price_per_kwh,) * n_slots,),
-                "profile_labels": ("flat",),
-                "currency": source.currency,
+                "capacity_kwh": (fleet.capacity_kwh,) * n,
+                "arrival_slots": (fleet.arrival_slots,) * n,
+                "departure_slots": (fleet.departure_slots,) * n,
+                "start_kwh": (fleet.start_kwh,) * n,
+                "start_step_kwh": fleet.start_step_kwh,
+                "demand_mean_kwh": (fleet.demand.mean_kwh,) * n,
+                "demand_sd_kwh": (fleet.demand.sd_kwh,) * n,
             }
-        if isinstance(source, TouPrice):
-            row, currency = tou_slot_prices(
-                source.tariff, source.period, arrival_hour, slot_hours, n_slots
-            )
-            return {
-                "price_profiles": (tuple(row),),
-                "profile_labels": (source.period,),
-                "currency": currency,
-            }
-        assert source.market == NL_MARKET
-        rows, labels = day_ahead_slot_prices(
-            arrival_hour, slot_hours, n_slots, source.timezone, source.dates
-        )
+        rows = self.schedule or []
         return {
-            "price_profiles": tuple(map(tuple, rows)),
-            "profile_labels": tuple(labels),
-            "currency": "EUR",
+            "capacity_kwh": tuple(r.capacity_kwh for r in rows),
+            "arrival_slots": tuple((r.arrival_slot, r.arrival_slot) for r in rows),
+            "departure_slots": tuple((r.departure_slot, r.departure_slot) for r in rows),
+            "start_kwh": tuple((r.start_kwh, r.start_kwh) for r in rows),
+            "demand_mean_kwh": tuple(r.demand_mean_kwh for r in rows),
+            "demand_sd_kwh": tuple(r.demand_sd_kwh for r in rows),
         }
+
+    def to_config(self, **overrides: Any) -> DepotConfig:
+        """The validated depot configuration, with any field overridden."""
+        site, window = self.site, self.window
+        n_slots = round(window.minutes / window.slot_minutes)
+        slot_hours = window.slot_minutes / 60
+        try:
+            prices = price_rows(self.prices, window.arrival_hour, slot_hours, n_slots)
+            pv = self.pv.profile(window.arrival_hour, slot_hours, n_slots) if self.pv else []
+        except (PriceError, ValueError) as error:
+            raise ScenarioError(f"scenario {self.name!r}: {error}") from None
+        params: dict[str, Any] = {
+            "n_chargers": site.chargers,
+            "power_levels_kw": tuple(site.power_levels_kw),
+            "grid_limit_kw": site.grid_limit_kw,
+            "allocation": site.allocation,
+            "efficiency": site.efficiency,
+            "demand_charge_per_kw": site.demand_charge_per_kw,
+            "slot_hours": slot_hours,
+            "n_slots": n_slots,
+            "arrival_hour": window.arrival_hour,
+            "wear_cost_per_kw2h": self.cost.wear_cost_per_kw2h,
+            "shortfall_cost_per_kwh": self.cost.shortfall_cost_per_kwh,
+            "forecast_slots": self.forecast_slots,
+            "pv_kw": tuple(pv),
+            **self._vehicles(),
+            **prices,
+        }
+        unknown = sorted(set(overrides) - set(DepotConfig.__dataclass_fields__))
+        if unknown:
+            raise ConfigError(
+                f"unknown parameter {unknown[0]!r}: allowed parameters are "
+                f"{sorted(DepotConfig.__dataclass_fields__)}"
+            )
+        try:
+            return DepotConfig(**{**params, **overrides})
+        except ConfigError as error:
+            raise ScenarioError(f"scenario {self.name!r}: {error}") from None
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
@@ -250,8 +400,7 @@ def _describe(error: ValidationError, source: str, data: Any) -> str:
     return f"{source}: {detail}" + (f" (and {more} more problems)" if more else "")
 
 
-def parse_scenario(text: str, source: str) -> Scenario:
-    """Validate scenario YAML text; ``source`` names it in errors."""
+def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -263,24 +412,62 @@ def parse_scenario(text: str, source: str) -> Scenario:
         raise ScenarioError(
             f"{source}: must be a YAML mapping of scenario fields, not {type(data).__name__}"
         )
+    wanted = "depot" if model is DepotScenario else "vehicle"
+    found = "depot" if data.get("kind") == "depot" else "vehicle"
+    if wanted != found:
+        env_id = "SmartChargingDepot-v0" if found == "depot" else "SmartCharging-v0"
+        raise ScenarioError(
+            f"{source}: is a {found} scenario where a {wanted} scenario is needed ({env_id})"
+        )
     try:
-        return Scenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(_describe(error, source, data)) from None
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A built-in scenario by name, or a scenario file by path."""
+def parse_scenario(text: str, source: str) -> Scenario:
+    """Validate single-vehicle scenario YAML text; ``source`` names it in errors."""
+    scenario: Scenario = _parse(text, source, Scenario)
+    return scenario
+
+
+def parse_depot_scenario(text: str, source: str) -> DepotScenario:
+    """Validate depot scenario YAML text; ``source`` names it in errors."""
+    scenario: DepotScenario = _parse(text, source, DepotScenario)
+    return scenario
+
+
+def _scenario_text(name_or_path: str | Path) -> tuple[str, str]:
     text = str(name_or_path)
     if text in builtin_names():
         resource = resources.files("smartcharging.builtin_scenarios").joinpath(f"{text}.yaml")
-        return parse_scenario(resource.read_text(), f"built-in scenario {text!r}")
+        return resource.read_text(), f"built-in scenario {text!r}"
     path = Path(text)
     if not path.is_file():
         raise ScenarioError(
             f"unknown scenario {text!r}: not a file, and not one of {', '.join(builtin_names())}"
         )
-    return parse_scenario(path.read_text(), str(path))
+    return path.read_text(), str(path)
+
+
+def is_depot_scenario(name_or_path: str | Path) -> bool:
+    """Whether a scenario describes a depot (``kind: depot``)."""
+    text, _ = _scenario_text(name_or_path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and data.get("kind") == "depot"
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A built-in single-vehicle scenario by name, or a scenario file by path."""
+    return parse_scenario(*_scenario_text(name_or_path))
+
+
+def load_depot_scenario(name_or_path: str | Path) -> DepotScenario:
+    """A built-in depot scenario by name, or a depot scenario file by path."""
+    return parse_depot_scenario(*_scenario_text(name_or_path))
 
 
 def scenario_config(name_or_path: str | Path, **overrides: Any) -> ChargingConfig:

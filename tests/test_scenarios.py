@@ -13,13 +13,17 @@ from smartcharging.policies import all_policies
 from smartcharging.scenarios import (
     ScenarioError,
     builtin_names,
+    is_depot_scenario,
+    load_depot_scenario,
     load_scenario,
+    parse_depot_scenario,
     parse_scenario,
     scenario_config,
 )
 from smartcharging.solvers import solve_all
 
-BUILTINS = builtin_names()
+BUILTINS = [name for name in builtin_names() if not is_depot_scenario(name)]
+DEPOTS = [name for name in builtin_names() if is_depot_scenario(name)]
 
 TWO_SLOTS = """
 name: two-slots
@@ -46,6 +50,16 @@ def test_builtin_round_trips_and_passes_check_env(name: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(gym.make("SmartCharging-v0", scenario=name).unwrapped)
+
+
+@pytest.mark.parametrize("name", DEPOTS)
+def test_depot_scenarios_round_trip_and_refuse_the_wrong_env(name: str) -> None:
+    scenario = load_depot_scenario(name)
+    assert parse_depot_scenario(scenario.to_yaml(), "dumped") == scenario
+    with pytest.raises(ScenarioError, match="is a depot scenario where a vehicle scenario"):
+        load_scenario(name)
+    with pytest.raises(ScenarioError, match="is a vehicle scenario where a depot scenario"):
+        load_depot_scenario("seed")
 
 
 def test_seed_scenario_is_the_default_config() -> None:

@@ -293,3 +293,20 @@ def evaluate_table(
 def one_hot(actions: np.ndarray, n_actions: int) -> np.ndarray:
     """Probability table of a deterministic policy given as action indices."""
     return np.eye(n_actions)[actions]
+
+
+def hindsight_value(
+    config: ChargingConfig, start_kwh: float, demand_kwh: float, profile: int = 0
+) -> float:
+    """Best return of one episode with its demand known in advance: the same backward
+    induction with the departure cost of that demand instead of its expectation."""
+    grid = make_grid(config)
+    moves = slot_transitions(config, grid)
+    penalty, per_kwh = departure_terms(config)
+    missing = np.maximum(demand_kwh - grid.levels_kwh, 0.0)
+    values = -(penalty * (missing > 0) + per_kwh * missing)
+    prices = config.prices[profile]
+    for t in range(config.n_slots - 1, -1, -1):
+        values = (_next_values(values, moves) - moves.costs(prices[t])[0]).max(axis=1)
+    lower, upper, weight = grid.locate(np.array([start_kwh]))
+    return float(values[lower[0]] * (1 - weight[0]) + values[upper[0]] * weight[0])

@@ -12,7 +12,7 @@ from smartcharging.agents.scaling import (
     training_env,
 )
 
-ENV_IDS = [env_id for env_id in gym.registry if env_id.startswith("SmartCharging")]
+ENV_IDS = [env_id for env_id in gym.registry if env_id.startswith("SmartCharging-")]
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -20,6 +20,10 @@ ENV_IDS = [env_id for env_id in gym.registry if env_id.startswith("SmartCharging
 def test_sb3_check_env_passes(env_id: str, wrapped: bool) -> None:
     env = gym.make(env_id)
     check_env(training_env(env) if wrapped else env, warn=True)
+
+
+def test_sb3_check_env_passes_for_the_depot() -> None:
+    check_env(gym.make("SmartChargingDepot-v0", scenario="depot-10-overnight"), warn=True)
 
 
 def test_scaling_is_linear_and_keeps_the_raw_reward() -> None:

@@ -13,7 +13,7 @@ import smartcharging
 from smartcharging import ChargingConfig, ConfigError, SmartChargingEnv
 from tests.seed_notebook import NotebookSmartCharging
 
-ENV_IDS = [env_id for env_id in gym.registry if env_id.startswith("SmartCharging")]
+ENV_IDS = [env_id for env_id in gym.registry if env_id.startswith("SmartCharging-")]
 
 
 def rollout(env: gym.Env, seed: int, actions: list[int]) -> list:

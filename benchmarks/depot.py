@@ -1,0 +1,128 @@
+"""Depot benchmark: scalar and batch throughput of depot-25-evening, and the time to solve
+the perfect-foresight bound of a 25-vehicle, 96-slot episode.
+
+The in-run reference is Gymnasium's CartPole-v1 (scalar steps/s), as in throughput.py.
+
+    python benchmarks/depot.py [--steps N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import gymnasium as gym
+import numpy as np
+
+import smartcharging  # noqa: F401  (registers the environments)
+from smartcharging.depot_evaluate import run_policy
+from smartcharging.policies.depot import Uncontrolled
+from smartcharging.scenarios import load_depot_scenario
+from smartcharging.solvers.hindsight import hindsight_bound
+
+SCENARIO = "depot-25-evening"
+
+
+def depot_steps_per_second(steps: int) -> float:
+    env = gym.make("SmartChargingDepot-v0", scenario=SCENARIO)
+    env.reset(seed=0)
+    n_actions = int(env.unwrapped.config.n_actions)  # type: ignore[attr-defined]
+    actions = np.random.default_rng(0).integers(0, n_actions, (steps, 25))
+    start = time.perf_counter()
+    for action in actions:
+        _, _, terminated, _, _ = env.step(action)
+        if terminated:
+            env.reset()
+    return steps / (time.perf_counter() - start)
+
+
+def cartpole_steps_per_second(steps: int) -> float:
+    env = gym.make("CartPole-v1")
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, 2, steps).tolist()
+    start = time.perf_counter()
+    for action in actions:
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset()
+    return steps / (time.perf_counter() - start)
+
+
+def batch_env_steps_per_second(num_envs: int, batches: int) -> float:
+    env = gym.make_vec(
+        "SmartChargingDepot-v0",
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        scenario=SCENARIO,
+    )
+    env.reset(seed=0)
+    pool = np.random.default_rng(0).integers(0, 4, (8, num_envs, 25))
+    start = time.perf_counter()
+    for i in range(batches):
+        env.step(pool[i % 8])
+    return batches * num_envs / (time.perf_counter() - start)
+
+
+def hindsight_seconds(repeats: int) -> tuple[float, str]:
+    """Solve time of the bound for a 24-hour (96-slot) version of depot-25-evening."""
+    scenario = load_depot_scenario(SCENARIO)
+    assert scenario.fleet is not None
+    day = scenario.model_copy(
+        update={
+            "window": scenario.window.model_copy(
+                update={"arrival": "06:00", "departure": "06:00", "departure_next_day": True}
+            ),
+            "fleet": scenario.fleet.model_copy(
+                update={
+                    "arrival_slots": (0, 16),
+                    "departure_slots": (80, 96),
+                }
+            ),
+            "prices": scenario.prices.model_copy(update={"period": "summer-weekday"}),
+        }
+    )
+    config = day.to_config()
+    _, episodes = run_policy(Uncontrolled(config), config, 1, seed=0)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        bound = hindsight_bound(config, episodes[0])
+        times.append(time.perf_counter() - start)
+    kind = "MILP" if bound.exact_levels else "LP"
+    return min(times), f"{config.n_chargers} vehicles x {config.n_slots} slots ({kind})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    scalar = max(depot_steps_per_second(args.steps) for _ in range(3))
+    cartpole = max(cartpole_steps_per_second(args.steps * 5) for _ in range(3))
+    batch = max(batch_env_steps_per_second(1024, 200) for _ in range(3))
+    bound_s, bound_size = hindsight_seconds(3)
+    result = {
+        "machine": f"{platform.machine()}, CPython {platform.python_version()}",
+        "depot_25_evening_steps_per_s": round(scalar),
+        "cartpole_steps_per_s": round(cartpole),
+        "ratio_to_cartpole": round(scalar / cartpole, 3),
+        "batch_1024_depots_env_steps_per_s": round(batch),
+        "hindsight_problem": bound_size,
+        "hindsight_solve_s": round(bound_s, 3),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"machine: {result['machine']}")
+    print(
+        f"{SCENARIO} (DepotEnv, 25 chargers): {scalar:,.0f} steps/s "
+        f"(CartPole-v1 {cartpole:,.0f} steps/s in the same run; target 55,000)"
+    )
+    print(f"batch, 1024 depots: {batch:,.0f} depot-steps/s")
+    print(f"hindsight bound, {bound_size}: {bound_s:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Validated parameters of a depot: chargers, a shared grid connection, prices, a fleet.
+
+Each charger hosts one vehicle per episode. Vehicle ``i`` arrives in a slot drawn uniformly
+from ``arrival_slots[i]`` (inclusive range), leaves at the start of a slot drawn from
+``departure_slots[i]``, arrives with a level drawn uniformly from its start range, and its
+next shift needs Normal(``demand_mean_kwh[i]``, ``demand_sd_kwh[i]``) kWh. A schedule table
+is the special case of ranges of one value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from smartcharging.config import ConfigError, _finite, _non_negative, _positive, _power_levels
+
+ALLOCATION_RULES = ("proportional", "priority")
+
+
+def _vector(name: str, values: Any, n: int, check: Any) -> tuple[float, ...]:
+    items = tuple(values)
+    if len(items) != n:
+        raise ConfigError(
+            f"invalid parameter {name}: {len(items)} values, must be one per vehicle ({n})"
+        )
+    return tuple(check(name, v) for v in items)
+
+
+@dataclass(frozen=True)
+class DepotConfig:
+    """Static parameters of a depot (see the module docstring for the fleet's draws).
+
+    Attributes:
+        n_chargers: chargers, each hosting one vehicle per episode.
+        power_levels_kw: power of each charger action (battery side), increasing.
+        grid_limit_kw: the site's grid connection; chargers never draw more (plus PV).
+        allocation: how requests above the limit are cut: ``"proportional"`` (every
+            request scaled by the same factor) or ``"priority"`` (earliest departure first,
+            the last served vehicle gets the remainder).
+        slot_hours, n_slots, arrival_hour: the slots of the episode and the clock time of
+            slot 0.
+        capacity_kwh, arrival_slots, departure_slots, start_kwh, start_step_kwh,
+        demand_mean_kwh, demand_sd_kwh: per vehicle; ``arrival_slots`` and
+            ``departure_slots`` are (low, high) inclusive ranges, ``start_kwh`` (low, high).
+        efficiency, wear_cost_per_kw2h, shortfall_cost_per_kwh: as for one vehicle.
+        price_profiles, profile_labels, forecast_slots, currency: prices per slot, one row
+            drawn per episode.
+        pv_kw: on-site solar power per slot (offsets grid draw); empty for none.
+        demand_charge_per_kw: charged on the episode's peak grid power.
+    """
+
+    n_chargers: int
+    power_levels_kw: tuple[float, ...]
+    grid_limit_kw: float
+    slot_hours: float
+    n_slots: int
+    capacity_kwh: tuple[float, ...]
+    arrival_slots: tuple[tuple[int, int], ...]
+    departure_slots: tuple[tuple[int, int], ...]
+    start_kwh: tuple[tuple[float, float], ...]
+    demand_mean_kwh: tuple[float, ...]
+    demand_sd_kwh: tuple[float, ...]
+    price_profiles: tuple[tuple[float, ...], ...]
+    start_step_kwh: float = 1.0
+    allocation: str = "proportional"
+    arrival_hour: float = 0.0
+    efficiency: float = 1.0
+    wear_cost_per_kw2h: float = 0.0
+    shortfall_cost_per_kwh: float = 0.0
+    profile_labels: tuple[str, ...] = ()
+    forecast_slots: int = 0
+    currency: str = ""
+    pv_kw: tuple[float, ...] = ()
+    demand_charge_per_kw: float = 0.0
+
+    def __post_init__(self) -> None:
+        n = self.n_chargers
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ConfigError(f"invalid parameter n_chargers={n!r}: must be an integer >= 1")
+        slots = self.n_slots
+        if isinstance(slots, bool) or not isinstance(slots, int | np.integer) or slots < 1:
+            raise ConfigError(f"invalid parameter n_slots={slots!r}: must be an integer >= 1")
+        if self.allocation not in ALLOCATION_RULES:
+            raise ConfigError(
+                f"invalid parameter allocation={self.allocation!r}: must be one "
+                f"of {list(ALLOCATION_RULES)}"
+            )
+        values: dict[str, Any] = {
+            "power_levels_kw": _power_levels(self.power_levels_kw),
+            "grid_limit_kw": _positive("grid_limit_kw", self.grid_limit_kw),
+            "slot_hours": _positive("slot_hours", self.slot_hours),
+            "capacity_kwh": _vector("capacity_kwh", self.capacity_kwh, n, _positive),
+            "demand_mean_kwh": _vector("demand_mean_kwh", self.demand_mean_kwh, n, _non_negative),
+            "demand_sd_kwh": _vector("demand_sd_kwh", self.demand_sd_kwh, n, _positive),
+            "start_step_kwh": _positive("start_step_kwh", self.start_step_kwh),
+            "arrival_hour": _finite("arrival_hour", self.arrival_hour),
+            "efficiency": _positive("efficiency", self.efficiency),
+            "wear_cost_per_kw2h": _non_negative("wear_cost_per_kw2h", self.wear_cost_per_kw2h),
+            "shortfall_cost_per_kwh": _non_negative(
+                "shortfall_cost_per_kwh", self.shortfall_cost_per_kwh
+            ),
+            "demand_charge_per_kw": _non_negative(
+                "demand_charge_per_kw", self.demand_charge_per_kw
+            ),
+            "pv_kw": tuple(_non_negative("pv_kw", p) for p in self.pv_kw),
+            "currency": str(self.currency),
+        }
+        if values["efficiency"] > 1:
+            raise ConfigError(
+                f"invalid parameter efficiency={self.efficiency!r}: must be in (0, 1]"
+            )
+        if values["pv_kw"] and len(values["pv_kw"]) != slots:
+            raise ConfigError(
+                f"invalid parameter pv_kw: {len(values['pv_kw'])} values, must be "
+                f"one per slot ({slots}) or none"
+            )
+        values.update(self._schedule(n, int(slots), values["capacity_kwh"]))
+        values.update(self._prices(int(slots)))
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def _schedule(self, n: int, slots: int, capacity: tuple[float, ...]) -> dict[str, Any]:
+        arrivals = tuple(tuple(int(v) for v in pair) for pair in self.arrival_slots)
+        departures = tuple(tuple(int(v) for v in pair) for pair in self.departure_slots)
+        starts = tuple(tuple(float(v) for v in pair) for pair in self.start_kwh)
+        for name, ranges in (
+            ("arrival_slots", arrivals),
+            ("departure_slots", departures),
+            ("start_kwh", starts),
+        ):
+            if len(ranges) != n:
+                raise ConfigError(
+                    f"invalid parameter {name}: {len(ranges)} vehicles for {n} chargers: each "
+                    "charger hosts one vehicle per episode (queueing is not modelled)"
+                )
+            if any(len(pair) != 2 or pair[0] > pair[1] for pair in ranges):
+                raise ConfigError(
+                    f"invalid parameter {name}={ranges!r}: must be (low, high) "
+                    "pairs with low <= high"
+                )
+        for i, ((a_lo, a_hi), (d_lo, d_hi)) in enumerate(zip(arrivals, departures, strict=True)):
+            if a_lo < 0 or d_hi > slots:
+                raise ConfigError(
+                    f"invalid schedule of vehicle {i}: arrival {a_lo}..{a_hi}, departure "
+                    f"{d_lo}..{d_hi}: slots must lie in 0..{slots}"
+                )
+            if d_lo <= a_hi:
+                raise ConfigError(
+                    f"invalid schedule of vehicle {i}: departure slot {d_lo} is not after "
+                    f"arrival slot {a_hi}"
+                )
+        for i, (low, high) in enumerate(starts):
+            if not (low >= 0 and high <= capacity[i] and math.isfinite(high)):
+                raise ConfigError(
+                    f"invalid start_kwh of vehicle {i}: ({low}, {high}) must lie in "
+                    f"[0, capacity {capacity[i]}]"
+                )
+        return {"arrival_slots": arrivals, "departure_slots": departures, "start_kwh": starts}
+
+    def _prices(self, slots: int) -> dict[str, Any]:
+        rows = tuple(
+            tuple(_finite("price_profiles", p) for p in row) for row in self.price_profiles
+        )
+        if not rows:
+            raise ConfigError(
+                "invalid parameter price_profiles=(): must hold at least one row "
+                "of prices (an empty price series)"
+            )
+        if any(len(row) != slots for row in rows):
+            raise ConfigError(
+                f"invalid parameter price_profiles: rows must hold n_slots={slots} prices"
+            )
+        labels = tuple(self.profile_labels) or tuple(str(i) for i in range(len(rows)))
+        if len(labels) != len(rows):
+            raise ConfigError("invalid parameter profile_labels: must be one per price row")
+        forecast = self.forecast_slots
+        if isinstance(forecast, bool) or not isinstance(forecast, int | np.integer) or forecast < 0:
+            raise ConfigError(
+                f"invalid parameter forecast_slots={forecast!r}: must be an integer >= 0"
+            )
+        return {"price_profiles": rows, "profile_labels": labels, "forecast_slots": int(forecast)}
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.power_levels_kw)
+
+    @property
+    def n_profiles(self) -> int:
+        return len(self.price_profiles)
+
+    @cached_property
+    def prices(self) -> np.ndarray:
+        return np.asarray(self.price_profiles, dtype=np.float64)
+
+    @cached_property
+    def pv(self) -> np.ndarray:
+        """PV power per slot (kW), zeros without PV."""
+        return np.asarray(self.pv_kw, dtype=np.float64) if self.pv_kw else np.zeros(self.n_slots)
+
+    @cached_property
+    def power_kw(self) -> np.ndarray:
+        return np.asarray(self.power_levels_kw, dtype=np.float64)
+
+    @property
+    def observation_size(self) -> int:
+        """4 per charger, then time step, price now, forecast, headroom."""
+        return 4 * self.n_chargers + 3 + self.forecast_slots
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -1,0 +1,175 @@
+"""The depot's state and one step of it, for any number of depots at once.
+
+Arrays have shape ``(depots, chargers)``; each step calls :mod:`smartcharging.dynamics`
+(power allocation under the site limit, charging, wear, departure) on whole arrays. The
+scalar ``DepotEnv`` runs one depot, the batch ``DepotVectorEnv`` many.
+
+Observation layout (float32, per depot): ``present[N]``, ``battery_kwh[N]``,
+``slots_to_departure[N]``, ``expected_demand_kwh[N]`` (zeros where no vehicle is present),
+then ``time_step``, ``price_now``, the next ``forecast_slots`` prices (0 past the end), and
+``headroom_kw`` (grid limit plus PV in the coming slot).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from smartcharging import dynamics, episode_draws
+from smartcharging.depot_config import DepotConfig
+
+
+class DepotSimulator:
+    """State of ``num_depots`` depots and the physics that moves them."""
+
+    def __init__(self, config: DepotConfig, num_depots: int) -> None:
+        self.config = cfg = config
+        self.num_depots = e = num_depots
+        n = cfg.n_chargers
+        self.capacity = np.broadcast_to(np.asarray(cfg.capacity_kwh), (e, n))
+        self.battery = np.zeros((e, n))
+        self.demand = np.zeros((e, n))
+        self.arrival = np.zeros((e, n), dtype=np.int64)
+        self.departure = np.zeros((e, n), dtype=np.int64)
+        self.time = np.zeros(e, dtype=np.int64)
+        self.peak_kw = np.zeros(e)
+        self.profile = np.zeros(e, dtype=np.int64)
+        self.keys = np.zeros(e, dtype=np.uint64)
+        self.episode = np.zeros(e, dtype=np.uint64)
+        self._prices = np.pad(cfg.prices, ((0, 0), (0, cfg.forecast_slots + 2)))
+        self._pv = np.pad(cfg.pv, (0, 2))
+        self._window = np.arange(cfg.forecast_slots + 1)
+        # One step past the end, so that a finished depot can be stepped (as a no-op) until
+        # the batch env restarts it.
+        steps = cfg.n_slots + 2
+        self._present = np.zeros((e, steps, n), dtype=bool)
+        self._departing = np.zeros((e, steps, n), dtype=bool)
+        self._template = np.zeros((e, steps, cfg.observation_size), dtype=np.float32)
+        low = np.array([pair[0] for pair in cfg.arrival_slots])
+        self._arrival_low, self._arrival_span = (
+            low,
+            np.array([pair[1] for pair in cfg.arrival_slots]) - low + 1,
+        )
+        low = np.array([pair[0] for pair in cfg.departure_slots])
+        self._departure_low, self._departure_span = (
+            low,
+            np.array([pair[1] for pair in cfg.departure_slots]) - low + 1,
+        )
+        self._start_low = np.array([pair[0] for pair in cfg.start_kwh])
+        self._start_levels = (
+            np.floor(
+                (np.array([pair[1] for pair in cfg.start_kwh]) - self._start_low)
+                / cfg.start_step_kwh
+                + 1e-9
+            )
+            + 1
+        )
+        self._mean = np.asarray(cfg.demand_mean_kwh)
+        self._sd = np.asarray(cfg.demand_sd_kwh)
+
+    def start_episodes(self, depots: slice | np.ndarray) -> None:
+        """Draw schedules, levels, demands and prices of the current episode of ``depots``,
+        and precompute what depends only on them (presence, departures, the observation
+        apart from the batteries) for every time step."""
+        cfg, n = self.config, self.config.n_chargers
+        u = episode_draws.uniforms(self.keys[depots], self.episode[depots], 4 * n + 1)
+        arrival = self._arrival_low + np.floor(u[:, :n] * self._arrival_span).astype(np.int64)
+        departure = self._departure_low + np.floor(u[:, n : 2 * n] * self._departure_span).astype(
+            np.int64
+        )
+        self.arrival[depots], self.departure[depots] = arrival, departure
+        self.battery[depots] = (
+            self._start_low
+            + np.floor(u[:, 2 * n : 3 * n] * self._start_levels) * cfg.start_step_kwh
+        )
+        normal = episode_draws.normal_quantiles(u[:, 3 * n : 4 * n])
+        self.demand[depots] = np.maximum(self._mean + self._sd * normal, 0.0)
+        profile = np.floor(u[:, 4 * n] * cfg.n_profiles).astype(np.int64)
+        self.profile[depots] = profile
+        self.time[depots] = 0
+        self.peak_kw[depots] = 0.0
+        steps = np.arange(cfg.n_slots + 2)[None, :, None]
+        present = (arrival[:, None, :] <= steps) & (steps < departure[:, None, :])
+        self._present[depots] = present
+        self._departing[depots] = departure[:, None, :] == steps
+        template = self._template[depots]
+        template[:, :, :n] = present
+        template[:, :, 2 * n : 3 * n] = (departure[:, None, :] - steps) * present
+        template[:, :, 3 * n : 4 * n] = self._mean * present
+        template[:, :, 4 * n] = steps[:, :, 0]
+        window = steps[:, :, 0, None] + self._window
+        template[:, :, 4 * n + 1 : -1] = self._prices[profile[:, None, None], window]
+        template[:, :, -1] = cfg.grid_limit_kw + self._pv
+        self._template[depots] = template
+
+    def observations(self) -> np.ndarray:
+        n = self.config.n_chargers
+        rows = np.arange(self.num_depots)
+        out = self._template[rows, self.time]
+        out[:, n : 2 * n] = self.battery * self._present[rows, self.time]
+        return out
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """Advance every depot by one slot; returns rewards and per-depot infos."""
+        cfg = self.config
+        t = self.time
+        rows = np.arange(self.num_depots)
+        present = self._present[rows, t]
+        requested = cfg.power_kw[actions] * present
+        pv = self._pv[t]
+        priority = self.departure if cfg.allocation == "priority" else None
+        delivered = dynamics.allocate_power(
+            requested, cfg.grid_limit_kw + pv, cfg.efficiency, priority
+        )
+        battery, energy, hours = dynamics.charge_slot(
+            self.battery, delivered, self.capacity, cfg.slot_hours
+        )
+        _, wear = dynamics.physical_costs(
+            energy, delivered, hours, 0.0, cfg.efficiency, cfg.wear_cost_per_kw2h
+        )
+        draw_kwh = energy / cfg.efficiency
+        site_draw = draw_kwh.sum(axis=1)
+        grid_kwh = np.maximum(site_draw - pv * cfg.slot_hours, 0.0)
+        price = self._prices[self.profile, t]
+        energy_cost = price * grid_kwh
+        grid_kw = grid_kwh / cfg.slot_hours
+        demand_charge = cfg.demand_charge_per_kw * np.maximum(grid_kw - self.peak_kw, 0.0)
+        self.peak_kw = np.maximum(self.peak_kw, grid_kw)
+        time = t + 1
+        departing = self._departing[rows, time]
+        wear_total = wear.sum(axis=1)
+        cost = energy_cost + wear_total + demand_charge
+        info = {
+            "requested_kw": requested,
+            "delivered_kw": delivered,
+            "energy_kwh": energy,
+            "wear_cost": wear,
+            "energy_cost_share": draw_kwh * (energy_cost / np.maximum(site_draw, 1e-300))[:, None],
+            "departed": departing,
+            "ignored_action": (actions > 0) & ~present,
+            "grid_kw": grid_kw,
+            "pv_kw": pv,
+            "price": price,
+            "energy_cost": energy_cost,
+            "site_wear_cost": wear_total,
+            "demand_charge": demand_charge,
+        }
+        if departing.any():
+            remaining, missing, _, shortfall = dynamics.depart(
+                battery, self.demand, 0.0, cfg.shortfall_cost_per_kwh
+            )
+            info["departure_battery_kwh"] = battery * departing
+            battery = np.where(departing, remaining, battery)
+            info["shortfall_kwh"] = missing * departing
+            info["shortfall_cost"] = shortfall_cost = shortfall * departing
+            site_shortfall = shortfall_cost.sum(axis=1)
+            cost = cost + site_shortfall
+        else:
+            zeros = np.zeros_like(battery)
+            info["shortfall_kwh"] = info["shortfall_cost"] = info["departure_battery_kwh"] = zeros
+            site_shortfall = np.zeros(self.num_depots)
+        info["site_shortfall_cost"] = site_shortfall
+        info["cost"] = cost
+        self.battery, self.time = battery, time
+        return 0.0 - cost, info

@@ -1,0 +1,109 @@
+"""PettingZoo view of the depot: one agent per charger, sharing the site's grid limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from smartcharging.depot_config import DepotConfig
+from smartcharging.envs.depot import DepotEnv
+
+
+class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
+    """Each charger ``charger_<i>`` is an agent.
+
+    Observation of an agent (float32): its own vehicle's presence, battery (kWh), slots to
+    departure and expected demand (kWh), then the shared time step, price now, price
+    forecast and site headroom (kW). Action: its power level (``Discrete``). The site limit
+    is shared: all agents' requests are cut together by the depot's allocation rule.
+
+    Reward of an agent: minus its own wear, its own shortfall cost, its share of the energy
+    cost (in proportion to its energy drawn) and an equal share of the demand charge; the
+    agents' rewards add up to the depot's reward. All agents end together after the last
+    slot (``terminations`` true), so ``agents`` is then empty.
+    """
+
+    metadata = {"name": "smartcharging_depot_v0", "render_modes": [], "is_parallelizable": True}  # noqa: RUF012
+
+    def __init__(
+        self, config: DepotConfig | None = None, scenario: str | None = None, **params: Any
+    ) -> None:
+        self.depot = DepotEnv(config=config, scenario=scenario, **params)
+        self.config = cfg = self.depot.config
+        self.possible_agents = [f"charger_{i}" for i in range(cfg.n_chargers)]
+        self.agents: list[str] = []
+        full = self.depot.observation_space
+        assert isinstance(full, spaces.Box)
+        n = cfg.n_chargers
+        self._own = [np.array([i, n + i, 2 * n + i, 3 * n + i]) for i in range(n)]
+        self._shared = np.arange(4 * n, cfg.observation_size)
+        self._spaces = {
+            agent: spaces.Box(
+                full.low[np.concatenate([own, self._shared])],
+                full.high[np.concatenate([own, self._shared])],
+                dtype=np.float32,
+            )
+            for agent, own in zip(self.possible_agents, self._own, strict=True)
+        }
+        self._action = spaces.Discrete(cfg.n_actions)
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return self._action
+
+    def _split(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+        shared = observation[self._shared]
+        return {
+            agent: np.concatenate([observation[own], shared])
+            for agent, own in zip(self.possible_agents, self._own, strict=True)
+        }
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        # The depot takes no reset options; PettingZoo's API test passes some, so they are
+        # ignored here rather than refused as DepotEnv does.
+        observation, info = self.depot.reset(seed=seed)
+        self.agents = list(self.possible_agents)
+        infos = {
+            agent: {
+                "arrival_slot": int(info["arrival_slot"][i]),
+                "departure_slot": int(info["departure_slot"][i]),
+            }
+            for i, agent in enumerate(self.agents)
+        }
+        return self._split(observation), infos
+
+    def step(
+        self, actions: dict[str, int]
+    ) -> tuple[
+        dict[str, np.ndarray],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        levels = np.array([int(actions.get(agent, 0)) for agent in self.possible_agents])
+        observation, _, terminated, truncated, info = self.depot.step(levels)
+        share = info["demand_charge"] / self.config.n_chargers
+        own = info["wear_cost"] + info["shortfall_cost"] + info["energy_cost_share"] + share
+        agents = self.agents
+        rewards = {agent: float(-own[i]) for i, agent in enumerate(agents)}
+        infos = {
+            agent: {
+                "delivered_kw": float(info["delivered_kw"][i]),
+                "ignored_action": bool(info["ignored_action"][i]),
+            }
+            for i, agent in enumerate(agents)
+        }
+        observations = self._split(observation)
+        terminations = dict.fromkeys(agents, bool(terminated))
+        truncations = dict.fromkeys(agents, bool(truncated))
+        if terminated or truncated:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos

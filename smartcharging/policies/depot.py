@@ -1,0 +1,149 @@
+"""Depot baselines: a power level per charger from the depot observation.
+
+Every policy maps a batch of observations ``(depots, observation_size)`` to actions
+``(depots, chargers)`` (layout in :mod:`smartcharging.depot_simulator`). The "smart" ones
+charge each vehicle towards a target level, the 99% quantile of its next-shift demand
+(capped at its capacity), and share the site's headroom by their own rule; requests above
+the headroom are still cut by the depot's allocation rule.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from scipy import stats
+
+from smartcharging.depot_config import DepotConfig
+
+#: Demand quantile the smart baselines charge each vehicle to.
+TARGET_QUANTILE = 0.99
+
+
+class DepotPolicy(ABC):
+    """A Markov policy on depot observations."""
+
+    name = "depot-policy"
+
+    def __init__(self, config: DepotConfig) -> None:
+        self.config = config
+        n = config.n_chargers
+        self.n = n
+        target = np.asarray(config.demand_mean_kwh) + stats.norm.ppf(TARGET_QUANTILE) * np.asarray(
+            config.demand_sd_kwh
+        )
+        self.target_kwh = np.minimum(target, np.asarray(config.capacity_kwh))
+        self.slot_energy = config.power_kw * config.slot_hours
+
+    @abstractmethod
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        """Power level per charger, shape ``(depots, chargers)``."""
+
+    def act(self, observation: np.ndarray) -> np.ndarray:
+        return self.actions(np.asarray(observation)[None, :])[0]
+
+    def _split(self, observations: np.ndarray) -> tuple[np.ndarray, ...]:
+        n = self.n
+        present = observations[:, :n] > 0.5
+        battery = observations[:, n : 2 * n].astype(np.float64)
+        slots_left = observations[:, 2 * n : 3 * n].astype(np.float64)
+        headroom = observations[:, -1].astype(np.float64)
+        return present, battery, slots_left, headroom
+
+    def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Energy each present vehicle still needs, its slots left, and the headroom."""
+        present, battery, slots_left, headroom = self._split(observations)
+        need = np.where(present, np.maximum(self.target_kwh - battery, 0.0), 0.0)
+        return need, slots_left, headroom
+
+    def _level_for(self, energy_kwh: np.ndarray) -> np.ndarray:
+        """Lowest power level that adds ``energy_kwh`` in a slot (the highest if none)."""
+        index = np.searchsorted(self.slot_energy, energy_kwh, side="left")
+        return np.minimum(index, self.config.n_actions - 1).astype(np.int64)
+
+    def _serve_in_order(
+        self, need: np.ndarray, key: np.ndarray, headroom: np.ndarray
+    ) -> np.ndarray:
+        """Full power to needing vehicles in ``key`` order while the headroom lasts."""
+        cfg = self.config
+        top = cfg.power_kw[-1] / cfg.efficiency
+        needing = need > 0
+        order = np.argsort(np.where(needing, key, np.inf), axis=1, kind="stable")
+        served = np.arange(self.n)[None, :] < np.floor(headroom / top)[:, None]
+        chosen = np.zeros_like(needing)
+        np.put_along_axis(chosen, order, served, axis=1)
+        return np.where(chosen & needing, self._level_for(need), 0)
+
+
+class Uncontrolled(DepotPolicy):
+    """Full power to every present vehicle from arrival (what a dumb charger does)."""
+
+    name = "uncontrolled"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        present = self._split(observations)[0]
+        return np.where(present, self.config.n_actions - 1, 0).astype(np.int64)
+
+
+class EarliestDeadlineFirst(DepotPolicy):
+    """Vehicles that leave soonest get full power first, as many as the headroom allows."""
+
+    name = "earliest-deadline-first"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, slots_left, headroom = self._need(observations)
+        return self._serve_in_order(need, slots_left, headroom)
+
+
+class LeastLaxityFirst(DepotPolicy):
+    """Vehicles with the least slack (slots left minus slots needed at full power) first."""
+
+    name = "least-laxity-first"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, slots_left, headroom = self._need(observations)
+        laxity = slots_left - need / self.slot_energy[-1]
+        return self._serve_in_order(need, laxity, headroom)
+
+
+class RoundRobin(DepotPolicy):
+    """The headroom's worth of full-power slots rotates over the needing vehicles, one
+    charger position further each slot."""
+
+    name = "round-robin"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, _, headroom = self._need(observations)
+        time = observations[:, 4 * self.n].astype(np.int64)
+        rotation = (np.arange(self.n)[None, :] - time[:, None]) % self.n
+        return self._serve_in_order(need, rotation.astype(np.float64), headroom)
+
+
+class CheapestSlotsFirstDepot(DepotPolicy):
+    """Each vehicle charges at full power in the cheapest of its remaining slots that the
+    price forecast shows, as many slots as it needs (ties favour the earlier slot)."""
+
+    name = "cheapest-slots-first"
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        need, slots_left, _ = self._need(observations)
+        n, width = self.n, self.config.forecast_slots + 1
+        prices = observations[:, 4 * n + 1 : 4 * n + 1 + width].astype(np.float64)
+        visible = np.arange(width)[None, None, :] < slots_left[:, :, None]
+        cheaper = ((prices[:, None, :] < prices[:, None, :1]) & visible).sum(axis=2)
+        slots_needed = np.ceil(need / self.slot_energy[-1])
+        urgent = slots_needed >= slots_left
+        charge = (need > 0) & ((cheaper < slots_needed) | urgent)
+        return np.where(charge, self._level_for(need), 0)
+
+
+def depot_baselines(config: DepotConfig) -> dict[str, DepotPolicy]:
+    """Every depot baseline, keyed by name."""
+    policies = [
+        Uncontrolled(config),
+        EarliestDeadlineFirst(config),
+        LeastLaxityFirst(config),
+        RoundRobin(config),
+        CheapestSlotsFirstDepot(config),
+    ]
+    return {policy.name: policy for policy in policies}

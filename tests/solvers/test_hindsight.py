@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+
+from smartcharging import ChargingConfig
+from smartcharging.depot_config import DepotConfig
+from smartcharging.depot_evaluate import compare_depot
+from smartcharging.policies.depot import depot_baselines
+from smartcharging.scenarios import load_depot_scenario, scenario_config
+from smartcharging.solvers.dp import hindsight_value
+from smartcharging.solvers.hindsight import Episode, hindsight_bound, limit_can_bind
+from tests.envs.test_depot import small_depot
+
+
+class RandomDepotPolicy:
+    name = "random"
+
+    def __init__(self, config: DepotConfig) -> None:
+        self.config = config
+        self.rng = np.random.default_rng(0)
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        shape = (len(observations), self.config.n_chargers)
+        return self.rng.integers(0, self.config.n_actions, shape)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        small_depot(),
+        small_depot(allocation="priority", grid_limit_kw=8.0),
+        load_depot_scenario("depot-25-evening").to_config(),
+        load_depot_scenario("depot-10-overnight").to_config(),
+    ],
+    ids=["small", "small-priority", "depot-25-evening", "depot-10-overnight"],
+)
+def test_bound_is_above_every_policy_in_every_episode(config: DepotConfig) -> None:
+    policies = [*depot_baselines(config).values(), RandomDepotPolicy(config)]
+    comparison = compare_depot(config, policies, episodes=6, seed=2)
+    for run in comparison.runs:
+        assert (comparison.bounds >= run.returns - 1e-7 * np.abs(run.returns)).all(), run.name
+
+
+@pytest.mark.parametrize(
+    ("start", "demand"), [(10.0, 33.3), (60.0, 30.0), (0.0, 80.0), (71.0, 72.5), (40.0, 41.0)]
+)
+def test_single_vehicle_bound_equals_the_exact_dp_with_known_demand(start, demand) -> None:
+    vehicle: ChargingConfig = scenario_config("tou-evening-peak")
+    depot = DepotConfig(
+        n_chargers=1,
+        power_levels_kw=vehicle.power_levels_kw,
+        grid_limit_kw=1000.0,
+        slot_hours=vehicle.slot_hours,
+        n_slots=vehicle.n_slots,
+        capacity_kwh=(vehicle.capacity_kwh,),
+        arrival_slots=((0, 0),),
+        departure_slots=((vehicle.n_slots, vehicle.n_slots),),
+        start_kwh=((start, start),),
+        demand_mean_kwh=(30.0,),
+        demand_sd_kwh=(5.0,),
+        price_profiles=vehicle.price_profiles,
+        efficiency=vehicle.efficiency,
+        wear_cost_per_kw2h=vehicle.wear_cost_per_kw2h,
+        shortfall_cost_per_kwh=vehicle.shortfall_cost_per_kwh,
+    )
+    assert not limit_can_bind(depot)
+    episode = Episode(
+        np.array([0]), np.array([vehicle.n_slots]), np.array([start]), np.array([demand]), 0
+    )
+    bound = hindsight_bound(depot, episode)
+    assert bound.exact_levels
+    assert bound.value == pytest.approx(hindsight_value(vehicle, start, demand), abs=1e-9)
+
+
+def test_exact_levels_refused_when_the_limit_binds() -> None:
+    config = small_depot()
+    episode = Episode(np.array([0, 0, 1]), np.array([4, 5, 3]), np.zeros(3), np.ones(3), 0)
+    with pytest.raises(ValueError, match="only a valid bound when the limit cannot bind"):
+        hindsight_bound(config, episode, exact_levels=True)
