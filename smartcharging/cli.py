@@ -418,20 +418,17 @@ def evaluate_command(
     """Exact expected return and a Monte-Carlo check of one policy or trained agent; for a
     depot scenario, the policy against the per-episode hindsight bound."""
     if depot is not None:
+        baselines: dict[str, Any] = dict(depot_baselines(depot))
         if model is not None:
-            raise CliError("--model: trained depot agents are not supported yet")
-        baselines = depot_baselines(depot)
-        if policy not in baselines:
+            from smartcharging.agents.depot_training import load_depot_policy
+
+            chosen_depot: Any = load_depot_policy(model, depot)
+        elif policy in baselines:
+            chosen_depot = baselines[policy]
+        else:
             raise CliError(f"--policy {policy!r}: depot policies are {', '.join(baselines)}")
-        _depot_report(
-            depot,
-            [baselines[policy]],
-            20 if episodes is None else episodes,
-            seed,
-            as_json,
-            False,
-            None,
-        )
+        count = 20 if episodes is None else episodes
+        _depot_report(depot, [chosen_depot], count, seed, as_json, False, None)
         return
     episodes = 1000 if episodes is None else episodes
     solution = solve_all(config)
@@ -502,9 +499,12 @@ def compare_command(
     """Every baseline, trained agents and the optimum, exactly evaluated, best first; for a
     depot scenario, every depot baseline against each episode's hindsight bound."""
     if depot is not None:
-        if model:
-            raise CliError("--model: trained depot agents are not supported yet")
-        policies_ = list(depot_baselines(depot).values())
+        from smartcharging.agents.depot_training import load_depot_policy
+
+        policies_ = [
+            *depot_baselines(depot).values(),
+            *(load_depot_policy(folder, depot) for folder in model),
+        ]
         _depot_report(depot, policies_, episodes or 20, seed, as_json, as_csv, plots_dir)
         return
     solution = solve_all(config)
@@ -621,6 +621,7 @@ def _depot_report(
 @env_options
 def train_command(
     config: ChargingConfig,
+    depot: DepotConfig | None,
     algo: str | None = typer.Option(
         None, "--algo", help=f"Algorithm: {', '.join(ALGORITHMS)}.", show_default=False
     ),
@@ -638,7 +639,11 @@ def train_command(
         help="Divide rewards by this while learning (default: the shortfall penalty).",
     ),
 ) -> None:
-    """Train an agent; checkpoints carry its exact optimality gap (curve.csv)."""
+    """Train an agent; checkpoints carry its exact optimality gap (curve.csv). On a depot
+    scenario, PPO or A2C for the whole depot, scored against the hindsight bound."""
+    if depot is not None:
+        _train_depot(depot, algo, steps, seed, out, resume, num_envs, checkpoints)
+        return
     if resume is not None:
         run = Run.resume(resume)
         console.print(f"resuming {resume} at step {run.trainer.steps_done:,}")
@@ -687,6 +692,48 @@ def train_command(
         f"{spec.algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, exact expected return "
         f"{final.expected_return:.6g} (optimum {final.optimal_return:.6g}, gap "
         f"{100 * final.relative_gap:.3f}%); run in {run.folder}"
+    )
+
+
+def _train_depot(
+    depot: DepotConfig,
+    algo: str | None,
+    steps: int,
+    seed: int,
+    out: Path | None,
+    resume: Path | None,
+    num_envs: int | None,
+    checkpoints: int,
+) -> None:
+    """Train PPO or A2C for a whole depot, with a progress bar of the evaluation return."""
+    from smartcharging.agents.depot_training import DepotCheckpoint, train_depot
+
+    if resume is not None:
+        raise CliError("--resume: depot runs cannot be resumed yet; start a new --out")
+    if algo is None or out is None:
+        raise CliError("--algo and --out are required")
+    with Progress(
+        TextColumn(f"training {algo} on the depot"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("mean return {task.fields[value]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as progress:
+        task = progress.add_task("train", total=steps, value="-")
+
+        def show(point: DepotCheckpoint) -> None:
+            progress.update(
+                task,
+                completed=min(point.steps, steps),
+                value=f"{point.mean_return:.2f} (bound {point.hindsight_bound:.2f})",
+            )
+
+        final = train_depot(depot, algo, steps, seed, out, num_envs or 64, checkpoints, show)
+    console.print(
+        f"{algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, mean return "
+        f"{final.mean_return:.2f} on the evaluation episodes (hindsight bound "
+        f"{final.hindsight_bound:.2f}, gap {final.gap:.2f}); run in {out}"
     )
 
 

@@ -1,0 +1,231 @@
+"""Training PPO and A2C on the batch depot, and trained depot agents as policies.
+
+The agents act for the whole depot (a ``MultiDiscrete`` power level per charger) and learn
+on the native batch environment through an SB3 ``VecEnv`` adapter, with observations scaled
+to about [0, 1] and rewards divided by a fixed scale (:func:`depot_reward_scale`). A run
+directory holds ``run.json`` (algorithm, steps, seed, the depot configuration, copies),
+``versions.json``, ``model.zip`` and ``curve.csv``: at each checkpoint, the mean return of
+the deterministic policy on fixed evaluation episodes and its gap to their hindsight bound.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+
+from smartcharging.agents.runs import RunError, package_versions
+from smartcharging.agents.sb3_agents import ALGORITHMS, HYPERPARAMETERS
+from smartcharging.depot_config import DepotConfig
+from smartcharging.depot_evaluate import run_policy
+from smartcharging.envs.depot import depot_spaces
+from smartcharging.envs.depot_vector import DepotVectorEnv
+from smartcharging.solvers.hindsight import hindsight_bound
+
+DEPOT_ALGORITHMS = ("ppo", "a2c")
+#: Fixed episodes every checkpoint is evaluated on (seeds EVALUATION_SEED + i).
+EVALUATION_EPISODES = 16
+EVALUATION_SEED = 10_000
+
+
+def depot_reward_scale(config: DepotConfig) -> float:
+    """Chargers x the largest mean demand x the largest absolute price: roughly an
+    episode's energy bill, so scaled returns are of order 1."""
+    price = float(np.abs(config.prices).max()) or 1.0
+    return config.n_chargers * max(max(config.demand_mean_kwh), 1.0) * price
+
+
+def normalize_depot_observations(observations: np.ndarray, config: DepotConfig) -> np.ndarray:
+    """Divide each column by its largest possible magnitude (see ``depot_spaces``)."""
+    space, _ = depot_spaces(config)
+    scale = np.maximum(np.maximum(np.abs(space.low), np.abs(space.high)), 1e-9)
+    return (np.asarray(observations, dtype=np.float32) / scale).astype(np.float32)
+
+
+class SB3DepotVecEnv(VecEnv):
+    """``num_envs`` depots of the batch environment as one Stable-Baselines3 ``VecEnv``."""
+
+    def __init__(self, config: DepotConfig, num_envs: int) -> None:
+        from gymnasium import spaces
+
+        self.env = DepotVectorEnv(num_envs=num_envs, config=config)
+        self.config = config
+        self.reward_scale = depot_reward_scale(config)
+        size = config.observation_size
+        observation = spaces.Box(-1.0, 1.0, shape=(size,), dtype=np.float32)
+        super().__init__(num_envs, observation, self.env.single_action_space)
+        self._actions = np.zeros((num_envs, config.n_chargers), dtype=np.int64)
+
+    def reset(self) -> np.ndarray:
+        seeds = [s for s in self._seeds if s is not None]
+        seed = [int(s) for s in seeds] if len(seeds) == self.num_envs else None
+        observations, _ = self.env.reset(seed=seed)
+        self._reset_seeds()
+        return normalize_depot_observations(observations, self.config)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions, dtype=np.int64).reshape(
+            self.num_envs, self.config.n_chargers
+        )
+
+    def step_wait(self) -> VecEnvStepReturn:
+        observations, reward, terminated, truncated, _ = self.env.step(self._actions)
+        dones = terminated | truncated
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        if dones.any():
+            # Every depot's episode has the same length, so all end together; the next
+            # (autoreset) step of the batch env starts their new episodes.
+            final = normalize_depot_observations(observations, self.config)
+            for i in range(self.num_envs):
+                infos[i]["terminal_observation"] = final[i]
+                infos[i]["TimeLimit.truncated"] = False
+            observations = self.env.step(np.zeros_like(self._actions))[0]
+        rewards = (reward / self.reward_scale).astype(np.float32)
+        return normalize_depot_observations(observations, self.config), rewards, dones, infos
+
+    def close(self) -> None:
+        """Nothing to release: the batch env holds only arrays."""
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        return [getattr(self.env, attr_name)] * len(self._indices(indices))
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        raise AttributeError(f"cannot set {attr_name!r}: the copies share one batch env")
+
+    def env_method(
+        self, method_name: str, *args: Any, indices: VecEnvIndices = None, **kwargs: Any
+    ) -> list[Any]:
+        raise AttributeError(f"cannot call {method_name!r} per copy on a batch env")
+
+    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
+        return [False] * len(self._indices(indices))
+
+    def _indices(self, indices: VecEnvIndices) -> list[int]:
+        if indices is None:
+            return list(range(self.num_envs))
+        return [indices] if isinstance(indices, int) else list(indices)
+
+
+class DepotAgentPolicy:
+    """A trained SB3 depot agent as a deterministic depot policy."""
+
+    def __init__(self, model: Any, config: DepotConfig, name: str) -> None:
+        self.model, self.config, self.name = model, config, name
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        normalized = normalize_depot_observations(observations, self.config)
+        actions, _ = self.model.predict(normalized, deterministic=True)
+        return np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
+
+
+@dataclass(frozen=True)
+class DepotCheckpoint:
+    steps: int
+    wall_time_s: float
+    mean_return: float
+    hindsight_bound: float
+    gap: float
+
+
+def train_depot(
+    config: DepotConfig,
+    algo: str,
+    steps: int,
+    seed: int,
+    out: Path,
+    num_envs: int = 64,
+    checkpoints: int = 10,
+    on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
+) -> DepotCheckpoint:
+    """Train a depot agent into a new run directory (no resume for depot runs)."""
+    if algo not in DEPOT_ALGORITHMS:
+        raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
+    if steps < 1 or num_envs < 1 or checkpoints < 1:
+        raise RunError("--steps, --num-envs and --checkpoints must be >= 1")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RunError(f"--out {out} exists and is not empty: choose a new directory")
+    out.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "algo": algo,
+        "total_steps": steps,
+        "seed": seed,
+        "depot": config.to_dict(),
+        "num_envs": num_envs,
+        "hyperparameters": HYPERPARAMETERS[algo],
+        "reward_scale": depot_reward_scale(config),
+    }
+    (out / "run.json").write_text(json.dumps(spec, indent=2))
+    (out / "versions.json").write_text(json.dumps(package_versions(), indent=2))
+    model = ALGORITHMS[algo](
+        "MlpPolicy",
+        SB3DepotVecEnv(config, num_envs),
+        seed=seed,
+        device="cpu",
+        **HYPERPARAMETERS[algo],
+    )
+    _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
+    bound = float(np.mean([hindsight_bound(config, e).value for e in episodes]))
+    started = time.perf_counter()
+    point = None
+    with open(out / "curve.csv", "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["steps", "wall_time_s", "mean_return", "hindsight_bound", "gap"])
+        chunk = max(steps // checkpoints, 1)
+        while model.num_timesteps < steps:
+            model.learn(
+                total_timesteps=min(chunk, steps - model.num_timesteps), reset_num_timesteps=False
+            )
+            policy = DepotAgentPolicy(model, config, algo)
+            run, _ = run_policy(policy, config, EVALUATION_EPISODES, EVALUATION_SEED)
+            mean = float(run.returns.mean())
+            point = DepotCheckpoint(
+                int(model.num_timesteps), time.perf_counter() - started, mean, bound, bound - mean
+            )
+            writer.writerow([point.steps, round(point.wall_time_s, 3), mean, bound, point.gap])
+            file.flush()
+            model.save(out / "model.zip")
+            if on_checkpoint is not None:
+                on_checkpoint(point)
+    assert point is not None
+    return point
+
+
+class _Idle:
+    """Charges nothing; used only to draw the evaluation episodes."""
+
+    name = "idle"
+
+    def __init__(self, config: DepotConfig) -> None:
+        self.config = config
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        return np.zeros((len(observations), self.config.n_chargers), dtype=np.int64)
+
+
+def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
+    """The trained agent of a depot run directory."""
+    try:
+        spec = json.loads((folder / "run.json").read_text())
+        algo = spec["algo"]
+        model = ALGORITHMS[algo].load(folder / "model.zip", device="cpu")
+    except FileNotFoundError as error:
+        raise RunError(
+            f"--model {folder}: not a depot run directory (missing {Path(error.filename).name})"
+        ) from None
+    except (KeyError, ValueError, OSError) as error:
+        raise RunError(f"--model {folder}: cannot load the agent: {error}") from None
+    expected = config.observation_size
+    if model.observation_space.shape != (expected,):
+        raise RunError(
+            f"--model {folder} was trained on another depot (observation size "
+            f"{model.observation_space.shape}, this scenario has {expected})"
+        )
+    return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
