@@ -40,6 +40,7 @@ class DepotSimulator:
         self._prices = np.pad(cfg.prices, ((0, 0), (0, cfg.forecast_slots + 2)))
         self._pv = np.pad(cfg.pv, (0, 2))
         self._window = np.arange(cfg.forecast_slots + 1)
+        self._rows = np.arange(e)
         # One step past the end, so that a finished depot can be stepped (as a no-op) until
         # the batch env restarts it.
         steps = cfg.n_slots + 2
@@ -105,16 +106,15 @@ class DepotSimulator:
 
     def observations(self) -> np.ndarray:
         n = self.config.n_chargers
-        rows = np.arange(self.num_depots)
-        out = self._template[rows, self.time]
-        out[:, n : 2 * n] = self.battery * self._present[rows, self.time]
+        out = self._template[self._rows, self.time]
+        out[:, n : 2 * n] = self.battery * self._present[self._rows, self.time]
         return out
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         """Advance every depot by one slot; returns rewards and per-depot infos."""
         cfg = self.config
         t = self.time
-        rows = np.arange(self.num_depots)
+        rows = self._rows
         present = self._present[rows, t]
         requested = cfg.power_kw[actions] * present
         pv = self._pv[t]
@@ -125,9 +125,7 @@ class DepotSimulator:
         battery, energy, hours = dynamics.charge_slot(
             self.battery, delivered, self.capacity, cfg.slot_hours
         )
-        _, wear = dynamics.physical_costs(
-            energy, delivered, hours, 0.0, cfg.efficiency, cfg.wear_cost_per_kw2h
-        )
+        wear = dynamics.wear_cost(delivered, hours, cfg.wear_cost_per_kw2h)
         draw_kwh = energy / cfg.efficiency
         site_draw = draw_kwh.sum(axis=1)
         grid_kwh = np.maximum(site_draw - pv * cfg.slot_hours, 0.0)

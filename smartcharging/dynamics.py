@@ -81,8 +81,13 @@ def physical_costs(
     ``exp(kW)``, with a coefficient in currency per kW² per hour from the scenario.
     """
     energy_cost = price_per_kwh * (energy_kwh / efficiency)
-    wear_cost = wear_cost_per_kw2h * (power_kw * power_kw) * charging_hours
-    return energy_cost, wear_cost
+    return energy_cost, wear_cost(power_kw, charging_hours, wear_cost_per_kw2h)
+
+
+def wear_cost(power_kw: Number, charging_hours: Number, wear_cost_per_kw2h: float) -> Number:
+    """Battery wear of charging at ``power_kw`` for ``charging_hours``: convex in the power,
+    ``coefficient * kW**2 * hours`` (see :func:`physical_costs`)."""
+    return wear_cost_per_kw2h * (power_kw * power_kw) * charging_hours
 
 
 def shortfall_penalty(

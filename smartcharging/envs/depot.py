@@ -162,8 +162,8 @@ def check_depot_actions(action: Any, config: DepotConfig, shape: tuple[int, ...]
             f"invalid action of shape {actions.shape} and dtype {actions.dtype}: must be an "
             f"integer array of shape {shape} (a power level per charger)"
         )
-    bad = (actions < 0) | (actions >= config.n_actions)
-    if bad.any():
+    if actions.min() < 0 or actions.max() >= config.n_actions:
+        bad = (actions < 0) | (actions >= config.n_actions)
         where = [tuple(int(i) for i in index) for index in np.argwhere(bad)[:10]]
         raise gym.error.InvalidAction(
             f"invalid action at {where}: power levels must be in 0..{config.n_actions - 1}"
