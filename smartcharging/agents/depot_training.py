@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from smartcharging.agents.runs import RunError, package_versions
 from smartcharging.agents.sb3_agents import ALGORITHMS, HYPERPARAMETERS
+from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
 from smartcharging.depot_config import DepotConfig
 from smartcharging.depot_evaluate import run_policy
 from smartcharging.envs.depot import depot_spaces
@@ -50,7 +50,7 @@ def normalize_depot_observations(observations: np.ndarray, config: DepotConfig) 
     return (np.asarray(observations, dtype=np.float32) / scale).astype(np.float32)
 
 
-class SB3DepotVecEnv(VecEnv):
+class SB3DepotVecEnv(NativeBatchVecEnv):
     """``num_envs`` depots of the batch environment as one Stable-Baselines3 ``VecEnv``."""
 
     def __init__(self, config: DepotConfig, num_envs: int) -> None:
@@ -65,9 +65,7 @@ class SB3DepotVecEnv(VecEnv):
         self._actions = np.zeros((num_envs, config.n_chargers), dtype=np.int64)
 
     def reset(self) -> np.ndarray:
-        seeds = [s for s in self._seeds if s is not None]
-        seed = [int(s) for s in seeds] if len(seeds) == self.num_envs else None
-        observations, _ = self.env.reset(seed=seed)
+        observations, _ = self.env.reset(seed=self._seed_list())
         self._reset_seeds()
         return normalize_depot_observations(observations, self.config)
 
@@ -90,28 +88,6 @@ class SB3DepotVecEnv(VecEnv):
             observations = self.env.step(np.zeros_like(self._actions))[0]
         rewards = (reward / self.reward_scale).astype(np.float32)
         return normalize_depot_observations(observations, self.config), rewards, dones, infos
-
-    def close(self) -> None:
-        """Nothing to release: the batch env holds only arrays."""
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        return [getattr(self.env, attr_name)] * len(self._indices(indices))
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        raise AttributeError(f"cannot set {attr_name!r}: the copies share one batch env")
-
-    def env_method(
-        self, method_name: str, *args: Any, indices: VecEnvIndices = None, **kwargs: Any
-    ) -> list[Any]:
-        raise AttributeError(f"cannot call {method_name!r} per copy on a batch env")
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False] * len(self._indices(indices))
-
-    def _indices(self, indices: VecEnvIndices) -> list[int]:
-        if indices is None:
-            return list(range(self.num_envs))
-        return [indices] if isinstance(indices, int) else list(indices)
 
 
 class DepotAgentPolicy:

@@ -27,51 +27,15 @@ from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 
 
-class SB3BatchVecEnv(VecEnv):
-    """``num_envs`` SmartCharging copies as one Stable-Baselines3 ``VecEnv``."""
-
-    def __init__(
-        self, config: ChargingConfig, num_envs: int, reward_scale: float | None = None
-    ) -> None:
-        self.env = SmartChargingVectorEnv(
-            num_envs=num_envs, config=config, autoreset_mode=AutoresetMode.SAME_STEP
-        )
-        self.config = config
-        self.reward_scale = check_reward_scale(
-            default_reward_scale(config) if reward_scale is None else reward_scale
-        )
-        super().__init__(num_envs, normalized_space(config), self.env.single_action_space)
-        self._actions = np.zeros(num_envs, dtype=np.int64)
-
-    def reset(self) -> np.ndarray:
-        seeds = [s for s in self._seeds if s is not None]
-        seed: list[int] | None = None
-        if len(seeds) == self.num_envs:
-            seed = [int(s) for s in seeds]
-        observations, _ = self.env.reset(seed=seed)
-        self._reset_seeds()
-        return normalize_observations(observations, self.config)
-
-    def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions).reshape(self.num_envs).astype(np.int64)
-
-    def step_wait(self) -> VecEnvStepReturn:
-        observations, reward, terminated, truncated, info = self.env.step(self._actions)
-        dones = terminated | truncated
-        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        if dones.any():
-            final = normalize_observations(info["final_obs"], self.config)
-            for i in np.flatnonzero(dones):
-                infos[i]["terminal_observation"] = final[i]
-                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-        rewards = (reward / self.reward_scale).astype(np.float32)
-        return normalize_observations(observations, self.config), rewards, dones, infos
+class NativeBatchVecEnv(VecEnv):
+    """What every adapter of a native batch env shares: the copies are rows of one
+    environment, so per-copy attributes and methods do not exist."""
 
     def close(self) -> None:
-        """Nothing to release: the batch env holds only arrays."""
+        """Nothing to release: a batch env holds only arrays."""
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        return [getattr(self.env, attr_name) for _ in self._indices(indices)]
+        return [getattr(self.env, attr_name) for _ in self._indices(indices)]  # type: ignore[attr-defined]
 
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         raise AttributeError(f"cannot set {attr_name!r}: the copies share one batch env")
@@ -90,3 +54,45 @@ class SB3BatchVecEnv(VecEnv):
         if isinstance(indices, int):
             return [indices]
         return indices
+
+    def _seed_list(self) -> list[int] | None:
+        """Seeds set through ``seed()``, one per copy, or None."""
+        seeds = [s for s in self._seeds if s is not None]
+        return [int(s) for s in seeds] if len(seeds) == self.num_envs else None
+
+
+class SB3BatchVecEnv(NativeBatchVecEnv):
+    """``num_envs`` SmartCharging copies as one Stable-Baselines3 ``VecEnv``."""
+
+    def __init__(
+        self, config: ChargingConfig, num_envs: int, reward_scale: float | None = None
+    ) -> None:
+        self.env = SmartChargingVectorEnv(
+            num_envs=num_envs, config=config, autoreset_mode=AutoresetMode.SAME_STEP
+        )
+        self.config = config
+        self.reward_scale = check_reward_scale(
+            default_reward_scale(config) if reward_scale is None else reward_scale
+        )
+        super().__init__(num_envs, normalized_space(config), self.env.single_action_space)
+        self._actions = np.zeros(num_envs, dtype=np.int64)
+
+    def reset(self) -> np.ndarray:
+        observations, _ = self.env.reset(seed=self._seed_list())
+        self._reset_seeds()
+        return normalize_observations(observations, self.config)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions).reshape(self.num_envs).astype(np.int64)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        observations, reward, terminated, truncated, info = self.env.step(self._actions)
+        dones = terminated | truncated
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        if dones.any():
+            final = normalize_observations(info["final_obs"], self.config)
+            for i in np.flatnonzero(dones):
+                infos[i]["terminal_observation"] = final[i]
+                infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        rewards = (reward / self.reward_scale).astype(np.float32)
+        return normalize_observations(observations, self.config), rewards, dones, infos
