@@ -127,11 +127,6 @@ def departure_outcomes(
     return penalty * survival + per_kwh * missing, survival, np.maximum(missing, 0.0)
 
 
-def shortfall_probabilities(config: ChargingConfig, levels_kwh: np.ndarray) -> np.ndarray:
-    """P(demand > level) for each battery level, from the demand's survival function."""
-    return np.asarray(_demand(config).sf(levels_kwh), dtype=np.float64)
-
-
 def _next_values(values: np.ndarray, moves: SlotTransitions) -> np.ndarray:
     """Value of the level reached from each (level, action), interpolated if needed."""
     return values[moves.lower] * (1 - moves.weight) + values[moves.upper] * moves.weight
