@@ -630,7 +630,10 @@ def train_command(
     out: Path | None = typer.Option(None, "--out", help="New run directory."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory."),
     num_envs: int | None = typer.Option(
-        None, "--num-envs", help="Copies of the batch environment (default per algorithm)."
+        None,
+        "--num-envs",
+        help="Copies of the batch environment (default per algorithm; "
+        "depots: 8 depots, all their chargers learning one shared policy).",
     ),
     checkpoints: int = typer.Option(20, "--checkpoints", help="Exact evaluations and saves."),
     reward_scale: float | None = typer.Option(
@@ -729,7 +732,7 @@ def _train_depot(
                 value=f"{point.mean_return:.2f} (bound {point.hindsight_bound:.2f})",
             )
 
-        final = train_depot(depot, algo, steps, seed, out, num_envs or 64, checkpoints, show)
+        final = train_depot(depot, algo, steps, seed, out, num_envs or 8, checkpoints, show)
     console.print(
         f"{algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, mean return "
         f"{final.mean_return:.2f} on the evaluation episodes (hindsight bound "

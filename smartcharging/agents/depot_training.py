@@ -1,8 +1,12 @@
 """Training PPO and A2C on the batch depot, and trained depot agents as policies.
 
-The agents act for the whole depot (a ``MultiDiscrete`` power level per charger) and learn
-on the native batch environment through an SB3 ``VecEnv`` adapter, with observations scaled
-to about [0, 1] and rewards divided by a fixed scale (:func:`depot_reward_scale`). A run
+One policy is shared by all chargers (parameter sharing, as in the PettingZoo view): each
+charger sees its own vehicle and the site, sets its own power and is rewarded with its own
+costs, and every charger's experience trains the same network. A policy for the whole
+depot (one ``MultiDiscrete`` action) learned nothing useful in our tries: after 200k steps
+it was worse than uncontrolled charging on depot-25-evening. The agents learn on the native
+batch environment through an SB3 ``VecEnv`` adapter, with observations scaled to about
+[-1, 1] and rewards divided by a fixed scale (:func:`depot_reward_scale`). A run
 directory holds ``run.json`` (algorithm, steps, seed, the depot configuration, copies),
 ``versions.json``, ``model.zip`` and ``curve.csv``: at each checkpoint, the mean return of
 the deterministic policy on fixed evaluation episodes and its gap to their hindsight bound.
@@ -31,6 +35,12 @@ from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.solvers.hindsight import hindsight_bound
 
 DEPOT_ALGORITHMS = ("ppo", "a2c")
+#: Shared charger policies learn from depots x chargers transitions per step, hence the
+#: larger batches than for one vehicle (:data:`smartcharging.agents.sb3_agents.HYPERPARAMETERS`).
+DEPOT_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
+    "ppo": {**HYPERPARAMETERS["ppo"], "batch_size": 1024, "n_epochs": 5},
+    "a2c": HYPERPARAMETERS["a2c"],
+}
 #: Fixed episodes every checkpoint is evaluated on (seeds EVALUATION_SEED + i).
 EVALUATION_EPISODES = 16
 EVALUATION_SEED = 10_000
@@ -50,55 +60,92 @@ def normalize_depot_observations(observations: np.ndarray, config: DepotConfig) 
     return (np.asarray(observations, dtype=np.float32) / scale).astype(np.float32)
 
 
-class SB3DepotVecEnv(NativeBatchVecEnv):
-    """``num_envs`` depots of the batch environment as one Stable-Baselines3 ``VecEnv``."""
+class ChargerView:
+    """Per-charger observations of a depot: a charger's own vehicle (presence, battery,
+    slots to departure, expected demand) followed by the shared site features (time step,
+    prices, headroom), normalised. Every charger is one agent of a shared policy."""
 
-    def __init__(self, config: DepotConfig, num_envs: int) -> None:
+    def __init__(self, config: DepotConfig) -> None:
+        n = config.n_chargers
+        self.config = config
+        self.own = np.stack([np.arange(n) + k * n for k in range(4)], axis=1)  # (n, 4)
+        self.shared = np.arange(4 * n, config.observation_size)
+        self.size = 4 + len(self.shared)
+
+    def observations(self, depot_observations: np.ndarray) -> np.ndarray:
+        """``(depots, observation_size)`` → ``(depots * chargers, size)``."""
+        normalized = normalize_depot_observations(depot_observations, self.config)
+        depots, n = len(normalized), self.config.n_chargers
+        own = normalized[:, self.own]
+        shared = np.broadcast_to(normalized[:, None, self.shared], (depots, n, len(self.shared)))
+        return np.concatenate([own, shared], axis=2).reshape(depots * n, self.size)
+
+
+class SB3ChargerVecEnv(NativeBatchVecEnv):
+    """The chargers of ``depots`` batch depots as one Stable-Baselines3 ``VecEnv``: copy
+    ``d * chargers + i`` is charger ``i`` of depot ``d``, with its own observation
+    (:class:`ChargerView`), its power level as action and its own reward (its wear,
+    shortfall cost, share of the energy cost and of the demand charge, as in the PettingZoo
+    view), scaled by :func:`depot_reward_scale` per charger. One policy, trained on every
+    charger's experience (parameter sharing), then acts for each charger."""
+
+    def __init__(self, config: DepotConfig, depots: int) -> None:
         from gymnasium import spaces
 
-        self.env = DepotVectorEnv(num_envs=num_envs, config=config)
+        self.env = DepotVectorEnv(num_envs=depots, config=config)
         self.config = config
-        self.reward_scale = depot_reward_scale(config)
-        size = config.observation_size
-        observation = spaces.Box(-1.0, 1.0, shape=(size,), dtype=np.float32)
-        super().__init__(num_envs, observation, self.env.single_action_space)
-        self._actions = np.zeros((num_envs, config.n_chargers), dtype=np.int64)
+        self.view = ChargerView(config)
+        self.depots = depots
+        self.reward_scale = depot_reward_scale(config) / config.n_chargers
+        observation = spaces.Box(-1.0, 1.0, shape=(self.view.size,), dtype=np.float32)
+        super().__init__(depots * config.n_chargers, observation, spaces.Discrete(config.n_actions))
+        self._actions = np.zeros((depots, config.n_chargers), dtype=np.int64)
 
     def reset(self) -> np.ndarray:
-        observations, _ = self.env.reset(seed=self._seed_list())
+        seeds = self._seed_list()
+        observations, _ = self.env.reset(
+            seed=None if seeds is None else seeds[:: self.config.n_chargers]
+        )
         self._reset_seeds()
-        return normalize_depot_observations(observations, self.config)
+        return self.view.observations(observations)
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = np.asarray(actions, dtype=np.int64).reshape(
-            self.num_envs, self.config.n_chargers
+            self.depots, self.config.n_chargers
         )
 
     def step_wait(self) -> VecEnvStepReturn:
-        observations, reward, terminated, truncated, _ = self.env.step(self._actions)
-        dones = terminated | truncated
+        n = self.config.n_chargers
+        observations, _, terminated, truncated, info = self.env.step(self._actions)
+        own_cost = (
+            info["wear_cost"]
+            + info["shortfall_cost"]
+            + info["energy_cost_share"]
+            + info["demand_charge"][:, None] / n
+        )
+        rewards = (-own_cost / self.reward_scale).astype(np.float32).reshape(-1)
+        dones = np.repeat(terminated | truncated, n)
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if dones.any():
             # Every depot's episode has the same length, so all end together; the next
             # (autoreset) step of the batch env starts their new episodes.
-            final = normalize_depot_observations(observations, self.config)
+            final = self.view.observations(observations)
             for i in range(self.num_envs):
                 infos[i]["terminal_observation"] = final[i]
                 infos[i]["TimeLimit.truncated"] = False
             observations = self.env.step(np.zeros_like(self._actions))[0]
-        rewards = (reward / self.reward_scale).astype(np.float32)
-        return normalize_depot_observations(observations, self.config), rewards, dones, infos
+        return self.view.observations(observations), rewards, dones, infos
 
 
 class DepotAgentPolicy:
-    """A trained SB3 depot agent as a deterministic depot policy."""
+    """A trained shared charger policy acting for every charger of a depot."""
 
     def __init__(self, model: Any, config: DepotConfig, name: str) -> None:
         self.model, self.config, self.name = model, config, name
+        self.view = ChargerView(config)
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
-        normalized = normalize_depot_observations(observations, self.config)
-        actions, _ = self.model.predict(normalized, deterministic=True)
+        actions, _ = self.model.predict(self.view.observations(observations), deterministic=True)
         return np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
 
 
@@ -117,7 +164,7 @@ def train_depot(
     steps: int,
     seed: int,
     out: Path,
-    num_envs: int = 64,
+    num_envs: int = 8,
     checkpoints: int = 10,
     on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
 ) -> DepotCheckpoint:
@@ -135,17 +182,19 @@ def train_depot(
         "seed": seed,
         "depot": config.to_dict(),
         "num_envs": num_envs,
-        "hyperparameters": HYPERPARAMETERS[algo],
+        "hyperparameters": DEPOT_HYPERPARAMETERS[algo],
         "reward_scale": depot_reward_scale(config),
+        "steps_count": "charger transitions (depot steps x chargers)",
+        "policy": "one network shared by all chargers",
     }
     (out / "run.json").write_text(json.dumps(spec, indent=2))
     (out / "versions.json").write_text(json.dumps(package_versions(), indent=2))
     model = ALGORITHMS[algo](
         "MlpPolicy",
-        SB3DepotVecEnv(config, num_envs),
+        SB3ChargerVecEnv(config, num_envs),
         seed=seed,
         device="cpu",
-        **HYPERPARAMETERS[algo],
+        **DEPOT_HYPERPARAMETERS[algo],
     )
     _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
     bound = float(np.mean([hindsight_bound(config, e).value for e in episodes]))
@@ -198,7 +247,7 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
         ) from None
     except (KeyError, ValueError, OSError) as error:
         raise RunError(f"--model {folder}: cannot load the agent: {error}") from None
-    expected = config.observation_size
+    expected = ChargerView(config).size
     if model.observation_space.shape != (expected,):
         raise RunError(
             f"--model {folder} was trained on another depot (observation size "

@@ -6,7 +6,8 @@ import pytest
 
 from smartcharging import cli
 from smartcharging.agents.depot_training import (
-    SB3DepotVecEnv,
+    ChargerView,
+    SB3ChargerVecEnv,
     load_depot_policy,
     normalize_depot_observations,
     train_depot,
@@ -18,18 +19,21 @@ from smartcharging.scenarios import load_depot_scenario
 CONFIG = load_depot_scenario("depot-10-overnight").to_config()
 
 
-def test_vec_env_adapter_autoresets_with_terminal_observations() -> None:
-    env = SB3DepotVecEnv(CONFIG, 3)
+def test_charger_vec_env_autoresets_with_terminal_observations() -> None:
+    env = SB3ChargerVecEnv(CONFIG, 3)
+    n = CONFIG.n_chargers
     env.seed(1)
     first = env.reset()
-    space, _ = depot_spaces(CONFIG)
-    assert first.shape == (3, CONFIG.observation_size) and np.abs(first).max() <= 1.0
+    view = ChargerView(CONFIG)
+    assert first.shape == (3 * n, view.size) and np.abs(first).max() <= 1.0
     for step in range(CONFIG.n_slots):
-        env.step_async(np.ones((3, CONFIG.n_chargers), dtype=np.int64))
-        obs, _, dones, infos = env.step_wait()
+        env.step_async(np.ones(3 * n, dtype=np.int64))
+        obs, rewards, dones, infos = env.step_wait()
+        assert rewards.shape == (3 * n,) and (rewards <= 0).all()
         assert dones.all() == (step == CONFIG.n_slots - 1)
     assert all("terminal_observation" in info for info in infos)
-    assert (obs[:, 4 * CONFIG.n_chargers] == 0).all()  # the new episodes' time step
+    assert (obs[:, 4] == 0).all()  # the new episodes' time step
+    space, _ = depot_spaces(CONFIG)
     assert np.allclose(normalize_depot_observations(space.high[None], CONFIG), 1.0)
 
 
@@ -44,6 +48,7 @@ def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     policy = load_depot_policy(run_dir, CONFIG)
     observations = np.zeros((2, CONFIG.observation_size), dtype=np.float32)
     assert policy.actions(observations).shape == (2, CONFIG.n_chargers)
+    assert json.loads((run_dir / "run.json").read_text())["hyperparameters"]["n_epochs"] == 5
     monkeypatch.setattr(
         sys,
         "argv",
