@@ -199,7 +199,15 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
                 command(config=config_from_options(scenario, **env), depot=None, **kwargs)
             else:
                 command(config=config_from_options(scenario, **env), **kwargs)
-        except (CliError, ConfigError, RunError, ScenarioError, ValueError, KeyError) as error:
+        except (
+            CliError,
+            ConfigError,
+            RunError,
+            ScenarioError,
+            ValueError,
+            KeyError,
+            ImportError,
+        ) as error:
             message = error.args[0] if isinstance(error, KeyError) else str(error)
             Console(stderr=True, soft_wrap=True).print(
                 f"[bold red]error:[/] {message}", highlight=False
