@@ -1,0 +1,378 @@
+"""The ``smartcharging`` command line: solve, evaluate, compare, train, scenario, demo.
+
+Every command takes the environment parameters as options (added by
+:func:`smartcharging.cli.options.env_options`), so ``smartcharging compare --capacity 60
+--power-levels 0,11,22`` studies another vehicle. Errors are one line on stderr and exit
+code 2.
+"""
+
+import csv
+import io
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from smartcharging.agents.runs import (
+    ALGORITHMS,
+    CurvePoint,
+    Run,
+    RunSpec,
+    default_num_envs,
+    load_policy,
+    read_curve,
+)
+from smartcharging.cli.depot_commands import depot_report, run_depot_training
+from smartcharging.cli.options import CliError, env_options
+from smartcharging.cli.output import (
+    console,
+    policy_view,
+    profiles_table,
+    progress_bar,
+    reports_table,
+)
+from smartcharging.cli.scenario_commands import scenario_app
+from smartcharging.config import ChargingConfig
+from smartcharging.depot_config import DepotConfig
+from smartcharging.envs.smart_charging import SmartChargingEnv
+from smartcharging.evaluate import compare, report
+from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
+from smartcharging.policies.depot import depot_baselines
+from smartcharging.solvers.dp import Optimum, solve_all
+
+app = typer.Typer(
+    help="Smart charging of electric-vehicle fleets: environments, exact optima, agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(scenario_app, name="scenario")
+
+
+@app.callback()
+def root() -> None:
+    """Smart charging of electric-vehicle fleets: environments, exact optima, agents."""
+
+
+@app.command("solve")
+@env_options
+def solve_command(
+    config: ChargingConfig,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Solve the problem exactly (backward induction) and show the optimal policy."""
+    solution = solve_all(config)
+    if as_json:
+        result: dict[str, Any] = {
+            "expected_return": solution.expected_return,
+            "error_bound": solution.error_bound,
+            "grid": solution.grid.describe(),
+            "grid_levels_kwh": solution.grid.levels_kwh.tolist(),
+            "currency": config.currency,
+            "profile_returns": dict(
+                zip(
+                    config.profile_labels or ("no prices",),
+                    solution.profile_returns.tolist(),
+                    strict=True,
+                )
+            ),
+        }
+        if config.n_profiles == 1:
+            result["policy"] = solution.policies[0].tolist()
+        print(json.dumps(result))
+        return
+    console.print(f"grid: {solution.grid.describe()}")
+    bound = "" if solution.grid.exact else f" (± {solution.error_bound:.4g}, interpolated grid)"
+    unit = f" {config.currency}" if config.currency else ""
+    console.print(
+        f"[bold]expected optimal return: {solution.expected_return:.8g}{unit}[/]{bound}"
+        + (f" (average over {config.n_profiles} price days)" if config.n_profiles > 1 else "")
+    )
+    if config.n_profiles > 1:
+        console.print(profiles_table(solution))
+    console.print(policy_view(solution))
+
+
+@app.command("evaluate")
+@env_options
+def evaluate_command(
+    config: ChargingConfig,
+    depot: DepotConfig | None,
+    policy: str = typer.Option("optimal", "--policy", help="Policy name (see `compare`)."),
+    model: Path | None = typer.Option(None, "--model", help="A training run directory."),
+    episodes: int | None = typer.Option(
+        None,
+        "--episodes",
+        min=0,
+        help="Monte-Carlo episodes [1000; depots: 20].",
+        show_default=False,
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Exact expected return and a Monte-Carlo check of one policy or trained agent.
+
+    For a depot scenario: the policy against each episode's hindsight bound.
+    """
+    if depot is not None:
+        baselines: dict[str, Any] = dict(depot_baselines(depot))
+        if model is not None:
+            from smartcharging.agents.depot_training import load_depot_policy
+
+            chosen_depot: Any = load_depot_policy(model, depot)
+        elif policy in baselines:
+            chosen_depot = baselines[policy]
+        else:
+            raise CliError(f"--policy {policy!r}: depot policies are {', '.join(baselines)}")
+        count = 20 if episodes is None else episodes
+        depot_report(depot, [chosen_depot], count, seed, as_json, False, None)
+        return
+    episodes = 1000 if episodes is None else episodes
+    solution = solve_all(config)
+    if model is not None:
+        chosen, _ = load_policy(model, config)
+    else:
+        chosen = policy_by_name(policy, config, lambda: solution, seed)
+    with progress_bar() as progress:
+        progress.add_task(f"evaluating {chosen.name}", total=None)
+        result = report(chosen, solution, episodes, seed)
+    if as_json:
+        print(json.dumps({**result.as_dict(), "optimal_return": solution.expected_return}))
+        return
+    title = f"{chosen.name} (optimum {solution.expected_return:.6g})"
+    console.print(reports_table([result], title, config))
+
+
+def _write_plots(
+    config: ChargingConfig,
+    solution: Optimum,
+    folder: Path,
+    seed: int,
+    models: dict[Path, Policy] | None = None,
+) -> list[Path]:
+    from smartcharging import plots
+
+    models = models or {}
+    policies = all_policies(config, solution, seed)
+    trained = list(models.values())
+    shown = [policies["optimal"], *trained, *(p for n, p in policies.items() if n != "optimal")]
+    trajectory_policies = [policies["optimal"], *trained, policies["quantile-0.99"]]
+    paths = [
+        plots.policy_maps(shown, config, solution.grid, folder / "policy_maps.png"),
+        plots.trajectories(trajectory_policies, config, folder / "trajectories.png", seed=seed),
+    ]
+    if config.physical:
+        scheduled = [
+            policies["optimal"],
+            *trained,
+            *(p for n, p in policies.items() if n.startswith(("cheapest", "asap"))),
+        ]
+        paths.append(plots.price_schedules(scheduled, config, folder / "prices.png", seed))
+    for run_dir, policy in models.items():
+        curve = read_curve(run_dir / "curve.csv")
+        name = policy.name.replace(":", "_").replace("/", "_")
+        paths.append(plots.learning_curve(curve, policy.name, folder / f"curve_{name}.png"))
+    return paths
+
+
+@app.command("compare")
+@env_options
+def compare_command(
+    config: ChargingConfig,
+    depot: DepotConfig | None,
+    episodes: int = typer.Option(
+        0,
+        "--episodes",
+        min=0,
+        help="Monte-Carlo episodes per policy (depots: episodes "
+        "against the hindsight bound, 20 if 0).",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes and random."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+    plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
+    model: list[Path] = typer.Option([], "--model", help="Training run directory (repeatable)."),
+) -> None:
+    """Every baseline, trained agents and the optimum, exactly evaluated, best first.
+
+    For a depot scenario: every depot baseline against each episode's hindsight bound.
+    """
+    if depot is not None:
+        from smartcharging.agents.depot_training import load_depot_policy
+
+        policies_ = [
+            *depot_baselines(depot).values(),
+            *(load_depot_policy(folder, depot) for folder in model),
+        ]
+        depot_report(depot, policies_, episodes or 20, seed, as_json, as_csv, plots_dir)
+        return
+    solution = solve_all(config)
+    models = {folder: load_policy(folder, config)[0] for folder in model}
+    policies: dict[str, Policy] = {
+        **all_policies(config, solution, seed),
+        **{p.name: p for p in models.values()},
+    }
+    with progress_bar() as progress:
+        task = progress.add_task("evaluating policies", total=len(policies))
+        reports = compare(
+            policies.values(), solution, episodes, seed, lambda _: progress.advance(task)
+        )
+    rows = [r.as_dict() for r in reports]
+    if as_json:
+        print(json.dumps(rows))
+    elif as_csv:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        print(out.getvalue(), end="")
+    else:
+        console.print(
+            reports_table(
+                reports, f"Policies against the exact optimum ({solution.grid.describe()})", config
+            )
+        )
+    if plots_dir is not None:
+        for path in _write_plots(config, solution, plots_dir, seed, models):
+            Console(stderr=True).print(f"wrote {path}")
+
+
+@app.command("train")
+@env_options
+def train_command(
+    config: ChargingConfig,
+    depot: DepotConfig | None,
+    algo: str | None = typer.Option(
+        None, "--algo", help=f"Algorithm: {', '.join(ALGORITHMS)}.", show_default=False
+    ),
+    steps: int = typer.Option(20_000_000, "--steps", help="Environment steps (transitions)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the environment and the agent."),
+    out: Path | None = typer.Option(None, "--out", help="New run directory."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory."),
+    num_envs: int | None = typer.Option(
+        None,
+        "--num-envs",
+        help="Copies of the batch environment (default per algorithm; "
+        "depots: 8 depots, all their chargers learning one shared policy).",
+    ),
+    checkpoints: int = typer.Option(20, "--checkpoints", help="Exact evaluations and saves."),
+    reward_scale: float | None = typer.Option(
+        None,
+        "--reward-scale",
+        help="Divide rewards by this while learning (default: the shortfall penalty).",
+    ),
+) -> None:
+    """Train an agent; every checkpoint carries its exact optimality gap (curve.csv).
+
+    On a depot scenario: PPO or A2C, one policy shared by the chargers, scored against the
+    hindsight bound.
+    """
+    if depot is not None:
+        run_depot_training(depot, algo, steps, seed, out, resume, num_envs, checkpoints)
+        return
+    if resume is not None:
+        run = Run.resume(resume)
+        console.print(f"resuming {resume} at step {run.trainer.steps_done:,}")
+    else:
+        if algo is None or out is None:
+            raise CliError("--algo and --out are required (or --resume DIR)")
+        if algo not in ALGORITHMS:
+            raise CliError(f"--algo {algo!r}: choose one of {', '.join(ALGORITHMS)}")
+        if steps < 1:
+            raise CliError(f"--steps {steps}: must be >= 1")
+        spec = RunSpec(
+            algo=algo,
+            total_steps=steps,
+            seed=seed,
+            config=config,
+            num_envs=default_num_envs(algo) if num_envs is None else num_envs,
+            checkpoints=checkpoints,
+            reward_scale=reward_scale,
+        )
+        run = Run.start(out, spec)
+    spec = run.spec
+    with Progress(
+        TextColumn(f"training {spec.algo}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("exact gap {task.fields[gap]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as progress:
+        task = progress.add_task("train", total=spec.total_steps, gap="-")
+
+        def show(point: CurvePoint) -> None:
+            progress.update(
+                task,
+                completed=min(point.steps, spec.total_steps),
+                gap=f"{100 * point.relative_gap:.3f}%",
+            )
+
+        final = run.train(show)
+    from smartcharging import plots
+
+    plots.learning_curve(
+        read_curve(run.folder / "curve.csv"), spec.algo, run.folder / "learning_curve.png"
+    )
+    console.print(
+        f"{spec.algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, exact expected return "
+        f"{final.expected_return:.6g} (optimum {final.optimal_return:.6g}, gap "
+        f"{100 * final.relative_gap:.3f}%); run in {run.folder}"
+    )
+
+
+@app.command("demo")
+@env_options
+def demo_command(
+    config: ChargingConfig,
+    seed: int = typer.Option(0, "--seed", help="Seed of the episode and the agent."),
+    steps: int = typer.Option(20_000_000, "--steps", min=1, help="Q-learning steps."),
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for runs and figures."),
+) -> None:
+    """Render an optimal episode, train a Q-learning agent, compare it with every policy."""
+    solution = solve_all(config)
+    optimal = TablePolicy.optimal(solution)
+    env = SmartChargingEnv(config=config, render_mode="ansi")
+    observation, _ = env.reset(seed=seed)
+    console.print("[bold]1. One episode under the exact optimal policy[/]")
+    console.print(env.render(), markup=False, highlight=False)
+    total, terminated = 0.0, False
+    while not terminated:
+        observation, reward, terminated, _, _ = env.step(optimal.act(observation))
+        total += float(reward)
+        console.print(env.render(), markup=False, highlight=False)
+    console.print(f"return {total:.6g}\n")
+    run_dir = out / "qlearning-run"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    console.print(f"[bold]2. Training tabular Q-learning for {steps:,} steps[/] ({run_dir})")
+    spec = RunSpec("qlearning", steps, seed, config, default_num_envs("qlearning"), checkpoints=10)
+    point = Run.start(run_dir, spec).train()
+    console.print(
+        f"trained in {point.wall_time_s:.1f} s: exact gap {100 * point.relative_gap:.3f}%\n"
+    )
+    agent, _ = load_policy(run_dir, config)
+    console.print("[bold]3. Every policy against the exact optimum[/]")
+    policies = [*all_policies(config, solution, seed).values(), agent]
+    console.print(reports_table(compare(policies, solution), "Policies, best first", config))
+    for path in _write_plots(config, solution, out, seed, {run_dir: agent}):
+        console.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Console-script entry point: every usage error is one line and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/] {error.format_message()}", highlight=False
+        )
+        sys.exit(2 if error.exit_code == 1 else error.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

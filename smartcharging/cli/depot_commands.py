@@ -1,0 +1,138 @@
+"""The depot side of `compare`, `evaluate` and `train`."""
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smartcharging.cli.options import CliError
+from smartcharging.cli.output import console, progress_bar
+from smartcharging.depot_config import DepotConfig
+from smartcharging.depot_evaluate import compare_depot
+
+
+def depot_report(
+    depot: DepotConfig,
+    policies: list[Any],
+    episodes: int,
+    seed: int,
+    as_json: bool,
+    as_csv: bool,
+    plots_dir: Path | None,
+) -> None:
+    """Run depot policies on the same episodes and show them against the hindsight bound."""
+    with progress_bar() as progress:
+        task = progress.add_task("depot episodes", total=len(policies) + 1)
+        comparison = compare_depot(
+            depot, policies, episodes, seed, lambda _: progress.advance(task)
+        )
+    rows = comparison.rows()
+    bound = float(comparison.bounds.mean())
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "hindsight_bound": bound,
+                    "episodes": episodes,
+                    "exact_levels": comparison.exact_levels,
+                    "policies": rows,
+                }
+            )
+        )
+    elif as_csv:
+        out = io.StringIO()
+        fields = [k for k in rows[0] if k != "per_episode_gap"]
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        print(out.getvalue(), end="")
+    else:
+        unit = f" {depot.currency}" if depot.currency else ""
+        kind = "MILP, exact levels" if comparison.exact_levels else "LP relaxation"
+        table = Table(
+            title=f"Depot policies against the hindsight bound ({episodes} episodes; bound "
+            f"{bound:.2f}{unit} per episode, {kind})",
+            caption=f"means per episode, costs in{unit}; gap = bound - return, per episode",
+            box=box.SIMPLE_HEAD,
+        )
+        names = [
+            "policy",
+            "return",
+            "gap",
+            "worst gap",
+            "energy",
+            "wear",
+            "shortfall",
+            "demand chg",
+            "short kWh",
+            "peak kW",
+        ]
+        for name in names:
+            table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(
+                row["policy"],
+                f"{row['mean_return']:.2f}",
+                f"{row['mean_gap_to_hindsight']:.2f}",
+                f"{row['max_gap_to_hindsight']:.2f}",
+                f"{row['energy_cost']:.2f}",
+                f"{row['wear_cost']:.2f}",
+                f"{row['shortfall_cost']:.2f}",
+                f"{row['demand_charge']:.2f}",
+                f"{row['shortfall_kwh']:.1f}",
+                f"{row['peak_grid_kw']:.1f}",
+            )
+        console.print(table)
+    if plots_dir is not None:
+        from smartcharging import plots
+
+        for path in plots.depot_figures(comparison, depot, plots_dir):
+            Console(stderr=True).print(f"wrote {path}")
+
+
+def run_depot_training(
+    depot: DepotConfig,
+    algo: str | None,
+    steps: int,
+    seed: int,
+    out: Path | None,
+    resume: Path | None,
+    num_envs: int | None,
+    checkpoints: int,
+) -> None:
+    """Train PPO or A2C for a whole depot, with a progress bar of the evaluation return."""
+    from smartcharging.agents.depot_training import DepotCheckpoint, train_depot
+
+    if resume is not None:
+        raise CliError("--resume: depot runs cannot be resumed yet; start a new --out")
+    if algo is None or out is None:
+        raise CliError("--algo and --out are required")
+    with Progress(
+        TextColumn(f"training {algo} on the depot"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("mean return {task.fields[value]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as progress:
+        task = progress.add_task("train", total=steps, value="-")
+
+        def show(point: DepotCheckpoint) -> None:
+            progress.update(
+                task,
+                completed=min(point.steps, steps),
+                value=f"{point.mean_return:.2f} (bound {point.hindsight_bound:.2f})",
+            )
+
+        final = train_depot(depot, algo, steps, seed, out, num_envs or 8, checkpoints, show)
+    console.print(
+        f"{algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, mean return "
+        f"{final.mean_return:.2f} on the evaluation episodes (hindsight bound "
+        f"{final.hindsight_bound:.2f}, gap {final.gap:.2f}); run in {out}"
+    )

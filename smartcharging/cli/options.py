@@ -1,0 +1,181 @@
+"""Environment options shared by the commands, and turning them into a configuration."""
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from smartcharging.agents.runs import (
+    RunError,
+)
+from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.depot_config import DepotConfig
+from smartcharging.scenarios import (
+    ScenarioError,
+    is_depot_scenario,
+    load_depot_scenario,
+    load_scenario,
+)
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+#: CLI option → ChargingConfig field, so config errors can name the option the user typed.
+OPTION_FIELDS = {
+    "capacity": ("--capacity", "capacity_kwh"),
+    "power_levels": ("--power-levels", "power_levels_kw"),
+    "slots": ("--slots", "n_slots"),
+    "slot_hours": ("--slot-hours", "slot_hours"),
+    "demand_mean": ("--demand-mean", "demand_mean_kwh"),
+    "demand_sd": ("--demand-sd", "demand_sd_kwh"),
+    "penalty_factor": ("--penalty-factor", "penalty_factor"),
+    "start_min": ("--start-min", "start_min_kwh"),
+    "start_max": ("--start-max", "start_max_kwh"),
+    "start_step": ("--start-step", "start_step_kwh"),
+}
+
+#: Option name → (type, help). Every default is None: "take the scenario's value" (the
+#: seed scenario's unless --scenario names another).
+_ENV_HELP: dict[str, tuple[Any, str]] = {
+    "capacity": (float | None, "Battery capacity (kWh) [seed: 72]."),
+    "power_levels": (
+        str | None,
+        "Charger power of each action (kW), comma-separated [seed: 0,7,14,22].",
+    ),
+    "slots": (int | None, "Charging slots before departure [seed: 8]."),
+    "slot_hours": (float | None, "Length of one slot (hours) [seed: 0.25]."),
+    "demand_mean": (float | None, "Mean next-shift energy demand (kWh) [seed: 30]."),
+    "demand_sd": (float | None, "Standard deviation of the demand (kWh) [seed: 5]."),
+    "penalty_factor": (
+        float | None,
+        "Running out costs the worst charging bill times this [seed: 10].",
+    ),
+    "start_min": (float | None, "Lowest arrival battery level (kWh) [seed: 0]."),
+    "start_max": (float | None, "Highest arrival level (kWh) [seed: capacity]."),
+    "start_step": (float | None, "Spacing of the uniform arrival levels (kWh) [seed: 1]."),
+}
+
+
+def _parse_power_levels(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise CliError(
+            f"--power-levels {text!r}: must be comma-separated numbers such as 0,7,14,22"
+        ) from None
+
+
+def config_from_options(scenario: str | None, **options: Any) -> ChargingConfig:
+    """The scenario's config (the seed's by default) with the options the user set,
+    validated; an error names the option."""
+    params = {
+        field: options[name]
+        for name, (_, field) in OPTION_FIELDS.items()
+        if options[name] is not None
+    }
+    if options["power_levels"] is not None:
+        params["power_levels_kw"] = _parse_power_levels(options["power_levels"])
+    if "start_max_kwh" not in params and ("capacity_kwh" in params or "start_step_kwh" in params):
+        params["start_max_kwh"] = None  # recomputed from the new capacity or step
+    try:
+        return load_scenario(scenario or "seed").to_config(**params)
+    except ScenarioError as error:
+        raise CliError(f"--scenario: {error}") from None
+    except ConfigError as error:
+        option = next(
+            (flag for flag, field in OPTION_FIELDS.values() if f" {field}=" in str(error)), None
+        )
+        raise CliError(f"{option}: {error}" if option else str(error)) from None
+
+
+def _depot_config(
+    scenario: str | None, env: dict[str, Any], takes_depots: bool, command: str
+) -> DepotConfig | None:
+    """The depot configuration if ``scenario`` is a depot scenario, else None."""
+    if scenario is None:
+        return None
+    try:
+        if not is_depot_scenario(scenario):
+            return None
+        if not takes_depots:
+            name = command.removesuffix("_command")
+            raise CliError(
+                f"--scenario {scenario} is a depot scenario: `smartcharging {name}` works on "
+                "single-vehicle scenarios; use compare or evaluate"
+            )
+        given = [OPTION_FIELDS[name][0] for name, value in env.items() if value is not None]
+        if given:
+            raise CliError(
+                f"{given[0]} does not apply to a depot scenario: edit a copy of the "
+                "scenario file instead"
+            )
+        return load_depot_scenario(scenario).to_config()
+    except ScenarioError as error:
+        raise CliError(f"--scenario: {error}") from None
+
+
+def env_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the environment options to a command; it receives them as ``config``."""
+    extra = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(None, OPTION_FIELDS[name][0], help=text, show_default=False),
+            annotation=kind,
+        )
+        for name, (kind, text) in _ENV_HELP.items()
+    ]
+    extra.insert(
+        0,
+        inspect.Parameter(
+            "scenario",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                None,
+                "--scenario",
+                help="Built-in scenario name or YAML file "
+                "(see `smartcharging scenario list`); options override it.",
+                show_default=False,
+            ),
+            annotation=str | None,
+        ),
+    )
+    parameters = inspect.signature(command).parameters
+    own = [p for p in parameters.values() if p.name not in ("config", "depot")]
+    takes_depots = "depot" in parameters
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        env = {name: kwargs.pop(name) for name in _ENV_HELP}
+        scenario = kwargs.pop("scenario")
+        try:
+            depot = _depot_config(scenario, env, takes_depots, command.__name__)
+            if depot is not None:
+                command(config=None, depot=depot, **kwargs)
+            elif takes_depots:
+                command(config=config_from_options(scenario, **env), depot=None, **kwargs)
+            else:
+                command(config=config_from_options(scenario, **env), **kwargs)
+        except (
+            CliError,
+            ConfigError,
+            RunError,
+            ScenarioError,
+            ValueError,
+            KeyError,
+            ImportError,
+        ) as error:
+            message = error.args[0] if isinstance(error, KeyError) else str(error)
+            Console(stderr=True, soft_wrap=True).print(
+                f"[bold red]error:[/] {message}", highlight=False
+            )
+            raise typer.Exit(code=2) from None
+
+    wrapper.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
+    del wrapper.__wrapped__
+    return wrapper

@@ -1,0 +1,110 @@
+"""What the commands print: the console, progress bars and tables."""
+
+import sys
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smartcharging.config import ChargingConfig
+from smartcharging.envs.smart_charging import format_clock
+from smartcharging.evaluate import PolicyReport
+from smartcharging.solvers.dp import Optimum
+
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def policy_view(optimum: Optimum, rows: int = 13, columns: int = 12) -> Table:
+    """Power of the optimal policy (first price row) at evenly spaced battery levels and
+    slots (every slot when there are at most ``columns``)."""
+    config = optimum.config
+    label = config.profile_labels[0] if config.n_profiles > 1 else ""
+    title = "Optimal power (kW) by battery level at slot start" + (
+        f" (prices of {label})" if label else ""
+    )
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    table.add_column("battery", justify="right")
+    slots = np.unique(np.linspace(0, config.n_slots - 1, min(columns, config.n_slots)).round())
+    for t in slots.astype(int):
+        table.add_column(format_clock(config.arrival_hour + t * config.slot_hours), justify="right")
+    levels = np.linspace(config.capacity_kwh, 0, rows)
+    index = np.rint(np.interp(levels, optimum.grid.levels_kwh, np.arange(optimum.grid.size)))
+    for level, i in zip(levels, index.astype(int), strict=True):
+        powers = [
+            f"{config.power_levels_kw[optimum.policies[0, t, i]]:g}" for t in slots.astype(int)
+        ]
+        table.add_row(f"{level:.1f} kWh", *powers)
+    return table
+
+
+def profiles_table(optimum: Optimum, shown: int = 5) -> Table:
+    """Optimal expected return per price row: the cheapest, the dearest and the spread."""
+    config = optimum.config
+    order = np.argsort(optimum.profile_returns)
+    table = Table(title=f"Optimum per price day ({config.n_profiles} days)", box=box.SIMPLE_HEAD)
+    table.add_column("day")
+    table.add_column(f"optimal expected return ({config.currency})", justify="right")
+    picks = [*order[-shown:][::-1], *order[:shown][::-1]]
+    for i in picks:
+        table.add_row(config.profile_labels[i], f"{optimum.profile_returns[i]:.4f}")
+    return table
+
+
+def _mc_cell(row: PolicyReport) -> str:
+    mc = row.monte_carlo
+    if mc is None:
+        return ""
+    return f"{mc.mean_return:.3g} ± {(mc.ci_high - mc.ci_low) / 2:.2g}"
+
+
+def reports_table(reports: list[PolicyReport], title: str, config: ChargingConfig) -> Table:
+    """Exact figures per policy; the gap is to the optimum's expected return."""
+    physical = config.physical
+    unit = f" {config.currency}" if config.currency else ""
+    caption = (
+        f"exact expected values; costs in{unit}: energy + wear = charging, shortfall at departure"
+        if physical
+        else "exact expected values; cost excludes the penalty"
+    )
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1))
+    names = ["policy", r"E\[return]", "gap", "gap %", "P(run out)", "kWh"]
+    names += ["energy", "wear", "shortfall"] if physical else ["cost"]
+    for name in names:
+        table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
+    if any(r.monte_carlo for r in reports):
+        table.add_column("MC mean ± 95% CI", justify="right", no_wrap=True)
+    for row in reports:
+        value = row.exact
+        cells = [
+            row.name,
+            f"{value.expected_return:.4g}",
+            f"{row.gap:.3g}",
+            f"{100 * row.relative_gap:.2f}",
+            f"{value.shortfall_probability:.2e}",
+            f"{value.expected_energy_kwh:.1f}",
+        ]
+        if physical:
+            cells += [
+                f"{value.expected_energy_cost:.3f}",
+                f"{value.expected_wear_cost:.3f}",
+                f"{value.expected_shortfall_cost:.3f}",
+            ]
+        else:
+            cells.append(f"{value.expected_charging_cost:.3g}")
+        if row.monte_carlo is not None:
+            cells.append(_mc_cell(row))
+        table.add_row(*cells)
+    return table
