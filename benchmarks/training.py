@@ -2,8 +2,10 @@
 and PPO's wall time on the native batch environment against SB3's DummyVecEnv.
 
 Part 1 trains every algorithm (``smartcharging.agents.runs``) and prints wall time,
-environment steps and the exact gap of its final greedy policy to the optimum's expected
-return. Part 2 is the in-run reference for the batch environment: PPO with the same
+environment steps, the exact gap of its final greedy policy to the optimum's expected return,
+and the gap of its best checkpoint (the model ``evaluate``/``compare --model`` use).
+
+Part 2 is the in-run reference for the batch environment: PPO with the same
 hyperparameters and number of copies, to the same number of steps, once on
 ``SB3BatchVecEnv`` and once on a ``DummyVecEnv`` of wrapped scalar environments, and the
 same for collecting experience alone (policy inference and env steps, no gradient updates).
@@ -41,6 +43,7 @@ def train_one(algo: str, steps: int, folder: Path) -> dict[str, float | int | st
     run = Run.start(folder, spec)
     final = run.train()
     wall = time.perf_counter() - start
+    assert run.best is not None
     return {
         "algo": algo,
         "env_steps": final.steps,
@@ -48,6 +51,8 @@ def train_one(algo: str, steps: int, folder: Path) -> dict[str, float | int | st
         "expected_return": final.expected_return,
         "optimal_return": final.optimal_return,
         "relative_gap_percent": round(100 * final.relative_gap, 4),
+        "best_checkpoint_steps": run.best["steps"],
+        "best_checkpoint_gap_percent": round(100 * run.best["relative_gap"], 4),
     }
 
 
@@ -113,11 +118,15 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"machine: {result['machine']}")
-    print(f"{'algorithm':>10} {'env steps':>12} {'wall s':>8} {'expected return':>16} {'gap %':>9}")
+    print(
+        f"{'algorithm':>10} {'env steps':>12} {'wall s':>8} {'expected return':>16} "
+        f"{'gap %':>9} {'best checkpoint gap %':>22}"
+    )
     for row in rows:
         print(
             f"{row['algo']:>10} {row['env_steps']:>12,} {row['wall_time_s']:>8} "
-            f"{row['expected_return']:>16.6g} {row['relative_gap_percent']:>9.3f}"
+            f"{row['expected_return']:>16.6g} {row['relative_gap_percent']:>9.3f} "
+            f"{row['best_checkpoint_gap_percent']:>13.3f} at {row['best_checkpoint_steps']:,}"
         )
     print(f"(optimum {rows[0]['optimal_return']:.6g})")
     print(

@@ -7,7 +7,8 @@ A run directory holds
 * ``versions.json``: Python and package versions;
 * ``curve.csv``: one row per checkpoint: steps, wall time, the greedy policy's exact
   expected return (unscaled), the optimum and the gap;
-* the model files of the last checkpoint and ``checkpoint.json`` naming them.
+* the model files of the last checkpoint and ``checkpoint.json`` naming them, and the model
+  of the checkpoint with the best exact expected return so far (``best-model-<steps>``).
 
 A checkpoint is written in this order: model files under new names, the curve row, then
 ``checkpoint.json`` (atomically replaced), then the previous checkpoint's files are removed.
@@ -152,6 +153,10 @@ class Trainer(ABC):
     def save(self, folder: Path) -> list[str]:
         """Write the checkpoint's files (named by step count); return their names."""
 
+    @abstractmethod
+    def save_model(self, folder: Path, stem: str) -> str:
+        """Write only what acting needs, as ``stem`` plus the model's suffix; return the name."""
+
 
 class QLearningTrainer(Trainer):
     def __init__(self, spec: RunSpec, agent: QLearningAgent | None = None) -> None:
@@ -174,6 +179,10 @@ class QLearningTrainer(Trainer):
         self.agent.save_model(folder / model)
         self.agent.save_state(folder / state)
         return [model, state]
+
+    def save_model(self, folder: Path, stem: str) -> str:
+        self.agent.save_model(folder / f"{stem}.npz")
+        return f"{stem}.npz"
 
     @classmethod
     def load(cls, spec: RunSpec, folder: Path, files: list[str]) -> QLearningTrainer:
@@ -208,6 +217,10 @@ class SB3Trainer(Trainer):
             files.append(f"replay-{self.steps_done}.pkl")
             self.model.save_replay_buffer(folder / files[1])
         return files
+
+    def save_model(self, folder: Path, stem: str) -> str:
+        self.model.save(folder / f"{stem}.zip")
+        return f"{stem}.zip"
 
     @classmethod
     def load(cls, spec: RunSpec, folder: Path, files: list[str]) -> SB3Trainer:
@@ -257,6 +270,7 @@ class Run:
         self._wall_offset = wall_time_s
         self._started = time.perf_counter()
         self._files: list[str] = []
+        self.best: dict[str, Any] | None = None
 
     @classmethod
     def start(cls, folder: Path, spec: RunSpec) -> Run:
@@ -310,6 +324,7 @@ class Run:
         _write_curve(folder / "curve.csv", kept)
         run = cls(folder, spec, trainer, float(checkpoint["wall_time_s"]))
         run._files = files
+        run.best = checkpoint.get("best")
         return run
 
     @property
@@ -335,15 +350,32 @@ class Run:
             shortfall_probability=value.shortfall_probability,
         )
         files = self.trainer.save(self.folder)
+        previous_best = self.best
+        if self.best is None or point.expected_return > self.best["expected_return"]:
+            stem = f"best-model-{point.steps}"
+            self.best = {
+                "steps": point.steps,
+                "expected_return": point.expected_return,
+                "relative_gap": point.relative_gap,
+                "file": self.trainer.save_model(self.folder, stem),
+            }
         with open(self.folder / "curve.csv", "a", newline="") as file:
             csv.writer(file).writerow([getattr(point, name) for name in CURVE_FIELDS])
             file.flush()
             os.fsync(file.fileno())
         _write_json(
             self.folder / "checkpoint.json",
-            {"steps": point.steps, "wall_time_s": point.wall_time_s, "files": files},
+            {
+                "steps": point.steps,
+                "wall_time_s": point.wall_time_s,
+                "files": files,
+                "best": self.best,
+            },
         )
-        for old in set(self._files) - set(files):
+        stale = set(self._files) - set(files)
+        if previous_best is not None and previous_best["file"] != self.best["file"]:
+            stale.add(previous_best["file"])
+        for old in stale:
             (self.folder / old).unlink(missing_ok=True)
         self._files = files
         return point
@@ -381,14 +413,23 @@ def _write_curve(path: Path, points: list[CurvePoint]) -> None:
     os.replace(temporary, path)
 
 
-def load_policy(folder: Path, config: ChargingConfig | None = None) -> tuple[Policy, RunSpec]:
-    """The trained policy of a run directory (its last checkpoint).
+def load_policy(
+    folder: Path, config: ChargingConfig | None = None, which: str = "best"
+) -> tuple[Policy, RunSpec]:
+    """The trained policy of a run directory: its checkpoint with the best exact expected
+    return (``which="best"``, what evaluation tools use, like SB3's ``EvalCallback`` keeps
+    its best model) or its last checkpoint (``which="last"``).
 
     With ``config``, the run must have been trained on that configuration.
     """
+    if which not in ("best", "last"):
+        raise ValueError(f"invalid which={which!r}: must be 'best' or 'last'")
     try:
         spec = RunSpec.from_json(json.loads((folder / "run.json").read_text()))
-        files = json.loads((folder / "checkpoint.json").read_text())["files"]
+        checkpoint = json.loads((folder / "checkpoint.json").read_text())
+        model_file = checkpoint["files"][0]
+        if which == "best" and checkpoint.get("best"):
+            model_file = checkpoint["best"]["file"]
     except FileNotFoundError as error:
         raise RunError(
             f"--model {folder}: not a run directory (missing {Path(error.filename).name})"
@@ -404,9 +445,9 @@ def load_policy(folder: Path, config: ChargingConfig | None = None) -> tuple[Pol
     name = f"{spec.algo}:{folder.name}"
     try:
         if spec.algo == "qlearning":
-            return load_table_policy(folder / files[0], spec.config, name), spec
+            return load_table_policy(folder / model_file, spec.config, name), spec
         from smartcharging.agents.sb3_agents import SB3Policy, load_model
 
-        return SB3Policy(load_model(spec.algo, folder / files[0]), spec.config, name), spec
+        return SB3Policy(load_model(spec.algo, folder / model_file), spec.config, name), spec
     except (OSError, ValueError, KeyError) as error:
         raise RunError(f"--model {folder}: cannot load the model: {error}") from None

@@ -319,10 +319,13 @@ def train_command(
     plots.learning_curve(
         read_curve(run.folder / "curve.csv"), spec.algo, run.folder / "learning_curve.png"
     )
+    best = run.best or {"steps": final.steps, "relative_gap": final.relative_gap}
     console.print(
         f"{spec.algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, exact expected return "
         f"{final.expected_return:.6g} (optimum {final.optimal_return:.6g}, gap "
-        f"{100 * final.relative_gap:.3f}%); run in {run.folder}"
+        f"{100 * final.relative_gap:.3f}%); best checkpoint: step {best['steps']:,}, gap "
+        f"{100 * best['relative_gap']:.3f}% (used by evaluate/compare --model); run in "
+        f"{run.folder}"
     )
 
 

@@ -60,9 +60,15 @@ def test_saved_model_acts_like_the_trained_one_on_every_grid_state(
 ) -> None:
     run = train(tmp_path / algo, algo, steps, num_envs, checkpoints=1)
     observations = grid_observations(CONFIG, SOLUTION.grid)
-    loaded, spec = load_policy(tmp_path / algo, CONFIG)
+    loaded, spec = load_policy(tmp_path / algo, CONFIG, which="last")
     assert spec.algo == algo
     assert np.array_equal(loaded.actions(observations), run.trainer.policy().actions(observations))
+    best, _ = load_policy(tmp_path / algo, CONFIG)
+    checkpoint = json.loads((tmp_path / algo / "checkpoint.json").read_text())
+    best_value = exact_value(best, CONFIG, SOLUTION.grid).expected_return
+    assert best_value == pytest.approx(checkpoint["best"]["expected_return"], rel=1e-12)
+    curve = read_curve(tmp_path / algo / "curve.csv")
+    assert best_value == pytest.approx(max(p.expected_return for p in curve), rel=1e-12)
 
 
 class Interrupt(Exception):
@@ -104,6 +110,7 @@ def test_run_directory_contents(tmp_path) -> None:
     files = {p.name for p in (tmp_path / "r").iterdir()}
     assert {"run.json", "versions.json", "curve.csv", "checkpoint.json"} <= files
     assert sum(name.startswith("model-") for name in files) == 1
+    assert sum(name.startswith("best-model-") for name in files) == 1
     run_json = json.loads((tmp_path / "r" / "run.json").read_text())
     assert run_json["seed"] == 7 and run_json["env"]["capacity_kwh"] == 72.0
     assert "numpy" in json.loads((tmp_path / "r" / "versions.json").read_text())
