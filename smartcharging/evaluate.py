@@ -19,8 +19,11 @@ from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging import padded_prices
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Optimum, PolicyValue, evaluate_policy
+from smartcharging.solvers.dp import Optimum, PolicyValue, evaluate_policy_rows
 from smartcharging.solvers.grid import BatteryGrid
+
+#: Price rows evaluated together (bounds the observations built at once).
+_ROWS_AT_ONCE = 64
 
 #: Episodes simulated at once by the Monte-Carlo estimate.
 _CHUNK = 16_384
@@ -82,10 +85,15 @@ class PolicyReport:
 
 
 def state_observations(
-    config: ChargingConfig, grid: BatteryGrid, profile: int, time: np.ndarray, levels: np.ndarray
+    config: ChargingConfig,
+    grid: BatteryGrid,
+    profile: int | np.ndarray,
+    time: np.ndarray,
+    levels: np.ndarray,
 ) -> np.ndarray:
     """Observations (float32, as the environments produce them) of the states at time steps
-    ``time`` and grid level indices ``levels`` on one price row."""
+    ``time`` and grid level indices ``levels`` on price row ``profile`` (one, or one per
+    state)."""
     battery = grid.levels_kwh[levels]
     if not config.physical:
         return np.stack([battery, time], axis=1).astype(np.float32)
@@ -93,7 +101,8 @@ def state_observations(
     observations = np.empty((len(levels), 2 + width), dtype=np.float32)
     observations[:, 0] = battery
     observations[:, 1] = config.n_slots - time
-    observations[:, 2:] = padded_prices(config)[profile][time[:, None] + np.arange(width)]
+    rows = np.broadcast_to(np.asarray(profile), np.shape(levels))
+    observations[:, 2:] = padded_prices(config)[rows[:, None], time[:, None] + np.arange(width)]
     return observations
 
 
@@ -105,16 +114,26 @@ def grid_observations(config: ChargingConfig, grid: BatteryGrid, profile: int = 
 
 def exact_values(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> list[PolicyValue]:
     """Exact figures of a Markov policy on each price row, the policy being queried on the
-    observation of every state it can reach."""
+    observation of every state it can reach (price rows a chunk at a time)."""
 
-    def values(profile: int) -> PolicyValue:
-        def probabilities(t: int, levels: np.ndarray) -> np.ndarray:
+    width = config.forecast_slots + 1
+    padded = padded_prices(config)
+
+    def probabilities(t: int, rows: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        if not config.physical:
             time = np.full(len(levels), t)
-            return policy.probabilities(state_observations(config, grid, profile, time, levels))
+            return policy.probabilities(state_observations(config, grid, rows, time, levels))
+        observations = np.empty((len(levels), 2 + width), dtype=np.float32)
+        observations[:, 0] = grid.levels_kwh[levels]
+        observations[:, 1] = config.n_slots - t
+        observations[:, 2:] = padded[:, t : t + width][rows]  # one window per price row
+        return policy.probabilities(observations)
 
-        return evaluate_policy(config, probabilities, grid, profile)
-
-    return [values(profile) for profile in range(config.n_profiles)]
+    values: list[PolicyValue] = []
+    for start in range(0, config.n_profiles, _ROWS_AT_ONCE):
+        rows = range(start, min(start + _ROWS_AT_ONCE, config.n_profiles))
+        values += evaluate_policy_rows(config, probabilities, rows, grid)
+    return values
 
 
 def exact_value(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> PolicyValue:

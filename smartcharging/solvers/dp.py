@@ -14,7 +14,7 @@ is the average of the rows' optima (:func:`solve_all`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,54 +217,78 @@ def solve_all(config: ChargingConfig, grid: BatteryGrid | None = None) -> Optimu
     )
 
 
+def evaluate_policy_rows(
+    config: ChargingConfig,
+    probabilities: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
+    rows: Sequence[int],
+    grid: BatteryGrid | None = None,
+) -> list[PolicyValue]:
+    """Exact figures of a Markov policy on several price rows at once, by a forward pass of
+    the state distribution of every row.
+
+    ``probabilities(t, rows, levels)`` gives the action probabilities ``(n, actions)`` at
+    time ``t`` for ``n`` states, each a price row and a grid level (index); it is only asked
+    about states the policy can reach. Exact on an exact grid; on an interpolated grid the
+    figures are approximate and ``exact`` is False.
+    """
+    grid = grid if grid is not None else make_grid(config)
+    moves = slot_transitions(config, grid)
+    row_ids = np.asarray(rows, dtype=np.intp)
+    n_rows, size = len(row_ids), grid.size
+    mass = np.tile(_start_weights(config, grid), (n_rows, 1))
+    energy, total, energy_cost, wear_cost = (np.zeros(n_rows) for _ in range(4))
+    for t in range(config.n_slots):
+        row, level = np.nonzero(mass)
+        flow = mass[row, level][:, None] * probabilities(t, row_ids[row], level)
+        slot_total, slot_energy_cost, slot_wear_cost = moves.costs(
+            config.prices[row_ids[row], t], level
+        )
+        energy += np.bincount(row, (flow * moves.energy_kwh[level]).sum(axis=1), n_rows)
+        total += np.bincount(row, (flow * slot_total).sum(axis=1), n_rows)
+        energy_cost += np.bincount(row, (flow * slot_energy_cost).sum(axis=1), n_rows)
+        wear_cost += np.bincount(row, (flow * slot_wear_cost).sum(axis=1), n_rows)
+        weight = moves.weight[level]
+        base = (row * size)[:, None]
+        new = np.bincount(
+            (base + moves.lower[level]).ravel(), (flow * (1 - weight)).ravel(), n_rows * size
+        )
+        if not grid.exact:
+            new += np.bincount(
+                (base + moves.upper[level]).ravel(), (flow * weight).ravel(), n_rows * size
+            )
+        mass = new.reshape(n_rows, size)
+    departure_cost, survival, missing = departure_outcomes(config, grid.levels_kwh)
+    shortfall_cost = mass @ departure_cost
+    shortfall = mass @ survival
+    missing_kwh = mass @ missing
+    return [
+        PolicyValue(
+            expected_return=float(-total[i] - shortfall_cost[i]),
+            shortfall_probability=float(shortfall[i]),
+            expected_shortfall_kwh=float(missing_kwh[i]),
+            expected_energy_kwh=float(energy[i]),
+            expected_charging_cost=float(total[i]),
+            expected_energy_cost=float(energy_cost[i]),
+            expected_wear_cost=float(wear_cost[i]),
+            expected_shortfall_cost=float(shortfall_cost[i]),
+            exact=grid.exact,
+        )
+        for i in range(n_rows)
+    ]
+
+
 def evaluate_policy(
     config: ChargingConfig,
     probabilities: Callable[[int, np.ndarray], np.ndarray],
     grid: BatteryGrid | None = None,
     profile: int = 0,
 ) -> PolicyValue:
-    """Exact figures of a Markov policy on one price row, by a forward pass of the state
-    distribution.
-
-    ``probabilities(t, levels)`` gives the action probabilities ``(len(levels), actions)``
-    at time ``t`` and the grid levels (indices) ``levels``; it is only asked about states
-    the policy can reach. Exact on an exact grid; on an interpolated grid the figures are
-    approximate and ``exact`` is False.
-    """
-    grid = grid if grid is not None else make_grid(config)
-    moves = slot_transitions(config, grid)
-    prices = config.prices[profile]
-    mass = _start_weights(config, grid)
-    energy = total = energy_cost = wear_cost = 0.0
-    for t in range(config.n_slots):
-        active = np.flatnonzero(mass)
-        flow = mass[active, None] * probabilities(t, active)
-        slot_total, slot_energy_cost, slot_wear_cost = moves.costs(prices[t])
-        energy += float((flow * moves.energy_kwh[active]).sum())
-        total += float((flow * slot_total[active]).sum())
-        energy_cost += float((flow * slot_energy_cost[active]).sum())
-        wear_cost += float((flow * slot_wear_cost[active]).sum())
-        weight = moves.weight[active]
-        mass = np.bincount(
-            moves.lower[active].ravel(), (flow * (1 - weight)).ravel(), minlength=grid.size
-        )
-        if not grid.exact:
-            mass += np.bincount(
-                moves.upper[active].ravel(), (flow * weight).ravel(), minlength=grid.size
-            )
-    departure_cost, survival, missing = departure_outcomes(config, grid.levels_kwh)
-    shortfall_cost = float(mass @ departure_cost)
-    return PolicyValue(
-        expected_return=-total - shortfall_cost,
-        shortfall_probability=float(mass @ survival),
-        expected_shortfall_kwh=float(mass @ missing),
-        expected_energy_kwh=energy,
-        expected_charging_cost=total,
-        expected_energy_cost=energy_cost,
-        expected_wear_cost=wear_cost,
-        expected_shortfall_cost=shortfall_cost,
-        exact=grid.exact,
-    )
+    """Exact figures of a Markov policy on one price row; ``probabilities(t, levels)`` gives
+    the action probabilities at time ``t`` and grid levels ``levels``
+    (see :func:`evaluate_policy_rows`)."""
+    return evaluate_policy_rows(
+        config, lambda t, _rows, levels: probabilities(t, levels), [profile], grid
+    )[0]
 
 
 def evaluate_table(

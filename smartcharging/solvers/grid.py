@@ -109,22 +109,28 @@ class SlotTransitions:
     upper: np.ndarray
     weight: np.ndarray
 
-    def costs(self, price_per_kwh: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(total, energy_cost, wear_cost)`` of the slot at this price; in the seed model
-        the total is the ``exp(kW)`` cost and the two physical parts are zero."""
+    def costs(
+        self, price_per_kwh: float | np.ndarray, levels: np.ndarray | slice = slice(None)
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(total, energy_cost, wear_cost)`` of the slot from the grid ``levels`` (all by
+        default) at ``price_per_kwh`` (one price, or one per level), shape
+        ``(levels, actions)``; in the seed model the total is the ``exp(kW)`` cost and the
+        two physical parts are zero."""
         cfg = self.config
         power = cfg.power_kw[None, :]
+        hours = self.hours[levels]
         if cfg.physical:
+            price = np.asarray(price_per_kwh, dtype=np.float64)
             energy_cost, wear_cost = dynamics.physical_costs(
-                self.energy_kwh,
+                self.energy_kwh[levels],
                 power,
-                self.hours,
-                price_per_kwh,
+                hours,
+                price[:, None] if price.ndim else price,
                 cfg.efficiency,
                 cfg.wear_cost_per_kw2h,
             )
             return energy_cost + wear_cost, energy_cost, wear_cost
-        seed = dynamics.charging_cost(self.hours, dynamics.cost_rate(cfg.power_kw)[None, :])
+        seed = dynamics.charging_cost(hours, dynamics.cost_rate(cfg.power_kw)[None, :])
         zeros = np.zeros_like(seed)
         return seed, zeros, zeros
 
