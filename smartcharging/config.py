@@ -10,61 +10,21 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-
-class ConfigError(ValueError):
-    """A configuration parameter has a value that is not allowed."""
-
+from smartcharging.validation import (
+    ConfigError,
+    finite_number,
+    non_negative_number,
+    positive_number,
+    power_levels,
+    reject,
+)
 
 #: The cost models a configuration can use.
 COST_MODELS = ("seed", "physical")
-
-
-def _reject(name: str, value: object, allowed: str) -> ConfigError:
-    return ConfigError(f"invalid parameter {name}={value!r}: must be {allowed}")
-
-
-def _finite(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise _reject(name, value, "a finite number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise _reject(name, value, "a finite number")
-    return number
-
-
-def _positive(name: str, value: object) -> float:
-    number = _finite(name, value)
-    if number <= 0:
-        raise _reject(name, value, "a finite number > 0")
-    return number
-
-
-def _non_negative(name: str, value: object) -> float:
-    number = _finite(name, value)
-    if number < 0:
-        raise _reject(name, value, "a finite number >= 0")
-    return number
-
-
-def _power_levels(value: object) -> tuple[float, ...]:
-    allowed = "a non-empty, strictly increasing sequence of finite numbers >= 0 (kW)"
-    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
-        raise _reject("power_levels_kw", value, allowed)
-    levels = tuple(value)
-    if not levels:
-        raise _reject("power_levels_kw", value, allowed)
-    try:
-        numbers = tuple(_non_negative("power_levels_kw", level) for level in levels)
-    except ConfigError:
-        raise _reject("power_levels_kw", value, allowed) from None
-    if any(b <= a for a, b in pairwise(numbers)):
-        raise _reject("power_levels_kw", value, allowed)
-    return numbers
 
 
 @dataclass(frozen=True)
@@ -117,39 +77,39 @@ class ChargingConfig:
     currency: str = ""
 
     def __post_init__(self) -> None:
-        capacity = _positive("capacity_kwh", self.capacity_kwh)
-        levels = _power_levels(self.power_levels_kw)
-        slot_hours = _positive("slot_hours", self.slot_hours)
+        capacity = positive_number("capacity_kwh", self.capacity_kwh)
+        levels = power_levels(self.power_levels_kw)
+        slot_hours = positive_number("slot_hours", self.slot_hours)
         n_slots = self.n_slots
         if isinstance(n_slots, bool) or not isinstance(n_slots, int | np.integer) or n_slots < 1:
-            raise _reject("n_slots", n_slots, "an integer >= 1")
-        start_min = _non_negative("start_min_kwh", self.start_min_kwh)
+            raise reject("n_slots", n_slots, "an integer >= 1")
+        start_min = non_negative_number("start_min_kwh", self.start_min_kwh)
         if start_min > capacity:
-            raise _reject("start_min_kwh", self.start_min_kwh, f"<= capacity_kwh={capacity}")
-        start_step = _positive("start_step_kwh", self.start_step_kwh)
+            raise reject("start_min_kwh", self.start_min_kwh, f"<= capacity_kwh={capacity}")
+        start_step = positive_number("start_step_kwh", self.start_step_kwh)
         if self.start_max_kwh is None:
             start_max = start_min + math.floor((capacity - start_min) / start_step) * start_step
         else:
-            start_max = _finite("start_max_kwh", self.start_max_kwh)
+            start_max = finite_number("start_max_kwh", self.start_max_kwh)
         if not start_min <= start_max <= capacity:
-            raise _reject(
+            raise reject(
                 "start_max_kwh",
                 self.start_max_kwh,
                 f"between start_min_kwh={start_min} and capacity_kwh={capacity}",
             )
         span = (start_max - start_min) / start_step
         if abs(span - round(span)) > 1e-9 * max(1.0, span):
-            raise _reject(
+            raise reject(
                 "start_step_kwh",
                 self.start_step_kwh,
                 f"a divisor of start_max_kwh - start_min_kwh = {start_max - start_min}",
             )
-        demand_mean = _non_negative("demand_mean_kwh", self.demand_mean_kwh)
-        demand_sd = _positive("demand_sd_kwh", self.demand_sd_kwh)
-        penalty_factor = _non_negative("penalty_factor", self.penalty_factor)
-        arrival_hour = _finite("arrival_hour", self.arrival_hour)
+        demand_mean = non_negative_number("demand_mean_kwh", self.demand_mean_kwh)
+        demand_sd = positive_number("demand_sd_kwh", self.demand_sd_kwh)
+        penalty_factor = non_negative_number("penalty_factor", self.penalty_factor)
+        arrival_hour = finite_number("arrival_hour", self.arrival_hour)
         if not 0 <= arrival_hour < 24:
-            raise _reject("arrival_hour", self.arrival_hour, "a number in [0, 24)")
+            raise reject("arrival_hour", self.arrival_hour, "a number in [0, 24)")
         normalised: dict[str, Any] = {
             "capacity_kwh": capacity,
             "power_levels_kw": levels,
@@ -169,30 +129,30 @@ class ChargingConfig:
 
     def _validate_costs(self, n_slots: int) -> dict[str, Any]:
         if self.cost_model not in COST_MODELS:
-            raise _reject("cost_model", self.cost_model, f"one of {list(COST_MODELS)}")
-        efficiency = _positive("efficiency", self.efficiency)
+            raise reject("cost_model", self.cost_model, f"one of {list(COST_MODELS)}")
+        efficiency = positive_number("efficiency", self.efficiency)
         if efficiency > 1:
-            raise _reject("efficiency", self.efficiency, "in (0, 1]")
-        wear = _non_negative("wear_cost_per_kw2h", self.wear_cost_per_kw2h)
-        shortfall = _non_negative("shortfall_cost_per_kwh", self.shortfall_cost_per_kwh)
+            raise reject("efficiency", self.efficiency, "in (0, 1]")
+        wear = non_negative_number("wear_cost_per_kw2h", self.wear_cost_per_kw2h)
+        shortfall = non_negative_number("shortfall_cost_per_kwh", self.shortfall_cost_per_kwh)
         forecast = self.forecast_slots
         if isinstance(forecast, bool) or not isinstance(forecast, int | np.integer) or forecast < 0:
-            raise _reject("forecast_slots", forecast, "an integer >= 0")
+            raise reject("forecast_slots", forecast, "an integer >= 0")
         profiles = tuple(
-            tuple(_finite("price_profiles", p) for p in row) for row in self.price_profiles
+            tuple(finite_number("price_profiles", p) for p in row) for row in self.price_profiles
         )
         physical = self.cost_model == "physical"
         if physical and not profiles:
-            raise _reject(
+            raise reject(
                 "price_profiles",
                 self.price_profiles,
                 "at least one row of prices for cost_model='physical'",
             )
         if not physical and (profiles or forecast):
-            raise _reject("price_profiles", "given", "empty for cost_model='seed' (no prices)")
+            raise reject("price_profiles", "given", "empty for cost_model='seed' (no prices)")
         for row in profiles:
             if len(row) != n_slots:
-                raise _reject(
+                raise reject(
                     "price_profiles",
                     f"a row of {len(row)} prices",
                     f"rows of n_slots={n_slots} prices",
@@ -201,7 +161,7 @@ class ChargingConfig:
         if not labels:
             labels = tuple(str(i) for i in range(len(profiles)))
         if len(labels) != len(profiles):
-            raise _reject(
+            raise reject(
                 "profile_labels", f"{len(labels)} labels", f"one per price row ({len(profiles)})"
             )
         return {

@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from smartcharging.config import ConfigError, _finite, _non_negative, _positive, _power_levels
+from smartcharging.validation import (
+    ConfigError,
+    finite_number,
+    non_negative_number,
+    positive_number,
+    power_levels,
+)
 
 ALLOCATION_RULES = ("proportional", "priority")
 
@@ -90,23 +96,27 @@ class DepotConfig:
                 f"of {list(ALLOCATION_RULES)}"
             )
         values: dict[str, Any] = {
-            "power_levels_kw": _power_levels(self.power_levels_kw),
-            "grid_limit_kw": _positive("grid_limit_kw", self.grid_limit_kw),
-            "slot_hours": _positive("slot_hours", self.slot_hours),
-            "capacity_kwh": _vector("capacity_kwh", self.capacity_kwh, n, _positive),
-            "demand_mean_kwh": _vector("demand_mean_kwh", self.demand_mean_kwh, n, _non_negative),
-            "demand_sd_kwh": _vector("demand_sd_kwh", self.demand_sd_kwh, n, _positive),
-            "start_step_kwh": _positive("start_step_kwh", self.start_step_kwh),
-            "arrival_hour": _finite("arrival_hour", self.arrival_hour),
-            "efficiency": _positive("efficiency", self.efficiency),
-            "wear_cost_per_kw2h": _non_negative("wear_cost_per_kw2h", self.wear_cost_per_kw2h),
-            "shortfall_cost_per_kwh": _non_negative(
+            "power_levels_kw": power_levels(self.power_levels_kw),
+            "grid_limit_kw": positive_number("grid_limit_kw", self.grid_limit_kw),
+            "slot_hours": positive_number("slot_hours", self.slot_hours),
+            "capacity_kwh": _vector("capacity_kwh", self.capacity_kwh, n, positive_number),
+            "demand_mean_kwh": _vector(
+                "demand_mean_kwh", self.demand_mean_kwh, n, non_negative_number
+            ),
+            "demand_sd_kwh": _vector("demand_sd_kwh", self.demand_sd_kwh, n, positive_number),
+            "start_step_kwh": positive_number("start_step_kwh", self.start_step_kwh),
+            "arrival_hour": finite_number("arrival_hour", self.arrival_hour),
+            "efficiency": positive_number("efficiency", self.efficiency),
+            "wear_cost_per_kw2h": non_negative_number(
+                "wear_cost_per_kw2h", self.wear_cost_per_kw2h
+            ),
+            "shortfall_cost_per_kwh": non_negative_number(
                 "shortfall_cost_per_kwh", self.shortfall_cost_per_kwh
             ),
-            "demand_charge_per_kw": _non_negative(
+            "demand_charge_per_kw": non_negative_number(
                 "demand_charge_per_kw", self.demand_charge_per_kw
             ),
-            "pv_kw": tuple(_non_negative("pv_kw", p) for p in self.pv_kw),
+            "pv_kw": tuple(non_negative_number("pv_kw", p) for p in self.pv_kw),
             "currency": str(self.currency),
         }
         if values["efficiency"] > 1:
@@ -163,7 +173,7 @@ class DepotConfig:
 
     def _prices(self, slots: int) -> dict[str, Any]:
         rows = tuple(
-            tuple(_finite("price_profiles", p) for p in row) for row in self.price_profiles
+            tuple(finite_number("price_profiles", p) for p in row) for row in self.price_profiles
         )
         if not rows:
             raise ConfigError(

@@ -1,0 +1,56 @@
+"""Validation of configuration values: one error type, and checks that name the parameter,
+the bad value and what is allowed."""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+
+import numpy as np
+
+
+class ConfigError(ValueError):
+    """A configuration parameter has a value that is not allowed."""
+
+
+def reject(name: str, value: object, allowed: str) -> ConfigError:
+    return ConfigError(f"invalid parameter {name}={value!r}: must be {allowed}")
+
+
+def finite_number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise reject(name, value, "a finite number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise reject(name, value, "a finite number")
+    return number
+
+
+def positive_number(name: str, value: object) -> float:
+    number = finite_number(name, value)
+    if number <= 0:
+        raise reject(name, value, "a finite number > 0")
+    return number
+
+
+def non_negative_number(name: str, value: object) -> float:
+    number = finite_number(name, value)
+    if number < 0:
+        raise reject(name, value, "a finite number >= 0")
+    return number
+
+
+def power_levels(value: object) -> tuple[float, ...]:
+    allowed = "a non-empty, strictly increasing sequence of finite numbers >= 0 (kW)"
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise reject("power_levels_kw", value, allowed)
+    levels = tuple(value)
+    if not levels:
+        raise reject("power_levels_kw", value, allowed)
+    try:
+        numbers = tuple(non_negative_number("power_levels_kw", level) for level in levels)
+    except ConfigError:
+        raise reject("power_levels_kw", value, allowed) from None
+    if any(b <= a for a, b in pairwise(numbers)):
+        raise reject("power_levels_kw", value, allowed)
+    return numbers
