@@ -28,7 +28,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
 from smartcharging import ChargingConfig, SmartChargingEnv
 from smartcharging.agents.runs import Run, RunSpec, default_num_envs
-from smartcharging.agents.sb3_agents import HYPERPARAMETERS
+from smartcharging.agents.sb3_agents import hyperparameters
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import training_env
 
@@ -66,7 +66,7 @@ def vec_env(batch: bool, num_envs: int) -> VecEnv:
 
 def ppo_wall_time(batch: bool, steps: int, num_envs: int) -> float:
     env = vec_env(batch, num_envs)
-    model = PPO("MlpPolicy", env, seed=SEED, device="cpu", **HYPERPARAMETERS["ppo"])
+    model = PPO("MlpPolicy", env, seed=SEED, device="cpu", **hyperparameters("ppo"))
     start = time.perf_counter()
     model.learn(total_timesteps=steps)
     return time.perf_counter() - start
@@ -75,7 +75,7 @@ def ppo_wall_time(batch: bool, steps: int, num_envs: int) -> float:
 def rollout_steps_per_second(batch: bool, steps: int, num_envs: int) -> float:
     """Env-steps/s of collecting experience alone: policy inference plus env steps."""
     env = vec_env(batch, num_envs)
-    model = PPO("MlpPolicy", env, seed=SEED, device="cpu", **HYPERPARAMETERS["ppo"])
+    model = PPO("MlpPolicy", env, seed=SEED, device="cpu", **hyperparameters("ppo"))
     observations: Any = env.reset()
     start = time.perf_counter()
     for _ in range(steps // num_envs):

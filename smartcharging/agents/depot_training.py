@@ -8,14 +8,18 @@ it was worse than uncontrolled charging on depot-25-evening. The agents learn on
 batch environment through an SB3 ``VecEnv`` adapter, with observations scaled to about
 [-1, 1] and rewards divided by a fixed scale (:func:`depot_reward_scale`). A run
 directory holds ``run.json`` (algorithm, steps, seed, the depot configuration, copies),
-``versions.json``, ``model.zip`` and ``curve.csv``: at each checkpoint, the mean return of
-the deterministic policy on fixed evaluation episodes and its gap to their hindsight bound.
+``versions.json``, the model of the last checkpoint, ``checkpoint.json`` naming it, and
+``curve.csv``: at each checkpoint, the mean return of the deterministic policy on fixed
+evaluation episodes and its gap to their hindsight bound. ``resume_depot`` continues an
+interrupted run.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,7 +172,7 @@ def train_depot(
     checkpoints: int = 10,
     on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
 ) -> DepotCheckpoint:
-    """Train a depot agent into a new run directory (no resume for depot runs)."""
+    """Train a depot agent into a new run directory."""
     if algo not in DEPOT_ALGORITHMS:
         raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
     if steps < 1 or num_envs < 1 or checkpoints < 1:
@@ -182,44 +186,113 @@ def train_depot(
         "seed": seed,
         "depot": config.to_dict(),
         "num_envs": num_envs,
+        "checkpoints": checkpoints,
         "hyperparameters": DEPOT_HYPERPARAMETERS[algo],
         "reward_scale": depot_reward_scale(config),
         "steps_count": "charger transitions (depot steps x chargers)",
         "policy": "one network shared by all chargers",
     }
-    (out / "run.json").write_text(json.dumps(spec, indent=2))
-    (out / "versions.json").write_text(json.dumps(package_versions(), indent=2))
+    _write_json(out / "run.json", spec)
+    _write_json(out / "versions.json", package_versions())
+    with open(out / "curve.csv", "w", newline="") as file:
+        csv.writer(file).writerow(_CURVE_FIELDS)
     model = ALGORITHMS[algo](
         "MlpPolicy",
         SB3ChargerVecEnv(config, num_envs),
         seed=seed,
         device="cpu",
-        **DEPOT_HYPERPARAMETERS[algo],
+        **copy.deepcopy(DEPOT_HYPERPARAMETERS[algo]),  # SB3 writes into policy_kwargs
     )
+    return _train(out, spec, config, model, 0.0, None, on_checkpoint)
+
+
+def resume_depot(
+    out: Path, on_checkpoint: Callable[[DepotCheckpoint], None] | None = None
+) -> DepotCheckpoint:
+    """Continue an interrupted depot run from its last checkpoint; curve rows written after
+    that checkpoint are dropped, so none is lost or duplicated."""
+    try:
+        spec = json.loads((out / "run.json").read_text())
+        checkpoint = json.loads((out / "checkpoint.json").read_text())
+        config = DepotConfig(**spec["depot"])
+        env = SB3ChargerVecEnv(config, int(spec["num_envs"]))
+        model = ALGORITHMS[spec["algo"]].load(out / checkpoint["file"], env=env, device="cpu")
+    except FileNotFoundError as error:
+        raise RunError(f"cannot resume {out}: missing {Path(error.filename).name}") from None
+    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as error:
+        raise RunError(f"corrupt checkpoint in {out}: {type(error).__name__}: {error}") from None
+    steps = int(checkpoint["steps"])
+    with open(out / "curve.csv", newline="") as file:
+        rows = list(csv.reader(file))
+    kept = [rows[0], *(row for row in rows[1:] if int(row[0]) <= steps)]
+    temporary = out / "curve.tmp"
+    with open(temporary, "w", newline="") as file:
+        csv.writer(file).writerows(kept)
+    os.replace(temporary, out / "curve.csv")
+    return _train(
+        out,
+        spec,
+        config,
+        model,
+        float(checkpoint["wall_time_s"]),
+        checkpoint["file"],
+        on_checkpoint,
+    )
+
+
+_CURVE_FIELDS = ("steps", "wall_time_s", "mean_return", "hindsight_bound", "gap")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=2))
+    os.replace(temporary, path)
+
+
+def _train(
+    out: Path,
+    spec: dict[str, Any],
+    config: DepotConfig,
+    model: Any,
+    wall_offset: float,
+    last_file: str | None,
+    on_checkpoint: Callable[[DepotCheckpoint], None] | None,
+) -> DepotCheckpoint:
+    """Learn to ``spec["total_steps"]``, checkpointing as the single-vehicle runs do: model
+    under a new name, curve row, then ``checkpoint.json``, then the old model removed."""
+    steps, algo = int(spec["total_steps"]), spec["algo"]
     _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
     bound = float(np.mean([hindsight_bound(config, e).value for e in episodes]))
     started = time.perf_counter()
+    chunk = max(steps // int(spec["checkpoints"]), 1)
     point = None
-    with open(out / "curve.csv", "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["steps", "wall_time_s", "mean_return", "hindsight_bound", "gap"])
-        chunk = max(steps // checkpoints, 1)
-        while model.num_timesteps < steps:
-            model.learn(
-                total_timesteps=min(chunk, steps - model.num_timesteps), reset_num_timesteps=False
+    while model.num_timesteps < steps:
+        model.learn(
+            total_timesteps=min(chunk, steps - model.num_timesteps), reset_num_timesteps=False
+        )
+        run, _ = run_policy(
+            DepotAgentPolicy(model, config, algo), config, EVALUATION_EPISODES, EVALUATION_SEED
+        )
+        mean = float(run.returns.mean())
+        wall = wall_offset + time.perf_counter() - started
+        point = DepotCheckpoint(int(model.num_timesteps), wall, mean, bound, bound - mean)
+        model_file = f"model-{point.steps}.zip"
+        model.save(out / model_file)
+        with open(out / "curve.csv", "a", newline="") as file:
+            csv.writer(file).writerow(
+                [point.steps, round(point.wall_time_s, 3), mean, bound, point.gap]
             )
-            policy = DepotAgentPolicy(model, config, algo)
-            run, _ = run_policy(policy, config, EVALUATION_EPISODES, EVALUATION_SEED)
-            mean = float(run.returns.mean())
-            point = DepotCheckpoint(
-                int(model.num_timesteps), time.perf_counter() - started, mean, bound, bound - mean
-            )
-            writer.writerow([point.steps, round(point.wall_time_s, 3), mean, bound, point.gap])
-            file.flush()
-            model.save(out / "model.zip")
-            if on_checkpoint is not None:
-                on_checkpoint(point)
-    assert point is not None
+        _write_json(
+            out / "checkpoint.json",
+            {"steps": point.steps, "wall_time_s": round(wall, 3), "file": model_file},
+        )
+        if last_file is not None and last_file != model_file:
+            (out / last_file).unlink(missing_ok=True)
+        last_file = model_file
+        if on_checkpoint is not None:
+            on_checkpoint(point)
+    if point is None:
+        raise RunError(f"{out} has already trained its {steps:,} steps")
     return point
 
 
@@ -236,16 +309,17 @@ class _Idle:
 
 
 def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
-    """The trained agent of a depot run directory."""
+    """The trained agent of a depot run directory (its last checkpoint)."""
     try:
         spec = json.loads((folder / "run.json").read_text())
+        model_file = json.loads((folder / "checkpoint.json").read_text())["file"]
         algo = spec["algo"]
-        model = ALGORITHMS[algo].load(folder / "model.zip", device="cpu")
+        model = ALGORITHMS[algo].load(folder / model_file, device="cpu")
     except FileNotFoundError as error:
         raise RunError(
             f"--model {folder}: not a depot run directory (missing {Path(error.filename).name})"
         ) from None
-    except (KeyError, ValueError, OSError) as error:
+    except (KeyError, ValueError, OSError, json.JSONDecodeError) as error:
         raise RunError(f"--model {folder}: cannot load the agent: {error}") from None
     expected = ChargerView(config).size
     if model.observation_space.shape != (expected,):
@@ -254,3 +328,11 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
             f"{model.observation_space.shape}, this scenario has {expected})"
         )
     return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
+
+
+def is_depot_run(folder: Path) -> bool:
+    """Whether a run directory holds a depot agent."""
+    try:
+        return "depot" in json.loads((folder / "run.json").read_text())
+    except (OSError, ValueError):
+        return False

@@ -6,6 +6,7 @@ core package never does.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,13 @@ HYPERPARAMETERS: dict[str, dict[str, Any]] = {
     },
 }
 
+
+def hyperparameters(algo: str) -> dict[str, Any]:
+    """A fresh copy of an algorithm's defaults: SB3 writes into the ``policy_kwargs`` it is
+    given (A2C adds its optimizer class), which must not leak into the shared defaults."""
+    return copy.deepcopy(HYPERPARAMETERS[algo])
+
+
 #: Copies of the batch environment each algorithm collects from by default.
 NUM_ENVS = {"ppo": 64, "a2c": 64, "dqn": 16}
 
@@ -71,7 +79,7 @@ def make_model(
 ) -> BaseAlgorithm:
     """A fresh SB3 model on the native batch environment."""
     env = SB3BatchVecEnv(config, num_envs, reward_scale)
-    return ALGORITHMS[algo]("MlpPolicy", env, seed=seed, device="cpu", **HYPERPARAMETERS[algo])
+    return ALGORITHMS[algo]("MlpPolicy", env, seed=seed, device="cpu", **hyperparameters(algo))
 
 
 def load_model(

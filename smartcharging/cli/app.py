@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from smartcharging.agents.depot_training import is_depot_run
 from smartcharging.agents.runs import (
     ALGORITHMS,
     CurvePoint,
@@ -272,7 +273,7 @@ def train_command(
     On a depot scenario: PPO or A2C, one policy shared by the chargers, scored against the
     hindsight bound.
     """
-    if depot is not None:
+    if depot is not None or (resume is not None and is_depot_run(resume)):
         run_depot_training(depot, algo, steps, seed, out, resume, num_envs, checkpoints)
         return
     if resume is not None:

@@ -97,7 +97,7 @@ def depot_report(
 
 
 def run_depot_training(
-    depot: DepotConfig,
+    depot: DepotConfig | None,
     algo: str | None,
     steps: int,
     seed: int,
@@ -106,33 +106,42 @@ def run_depot_training(
     num_envs: int | None,
     checkpoints: int,
 ) -> None:
-    """Train PPO or A2C for a whole depot, with a progress bar of the evaluation return."""
-    from smartcharging.agents.depot_training import DepotCheckpoint, train_depot
+    """Train (or resume) PPO or A2C for a depot, with a progress bar of the evaluation
+    return."""
+    from smartcharging.agents.depot_training import DepotCheckpoint, resume_depot, train_depot
 
+    if resume is None and (depot is None or algo is None or out is None):
+        raise CliError("--algo and --out are required (or --resume DIR)")
+    total = steps
     if resume is not None:
-        raise CliError("--resume: depot runs cannot be resumed yet; start a new --out")
-    if algo is None or out is None:
-        raise CliError("--algo and --out are required")
+        total = int(json.loads((resume / "run.json").read_text())["total_steps"])
+        console.print(f"resuming {resume}")
     with Progress(
-        TextColumn(f"training {algo} on the depot"),
+        TextColumn("training on the depot"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("mean return {task.fields[value]}"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
     ) as progress:
-        task = progress.add_task("train", total=steps, value="-")
+        task = progress.add_task("train", total=total, value="-")
 
         def show(point: DepotCheckpoint) -> None:
             progress.update(
                 task,
-                completed=min(point.steps, steps),
+                completed=min(point.steps, total),
                 value=f"{point.mean_return:.2f} (bound {point.hindsight_bound:.2f})",
             )
 
-        final = train_depot(depot, algo, steps, seed, out, num_envs or 8, checkpoints, show)
+        if resume is not None:
+            final = resume_depot(resume, show)
+            folder = resume
+        else:
+            assert depot is not None and algo is not None and out is not None
+            final = train_depot(depot, algo, steps, seed, out, num_envs or 8, checkpoints, show)
+            folder = out
     console.print(
-        f"{algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, mean return "
+        f"{final.steps:,} steps, {final.wall_time_s:.1f} s, mean return "
         f"{final.mean_return:.2f} on the evaluation episodes (hindsight bound "
-        f"{final.hindsight_bound:.2f}, gap {final.gap:.2f}); run in {out}"
+        f"{final.hindsight_bound:.2f}, gap {final.gap:.2f}); run in {folder}"
     )

@@ -10,6 +10,7 @@ from smartcharging.agents.depot_training import (
     SB3ChargerVecEnv,
     load_depot_policy,
     normalize_depot_observations,
+    resume_depot,
     train_depot,
 )
 from smartcharging.agents.runs import RunError
@@ -41,9 +42,9 @@ def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     run_dir = tmp_path / "ppo"
     final = train_depot(CONFIG, "ppo", 2048, 0, run_dir, num_envs=16, checkpoints=2)
     assert final.steps >= 2048 and final.hindsight_bound > final.mean_return
-    assert {"run.json", "versions.json", "model.zip", "curve.csv"} <= {
-        p.name for p in run_dir.iterdir()
-    }
+    files = {p.name for p in run_dir.iterdir()}
+    assert {"run.json", "versions.json", "checkpoint.json", "curve.csv"} <= files
+    assert sum(name.startswith("model-") for name in files) == 1
     assert json.loads((run_dir / "run.json").read_text())["algo"] == "ppo"
     policy = load_depot_policy(run_dir, CONFIG)
     observations = np.zeros((2, CONFIG.observation_size), dtype=np.float32)
@@ -76,3 +77,28 @@ def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     other = load_depot_scenario("depot-25-evening").to_config()
     with pytest.raises(RunError, match="trained on another depot"):
         load_depot_policy(run_dir, other)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
+    run_dir = tmp_path / "run"
+
+    def stop(point) -> None:
+        raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train_depot(CONFIG, "a2c", 3000, 0, run_dir, num_envs=2, checkpoints=3, on_checkpoint=stop)
+    with open(run_dir / "curve.csv", "a") as file:  # a row written after the checkpoint
+        file.write("999999,1.0,-1.0,-1.0,0.0\n")
+    final = resume_depot(run_dir)
+    with open(run_dir / "curve.csv") as file:
+        steps = [int(line.split(",")[0]) for line in file.readlines()[1:]]
+    assert steps == sorted(set(steps)) and steps[-1] == final.steps >= 3000
+    assert len(steps) == 3
+    assert sum(p.name.startswith("model-") for p in run_dir.iterdir()) == 1
+    (run_dir / "checkpoint.json").write_text("{")
+    with pytest.raises(RunError, match="corrupt checkpoint"):
+        resume_depot(run_dir)
