@@ -25,23 +25,11 @@ from smartcharging.solvers.hindsight import hindsight_bound
 SCENARIO = "depot-25-evening"
 
 
-def depot_steps_per_second(steps: int) -> float:
-    env = gym.make("SmartChargingDepot-v0", scenario=SCENARIO)
+def steps_per_second(env: gym.Env, steps: int) -> float:
+    """Steps per second of ``env`` under pre-drawn random actions, resetting at episode ends."""
     env.reset(seed=0)
-    n_actions = int(env.unwrapped.config.n_actions)  # type: ignore[attr-defined]
-    actions = np.random.default_rng(0).integers(0, n_actions, (steps, 25))
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, _, _ = env.step(action)
-        if terminated:
-            env.reset()
-    return steps / (time.perf_counter() - start)
-
-
-def cartpole_steps_per_second(steps: int) -> float:
-    env = gym.make("CartPole-v1")
-    env.reset(seed=0)
-    actions = np.random.default_rng(0).integers(0, 2, steps).tolist()
+    env.action_space.seed(0)
+    actions = [env.action_space.sample() for _ in range(steps)]
     start = time.perf_counter()
     for action in actions:
         _, _, terminated, truncated, _ = env.step(action)
@@ -99,8 +87,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40_000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    scalar = max(depot_steps_per_second(args.steps) for _ in range(3))
-    cartpole = max(cartpole_steps_per_second(args.steps * 5) for _ in range(3))
+    depot = gym.make("SmartChargingDepot-v0", scenario=SCENARIO)
+    cartpole_env = gym.make("CartPole-v1")
+    scalar = max(steps_per_second(depot, args.steps) for _ in range(3))
+    cartpole = max(steps_per_second(cartpole_env, args.steps * 5) for _ in range(3))
     batch = max(batch_env_steps_per_second(1024, 200) for _ in range(3))
     bound_s, bound_size = hindsight_seconds(3)
     result = {

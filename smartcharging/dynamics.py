@@ -72,8 +72,8 @@ def physical_costs(
     price_per_kwh: Number,
     efficiency: float,
     wear_cost_per_kw2h: float,
-) -> tuple[Number, Number]:
-    """Physical cost of a slot; returns ``(energy_cost, wear_cost)``.
+) -> tuple[Number, Number, Number]:
+    """Physical cost of a slot; returns ``(total, energy_cost, wear_cost)``.
 
     The grid supplies ``energy / efficiency`` at the slot's price. Battery wear grows with
     the square of the charging power (resistive heating, lithium plating at high C-rates),
@@ -81,7 +81,8 @@ def physical_costs(
     ``exp(kW)``, with a coefficient in currency per kW² per hour from the scenario.
     """
     energy_cost = price_per_kwh * (energy_kwh / efficiency)
-    return energy_cost, wear_cost(power_kw, charging_hours, wear_cost_per_kw2h)
+    wear = wear_cost(power_kw, charging_hours, wear_cost_per_kw2h)
+    return energy_cost + wear, energy_cost, wear
 
 
 def wear_cost(power_kw: Number, charging_hours: Number, wear_cost_per_kw2h: float) -> Number:

@@ -342,10 +342,9 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         }
         if self._physical:
             price = self._prices[self._time]
-            energy_cost, wear_cost = dynamics.physical_costs(
+            cost, energy_cost, wear_cost = dynamics.physical_costs(
                 energy, power, hours, price, self._efficiency, self._wear
             )
-            cost = energy_cost + wear_cost
             info["price"] = price
             info["energy_cost"] = energy_cost
             info["wear_cost"] = wear_cost

@@ -221,10 +221,9 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         }
         if cfg.physical:
             price = self._prices[self._profile, np.minimum(self._time, cfg.n_slots - 1)]
-            energy_cost, wear_cost = dynamics.physical_costs(
+            cost, energy_cost, wear_cost = dynamics.physical_costs(
                 energy, power, hours, price, cfg.efficiency, cfg.wear_cost_per_kw2h
             )
-            cost = energy_cost + wear_cost
             info.update(price=price, energy_cost=energy_cost, wear_cost=wear_cost)
         else:
             cost = dynamics.charging_cost(hours, self._rate[actions])

@@ -121,7 +121,7 @@ class SlotTransitions:
         hours = self.hours[levels]
         if cfg.physical:
             price = np.asarray(price_per_kwh, dtype=np.float64)
-            energy_cost, wear_cost = dynamics.physical_costs(
+            cost, energy_cost, wear_cost = dynamics.physical_costs(
                 self.energy_kwh[levels],
                 power,
                 hours,
@@ -129,7 +129,7 @@ class SlotTransitions:
                 cfg.efficiency,
                 cfg.wear_cost_per_kw2h,
             )
-            return energy_cost + wear_cost, energy_cost, wear_cost
+            return cost, energy_cost, wear_cost
         seed = dynamics.charging_cost(hours, dynamics.cost_rate(cfg.power_kw)[None, :])
         zeros = np.zeros_like(seed)
         return seed, zeros, zeros
