@@ -17,9 +17,9 @@ import gymnasium as gym
 import numpy as np
 
 import smartcharging  # noqa: F401  (registers the environments)
-from smartcharging.depot_evaluate import run_policy
+from smartcharging.config.scenarios import load_depot_scenario
+from smartcharging.evaluation.depot import run_policy
 from smartcharging.policies.depot import Uncontrolled
-from smartcharging.scenarios import load_depot_scenario
 from smartcharging.solvers.hindsight import hindsight_bound
 
 SCENARIO = "depot-25-evening"

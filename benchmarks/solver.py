@@ -18,8 +18,9 @@ from collections.abc import Callable
 
 from scipy import stats
 
-from smartcharging import ChargingConfig, dynamics
-from smartcharging.scenarios import scenario_config
+from smartcharging import ChargingConfig
+from smartcharging.config.scenarios import scenario_config
+from smartcharging.sim import dynamics
 from smartcharging.solvers import solve, solve_all
 from smartcharging.solvers.grid import make_grid
 

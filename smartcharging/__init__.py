@@ -5,8 +5,7 @@ vehicle) and ``SmartChargingDepot-v0`` (a depot), each with a native batch versi
 vector entry point.
 """
 
-from smartcharging.config import ChargingConfig, ConfigError
-from smartcharging.depot_config import DepotConfig
+from smartcharging.config import ChargingConfig, ConfigError, DepotConfig
 from smartcharging.envs import DepotEnv, DepotVectorEnv, SmartChargingEnv, SmartChargingVectorEnv
 
 __all__ = [

@@ -13,11 +13,11 @@ import numpy as np
 from scipy import stats
 
 from smartcharging.agents.runs import CurvePoint
-from smartcharging.config import ChargingConfig
-from smartcharging.depot_config import DepotConfig
-from smartcharging.depot_evaluate import DepotComparison
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
-from smartcharging.evaluate import grid_observations
+from smartcharging.evaluation.depot import DepotComparison
+from smartcharging.evaluation.vehicle import grid_observations
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.grid import BatteryGrid
 

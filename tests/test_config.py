@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 
 def test_defaults_are_the_seed_notebooks() -> None:

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartcharging import dynamics
+from smartcharging.sim import dynamics
 
 levels = st.floats(0, 200, allow_nan=False)
 powers = st.sampled_from([0.0, 3.7, 7.0, 11.0, 22.0, 50.0])

@@ -1,8 +1,8 @@
 import numpy as np
 from scipy import stats
 
-from smartcharging import episode_draws
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.sim import episode_draws
 
 
 def test_draws_follow_the_configured_distributions() -> None:

@@ -1,7 +1,7 @@
 import pytest
 
 from smartcharging import ChargingConfig
-from smartcharging.evaluate import compare, monte_carlo, report
+from smartcharging.evaluation.vehicle import compare, monte_carlo, report
 from smartcharging.policies import all_policies
 from smartcharging.solvers import solve_all
 

@@ -8,9 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from smartcharging import ChargingConfig, SmartChargingEnv
-from smartcharging.evaluate import compare
-from smartcharging.policies import all_policies
-from smartcharging.scenarios import (
+from smartcharging.config.scenarios import (
     ScenarioError,
     builtin_names,
     is_depot_scenario,
@@ -20,6 +18,8 @@ from smartcharging.scenarios import (
     parse_scenario,
     scenario_config,
 )
+from smartcharging.evaluation.vehicle import compare
+from smartcharging.policies import all_policies
 from smartcharging.solvers import solve_all
 
 BUILTINS = [name for name in builtin_names() if not is_depot_scenario(name)]

@@ -32,10 +32,10 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 from smartcharging.agents.runs import RunError, package_versions
 from smartcharging.agents.sb3_agents import ALGORITHMS, HYPERPARAMETERS
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
-from smartcharging.depot_config import DepotConfig
-from smartcharging.depot_evaluate import run_policy
+from smartcharging.config.depot import DepotConfig
 from smartcharging.envs.depot import depot_spaces
 from smartcharging.envs.depot_vector import DepotVectorEnv
+from smartcharging.evaluation.depot import run_policy
 from smartcharging.solvers.hindsight import hindsight_bound
 
 DEPOT_ALGORITHMS = ("ppo", "a2c")

@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from smartcharging.agents.scaling import check_reward_scale, default_reward_scale
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.policies.table import TablePolicy
 from smartcharging.solvers.grid import BatteryGrid, make_grid

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load_table_policy
-from smartcharging.config import ChargingConfig, ConfigError
-from smartcharging.evaluate import exact_value
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
+from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.dp import Optimum, solve_all
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import normalize_observations
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.policies.base import Policy
 
 try:

@@ -23,7 +23,7 @@ from smartcharging.agents.scaling import (
     normalize_observations,
     normalized_space,
 )
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 
 

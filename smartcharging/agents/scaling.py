@@ -22,8 +22,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smartcharging import dynamics
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.sim import dynamics
 
 
 def default_reward_scale(config: ChargingConfig) -> float:

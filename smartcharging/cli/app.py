@@ -28,7 +28,7 @@ from smartcharging.agents.runs import (
     load_policy,
     read_curve,
 )
-from smartcharging.cli.depot_commands import depot_report, run_depot_training
+from smartcharging.cli.depot import depot_report, run_depot_training
 from smartcharging.cli.options import CliError, env_options
 from smartcharging.cli.output import (
     console,
@@ -37,11 +37,11 @@ from smartcharging.cli.output import (
     progress_bar,
     reports_table,
 )
-from smartcharging.cli.scenario_commands import scenario_app
-from smartcharging.config import ChargingConfig
-from smartcharging.depot_config import DepotConfig
+from smartcharging.cli.scenario import scenario_app
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
-from smartcharging.evaluate import compare, report
+from smartcharging.evaluation.vehicle import compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.solvers.dp import Optimum, solve_all

@@ -11,14 +11,14 @@ from rich.console import Console
 from smartcharging.agents.runs import (
     RunError,
 )
-from smartcharging.config import ChargingConfig, ConfigError
-from smartcharging.depot_config import DepotConfig
-from smartcharging.scenarios import (
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.scenarios import (
     ScenarioError,
     is_depot_scenario,
     load_depot_scenario,
     load_scenario,
 )
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 
 class CliError(Exception):

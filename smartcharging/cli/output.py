@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import format_clock
-from smartcharging.evaluate import PolicyReport
+from smartcharging.evaluation.vehicle import PolicyReport
 from smartcharging.solvers.dp import Optimum
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)

@@ -8,14 +8,14 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smartcharging import episode_draws
-from smartcharging.config import ConfigError
-from smartcharging.depot_config import DepotConfig
-from smartcharging.depot_simulator import DepotSimulator
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.vehicle import ConfigError
+from smartcharging.sim import episode_draws
+from smartcharging.sim.depot import DepotSimulator
 
 
 def depot_spaces(config: DepotConfig) -> tuple[spaces.Box, spaces.MultiDiscrete]:
-    """Observation box (layout in :mod:`smartcharging.depot_simulator`) and action space."""
+    """Observation box (layout in :mod:`smartcharging.sim.depot`) and action space."""
     n = config.n_chargers
     price_low = min(float(config.prices.min()), 0.0)
     price_high = max(float(config.prices.max()), 0.0)
@@ -44,7 +44,7 @@ def resolve_depot_config(
         raise ConfigError("pass either config or a scenario (with overrides), not both")
     if config is not None:
         return config
-    from smartcharging.scenarios import load_depot_scenario
+    from smartcharging.config.scenarios import load_depot_scenario
 
     return load_depot_scenario(scenario or "depot-25-evening").to_config(**params)
 
@@ -84,7 +84,7 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
     ## Starting State
 
     Schedules, arrival levels, demands and the price day are drawn per episode from the
-    environment's seeded stream (:mod:`smartcharging.episode_draws`).
+    environment's seeded stream (:mod:`smartcharging.sim.episode_draws`).
 
     ## Episode End
 

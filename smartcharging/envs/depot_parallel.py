@@ -8,7 +8,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from smartcharging.depot_config import DepotConfig
+from smartcharging.config.depot import DepotConfig
 from smartcharging.envs.depot import DepotEnv
 
 

@@ -10,17 +10,17 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from smartcharging import episode_draws
-from smartcharging.config import ConfigError
-from smartcharging.depot_config import DepotConfig
-from smartcharging.depot_simulator import DepotSimulator
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.vehicle import ConfigError
 from smartcharging.envs.depot import check_depot_actions, depot_spaces, resolve_depot_config
+from smartcharging.sim import episode_draws
+from smartcharging.sim.depot import DepotSimulator
 
 
 class DepotVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     """``num_envs`` independent depots stepped as ``(depots, chargers)`` arrays.
 
-    The same :class:`~smartcharging.depot_simulator.DepotSimulator` as ``DepotEnv``; copy
+    The same :class:`~smartcharging.sim.depot.DepotSimulator` as ``DepotEnv``; copy
     ``i`` reset with seed ``s + i`` (or the ``i``-th of a list of seeds) replays exactly the
     episodes of ``DepotEnv`` reset with that seed. Autoreset: ``AutoresetMode.NEXT_STEP``.
     Infos hold arrays over the copies (per charger where the scalar info is per charger).

@@ -8,8 +8,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smartcharging import dynamics, episode_draws
-from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
+from smartcharging.sim import dynamics, episode_draws
 
 _BLOCK = 64  # episodes of random draws computed at once
 _INTEGER_TYPES = frozenset(
@@ -42,7 +42,7 @@ def resolve_config(
     if config is not None:
         return config
     if scenario is not None:
-        from smartcharging.scenarios import load_scenario
+        from smartcharging.config.scenarios import load_scenario
 
         return load_scenario(scenario).to_config(**params)
     return ChargingConfig.from_kwargs(**params)
@@ -171,7 +171,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
 
     Randomness comes only from the environment's ``np_random``: a stream key drawn from it
     at ``reset(seed=...)`` fixes every later episode (see
-    :mod:`smartcharging.episode_draws`), so the same seed gives bit-identical episodes.
+    :mod:`smartcharging.sim.episode_draws`), so the same seed gives bit-identical episodes.
 
     ## Version History
 

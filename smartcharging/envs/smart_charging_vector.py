@@ -10,9 +10,9 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from smartcharging import dynamics, episode_draws
-from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.envs.smart_charging import SmartChargingEnv, padded_prices, resolve_config
+from smartcharging.sim import dynamics, episode_draws
 
 #: Per-step info keys, set to 0 for copies that restart (the last three: physical only).
 _STEP_KEYS = (
@@ -31,7 +31,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
 
     The state of every copy lives in a few arrays (battery, demand, time step, stream key,
     episode counter, price row: 41 bytes per copy), and each step calls the same
-    :mod:`smartcharging.dynamics` functions as the scalar environment, on whole arrays.
+    :mod:`smartcharging.sim.dynamics` functions as the scalar environment, on whole arrays.
 
     **Autoreset** follows Gymnasium's ``AutoresetMode.NEXT_STEP`` by default (as
     ``CartPoleVectorEnv``): the step after a copy terminates resets it, ignores its action

@@ -1,7 +1,7 @@
 """Depot baselines: a power level per charger from the depot observation.
 
 Every policy maps a batch of observations ``(depots, observation_size)`` to actions
-``(depots, chargers)`` (layout in :mod:`smartcharging.depot_simulator`). The "smart" ones
+``(depots, chargers)`` (layout in :mod:`smartcharging.sim.depot`). The "smart" ones
 charge each vehicle towards a target level, the 99% quantile of its next-shift demand
 (capped at its capacity), and share the site's headroom by their own rule; requests above
 the headroom are still cut by the depot's allocation rule.
@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from scipy import stats
 
-from smartcharging.depot_config import DepotConfig
+from smartcharging.config.depot import DepotConfig
 
 #: Demand quantile the smart baselines charge each vehicle to.
 TARGET_QUANTILE = 0.99

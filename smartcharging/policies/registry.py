@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from scipy import stats
 
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.policies.base import Policy
 from smartcharging.policies.simple import ConstantPolicy, RandomPolicy
 from smartcharging.policies.table import TablePolicy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import padded_prices
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.dp import Optimum

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.policies.base import Policy
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from smartcharging import dynamics
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.sim import dynamics
 from smartcharging.solvers.grid import (
     BatteryGrid,
     SlotTransitions,

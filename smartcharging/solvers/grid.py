@@ -14,8 +14,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from smartcharging import dynamics
-from smartcharging.config import ChargingConfig
+from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.sim import dynamics
 
 MAX_EXACT_LEVELS = 2_000_001
 FALLBACK_LEVELS = 4_001

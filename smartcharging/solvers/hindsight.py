@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, sparse
 
-from smartcharging.depot_config import DepotConfig
+from smartcharging.config.depot import DepotConfig
 
 
 @dataclass(frozen=True)

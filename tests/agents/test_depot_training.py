@@ -14,8 +14,8 @@ from smartcharging.agents.depot_training import (
     train_depot,
 )
 from smartcharging.agents.runs import RunError
+from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.envs.depot import depot_spaces
-from smartcharging.scenarios import load_depot_scenario
 
 CONFIG = load_depot_scenario("depot-10-overnight").to_config()
 

@@ -6,7 +6,7 @@ import pytest
 
 from smartcharging import ChargingConfig
 from smartcharging.agents.runs import Run, RunError, RunSpec, load_policy, read_curve
-from smartcharging.evaluate import exact_value, grid_observations
+from smartcharging.evaluation.vehicle import exact_value, grid_observations
 from smartcharging.policies import ConstantPolicy
 from smartcharging.solvers import solve_all
 

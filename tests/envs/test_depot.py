@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from pettingzoo.test import parallel_api_test
 
 from smartcharging import SmartChargingEnv
-from smartcharging.config import ChargingConfig, ConfigError
-from smartcharging.depot_config import DepotConfig
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.scenarios import load_depot_scenario
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.envs import DepotEnv, DepotVectorEnv
 from smartcharging.envs.depot_parallel import DepotParallelEnv
-from smartcharging.scenarios import load_depot_scenario
 
 DEPOTS = ["depot-25-evening", "depot-10-overnight"]
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from smartcharging import ChargingConfig, ConfigError, SmartChargingEnv
+from smartcharging.config.scenarios import scenario_config
 from smartcharging.envs import SmartChargingVectorEnv
-from smartcharging.scenarios import scenario_config
 
 OTHER = ChargingConfig(
     capacity_kwh=40.0,

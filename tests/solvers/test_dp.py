@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from smartcharging import ChargingConfig, dynamics
-from smartcharging.evaluate import exact_value
+from smartcharging import ChargingConfig
+from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies import TablePolicy, all_policies
+from smartcharging.sim import dynamics
 from smartcharging.solvers import evaluate_table, make_grid, one_hot, solve, solve_all
 from smartcharging.solvers.grid import common_step
 

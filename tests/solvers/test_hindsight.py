@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from smartcharging import ChargingConfig
-from smartcharging.depot_config import DepotConfig
-from smartcharging.depot_evaluate import compare_depot
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.scenarios import load_depot_scenario, scenario_config
+from smartcharging.evaluation.depot import compare_depot
 from smartcharging.policies.depot import depot_baselines
-from smartcharging.scenarios import load_depot_scenario, scenario_config
 from smartcharging.solvers.dp import hindsight_value
 from smartcharging.solvers.hindsight import Episode, hindsight_bound, limit_can_bind
 from tests.envs.test_depot import small_depot

@@ -19,9 +19,14 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from smartcharging.config import ChargingConfig, ConfigError
-from smartcharging.depot_config import DepotConfig
-from smartcharging.prices import NL_MARKET, PriceError, day_ahead_slot_prices, tou_slot_prices
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.prices import (
+    NL_MARKET,
+    PriceError,
+    day_ahead_slot_prices,
+    tou_slot_prices,
+)
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 

@@ -13,8 +13,8 @@ from rich.table import Table
 
 from smartcharging.cli.options import CliError
 from smartcharging.cli.output import console, progress_bar
-from smartcharging.depot_config import DepotConfig
-from smartcharging.depot_evaluate import compare_depot
+from smartcharging.config.depot import DepotConfig
+from smartcharging.evaluation.depot import compare_depot
 
 
 def depot_report(

@@ -1,6 +1,6 @@
 """The depot's state and one step of it, for any number of depots at once.
 
-Arrays have shape ``(depots, chargers)``; each step calls :mod:`smartcharging.dynamics`
+Arrays have shape ``(depots, chargers)``; each step calls :mod:`smartcharging.sim.dynamics`
 (power allocation under the site limit, charging, wear, departure) on whole arrays. The
 scalar ``DepotEnv`` runs one depot, the batch ``DepotVectorEnv`` many.
 
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from smartcharging import dynamics, episode_draws
-from smartcharging.depot_config import DepotConfig
+from smartcharging.config.depot import DepotConfig
+from smartcharging.sim import dynamics, episode_draws
 
 
 class DepotSimulator:

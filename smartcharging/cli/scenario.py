@@ -8,15 +8,15 @@ from rich.console import Console
 from rich.table import Table
 
 from smartcharging.cli.output import console
-from smartcharging.config import ConfigError
-from smartcharging.depot_config import DepotConfig
-from smartcharging.scenarios import (
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.scenarios import (
     ScenarioError,
     builtin_names,
     is_depot_scenario,
     load_depot_scenario,
     load_scenario,
 )
+from smartcharging.config.vehicle import ConfigError
 
 scenario_app = typer.Typer(help="List, show and validate scenario files.", no_args_is_help=True)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from smartcharging.validation import (
+from smartcharging.config.validation import (
     ConfigError,
     finite_number,
     non_negative_number,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from smartcharging.depot_config import DepotConfig
+from smartcharging.config.depot import DepotConfig
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.policies.depot import DepotPolicy
 from smartcharging.solvers.hindsight import Episode, hindsight_bound
