@@ -33,9 +33,9 @@ from smartcharging.agents.runs import RunError, package_versions
 from smartcharging.agents.sb3_agents import ALGORITHMS, HYPERPARAMETERS
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
 from smartcharging.config.depot import DepotConfig
-from smartcharging.envs.depot import depot_spaces
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.evaluation.depot import run_policy
+from smartcharging.observations import DepotLayout, charger_views, depot_scale
 from smartcharging.solvers.hindsight import hindsight_bound
 
 DEPOT_ALGORITHMS = ("ppo", "a2c")
@@ -58,10 +58,8 @@ def depot_reward_scale(config: DepotConfig) -> float:
 
 
 def normalize_depot_observations(observations: np.ndarray, config: DepotConfig) -> np.ndarray:
-    """Divide each column by its largest possible magnitude (see ``depot_spaces``)."""
-    space, _ = depot_spaces(config)
-    scale = np.maximum(np.maximum(np.abs(space.low), np.abs(space.high)), 1e-9)
-    return (np.asarray(observations, dtype=np.float32) / scale).astype(np.float32)
+    """Divide each column by its largest possible magnitude (see ``depot_scale``)."""
+    return (np.asarray(observations, dtype=np.float32) / depot_scale(config)).astype(np.float32)
 
 
 class ChargerView:
@@ -70,19 +68,14 @@ class ChargerView:
     prices, headroom), normalised. Every charger is one agent of a shared policy."""
 
     def __init__(self, config: DepotConfig) -> None:
-        n = config.n_chargers
         self.config = config
-        self.own = np.stack([np.arange(n) + k * n for k in range(4)], axis=1)  # (n, 4)
-        self.shared = np.arange(4 * n, config.observation_size)
-        self.size = 4 + len(self.shared)
+        self.layout = DepotLayout.of(config)
+        self.size = self.layout.charger_size
 
     def observations(self, depot_observations: np.ndarray) -> np.ndarray:
-        """``(depots, observation_size)`` → ``(depots * chargers, size)``."""
+        """``(depots, observation size)`` → ``(depots * chargers, size)``."""
         normalized = normalize_depot_observations(depot_observations, self.config)
-        depots, n = len(normalized), self.config.n_chargers
-        own = normalized[:, self.own]
-        shared = np.broadcast_to(normalized[:, None, self.shared], (depots, n, len(self.shared)))
-        return np.concatenate([own, shared], axis=2).reshape(depots * n, self.size)
+        return charger_views(self.layout, normalized).reshape(-1, self.size)
 
 
 class SB3ChargerVecEnv(NativeBatchVecEnv):

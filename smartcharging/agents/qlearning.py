@@ -11,8 +11,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from smartcharging.agents.scaling import check_reward_scale, default_reward_scale
-from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
+from smartcharging.observations import vehicle_time_steps
 from smartcharging.policies.table import TablePolicy
 from smartcharging.solvers.grid import BatteryGrid, make_grid
 
@@ -97,7 +98,7 @@ class QLearningAgent:
         return p.epsilon_start + progress * (p.epsilon_end - p.epsilon_start)
 
     def _states(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        time = np.clip(self.config.time_steps(observations), 0, self.config.n_slots - 1)
+        time = np.clip(vehicle_time_steps(self.config, observations), 0, self.config.n_slots - 1)
         lower, upper, weight = self.grid.locate(observations[:, 0])
         return time, np.where(weight > 0.5, upper, lower)
 

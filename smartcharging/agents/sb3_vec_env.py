@@ -21,10 +21,10 @@ from smartcharging.agents.scaling import (
     check_reward_scale,
     default_reward_scale,
     normalize_observations,
-    normalized_space,
 )
-from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
+from smartcharging.observations import vehicle_normalized_space
 
 
 class NativeBatchVecEnv(VecEnv):
@@ -74,7 +74,7 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
         self.reward_scale = check_reward_scale(
             default_reward_scale(config) if reward_scale is None else reward_scale
         )
-        super().__init__(num_envs, normalized_space(config), self.env.single_action_space)
+        super().__init__(num_envs, vehicle_normalized_space(config), self.env.single_action_space)
         self._actions = np.zeros(num_envs, dtype=np.int64)
 
     def reset(self) -> np.ndarray:

@@ -20,10 +20,9 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
-from smartcharging.config.vehicle import ChargingConfig
-from smartcharging.sim import dynamics
+from smartcharging.config import ChargingConfig
+from smartcharging.observations import vehicle_normalized_space, vehicle_scale
 
 
 def default_reward_scale(config: ChargingConfig) -> float:
@@ -32,10 +31,7 @@ def default_reward_scale(config: ChargingConfig) -> float:
     if config.physical:
         scale = config.shortfall_cost_per_kwh * config.demand_mean_kwh
     else:
-        rates = dynamics.cost_rate(config.power_kw)
-        scale = dynamics.shortfall_penalty(
-            config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
-        )
+        scale = config.fixed_shortfall_penalty
     return scale if scale > 0 else 1.0
 
 
@@ -45,25 +41,9 @@ def check_reward_scale(reward_scale: float) -> float:
     return float(reward_scale)
 
 
-def _observation_scale(config: ChargingConfig) -> np.ndarray:
-    """Divisors per observation column: capacity, slots, and the largest absolute price."""
-    price = float(np.abs(config.prices).max()) or 1.0
-    extra = [price] * (config.observation_size - 2)
-    return np.array([config.capacity_kwh, config.n_slots, *extra], dtype=np.float32)
-
-
 def normalize_observations(observations: np.ndarray, config: ChargingConfig) -> np.ndarray:
     """Battery / capacity, time (or slots left) / n_slots, prices / largest absolute price."""
-    return (np.asarray(observations, dtype=np.float32) / _observation_scale(config)).astype(
-        np.float32
-    )
-
-
-def normalized_space(config: ChargingConfig) -> spaces.Box:
-    """Box of normalised observations: [0, 1], and [-1, 1] for prices (they can be negative)."""
-    low = np.zeros(config.observation_size, dtype=np.float32)
-    low[2:] = -1.0
-    return spaces.Box(low, np.ones(config.observation_size, dtype=np.float32), dtype=np.float32)
+    return (np.asarray(observations, dtype=np.float32) / vehicle_scale(config)).astype(np.float32)
 
 
 class NormalizeObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarray]):
@@ -72,7 +52,7 @@ class NormalizeObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarr
     def __init__(self, env: gym.Env[np.ndarray, np.int64]) -> None:
         super().__init__(env)
         self.config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
-        self.observation_space = normalized_space(self.config)
+        self.observation_space = vehicle_normalized_space(self.config)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
         return normalize_observations(observation, self.config)

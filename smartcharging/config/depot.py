@@ -15,10 +15,12 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from smartcharging.config.validation import (
     ConfigError,
     finite_number,
+    integer,
     non_negative_number,
     positive_number,
     power_levels,
@@ -84,12 +86,8 @@ class DepotConfig:
     demand_charge_per_kw: float = 0.0
 
     def __post_init__(self) -> None:
-        n = self.n_chargers
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise ConfigError(f"invalid parameter n_chargers={n!r}: must be an integer >= 1")
-        slots = self.n_slots
-        if isinstance(slots, bool) or not isinstance(slots, int | np.integer) or slots < 1:
-            raise ConfigError(f"invalid parameter n_slots={slots!r}: must be an integer >= 1")
+        n = integer("n_chargers", self.n_chargers, 1)
+        slots = integer("n_slots", self.n_slots, 1)
         if self.allocation not in ALLOCATION_RULES:
             raise ConfigError(
                 f"invalid parameter allocation={self.allocation!r}: must be one "
@@ -187,12 +185,8 @@ class DepotConfig:
         labels = tuple(self.profile_labels) or tuple(str(i) for i in range(len(rows)))
         if len(labels) != len(rows):
             raise ConfigError("invalid parameter profile_labels: must be one per price row")
-        forecast = self.forecast_slots
-        if isinstance(forecast, bool) or not isinstance(forecast, int | np.integer) or forecast < 0:
-            raise ConfigError(
-                f"invalid parameter forecast_slots={forecast!r}: must be an integer >= 0"
-            )
-        return {"price_profiles": rows, "profile_labels": labels, "forecast_slots": int(forecast)}
+        forecast = integer("forecast_slots", self.forecast_slots, 0)
+        return {"price_profiles": rows, "profile_labels": labels, "forecast_slots": forecast}
 
     @property
     def n_actions(self) -> int:
@@ -215,10 +209,19 @@ class DepotConfig:
     def power_kw(self) -> np.ndarray:
         return np.asarray(self.power_levels_kw, dtype=np.float64)
 
-    @property
-    def observation_size(self) -> int:
-        """4 per charger, then time step, price now, forecast, headroom."""
-        return 4 * self.n_chargers + 3 + self.forecast_slots
+    @cached_property
+    def slot_energy_kwh(self) -> np.ndarray:
+        """Energy each action adds in a full slot (index = action)."""
+        return self.power_kw * self.slot_hours
+
+    def demand_quantile_kwh(self, quantile: float) -> np.ndarray:
+        """The ``quantile`` of each vehicle's next-shift demand, clipped to its capacity."""
+        if not 0 < quantile < 1:
+            raise ConfigError(f"invalid parameter quantile={quantile!r}: must be in (0, 1)")
+        level = np.asarray(self.demand_mean_kwh) + stats.norm.ppf(quantile) * np.asarray(
+            self.demand_sd_kwh
+        )
+        return np.minimum(level, np.asarray(self.capacity_kwh))
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}

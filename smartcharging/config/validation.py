@@ -26,6 +26,13 @@ def finite_number(name: str, value: object) -> float:
     return number
 
 
+def integer(name: str, value: object, minimum: int) -> int:
+    """``value`` as an int, if it is an integer (not a bool) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise reject(name, value, f"an integer >= {minimum}")
+    return int(value)
+
+
 def positive_number(name: str, value: object) -> float:
     number = finite_number(name, value)
     if number <= 0:

@@ -13,15 +13,18 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from smartcharging.config.validation import (
     ConfigError,
     finite_number,
+    integer,
     non_negative_number,
     positive_number,
     power_levels,
     reject,
 )
+from smartcharging.sim import dynamics
 
 #: The cost models a configuration can use.
 COST_MODELS = ("seed", "physical")
@@ -80,9 +83,7 @@ class ChargingConfig:
         capacity = positive_number("capacity_kwh", self.capacity_kwh)
         levels = power_levels(self.power_levels_kw)
         slot_hours = positive_number("slot_hours", self.slot_hours)
-        n_slots = self.n_slots
-        if isinstance(n_slots, bool) or not isinstance(n_slots, int | np.integer) or n_slots < 1:
-            raise reject("n_slots", n_slots, "an integer >= 1")
+        n_slots = integer("n_slots", self.n_slots, 1)
         start_min = non_negative_number("start_min_kwh", self.start_min_kwh)
         if start_min > capacity:
             raise reject("start_min_kwh", self.start_min_kwh, f"<= capacity_kwh={capacity}")
@@ -114,7 +115,7 @@ class ChargingConfig:
             "capacity_kwh": capacity,
             "power_levels_kw": levels,
             "slot_hours": slot_hours,
-            "n_slots": int(n_slots),
+            "n_slots": n_slots,
             "start_min_kwh": start_min,
             "start_max_kwh": start_max,
             "start_step_kwh": start_step,
@@ -122,7 +123,7 @@ class ChargingConfig:
             "demand_sd_kwh": demand_sd,
             "penalty_factor": penalty_factor,
             "arrival_hour": arrival_hour,
-            **self._validate_costs(int(n_slots)),
+            **self._validate_costs(n_slots),
         }
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
@@ -135,9 +136,7 @@ class ChargingConfig:
             raise reject("efficiency", self.efficiency, "in (0, 1]")
         wear = non_negative_number("wear_cost_per_kw2h", self.wear_cost_per_kw2h)
         shortfall = non_negative_number("shortfall_cost_per_kwh", self.shortfall_cost_per_kwh)
-        forecast = self.forecast_slots
-        if isinstance(forecast, bool) or not isinstance(forecast, int | np.integer) or forecast < 0:
-            raise reject("forecast_slots", forecast, "an integer >= 0")
+        forecast = integer("forecast_slots", self.forecast_slots, 0)
         profiles = tuple(
             tuple(finite_number("price_profiles", p) for p in row) for row in self.price_profiles
         )
@@ -170,7 +169,7 @@ class ChargingConfig:
             "shortfall_cost_per_kwh": shortfall,
             "price_profiles": profiles,
             "profile_labels": labels,
-            "forecast_slots": int(forecast),
+            "forecast_slots": forecast,
             "currency": str(self.currency),
         }
 
@@ -191,15 +190,37 @@ class ChargingConfig:
             return np.zeros((1, self.n_slots))
         return np.asarray(self.price_profiles, dtype=np.float64)
 
-    @property
-    def observation_size(self) -> int:
-        """2 for the seed model; battery, slots left, price now and the forecast otherwise."""
-        return 3 + self.forecast_slots if self.physical else 2
+    @cached_property
+    def cost_rates(self) -> np.ndarray:
+        """The seed's cost per hour of each action's power, ``exp(kW)`` (index = action)."""
+        return np.asarray(dynamics.cost_rate(self.power_kw), dtype=np.float64)
 
-    def time_steps(self, observations: np.ndarray) -> np.ndarray:
-        """Slots elapsed, from a batch of observations of either layout."""
-        column = np.asarray(observations)[:, 1].astype(np.int64)
-        return self.n_slots - column if self.physical else column
+    @cached_property
+    def fixed_shortfall_penalty(self) -> float:
+        """The fixed cost of running out: the seed's worst charging bill times the factor
+        (``2 h * exp(22) * 10`` for the seed), 0 in the physical model."""
+        if self.physical:
+            return 0.0
+        return dynamics.shortfall_penalty(
+            self.n_slots, self.slot_hours, float(self.cost_rates[-1]), self.penalty_factor
+        )
+
+    @property
+    def shortfall_cost_kwh(self) -> float:
+        """The cost of each missing kWh at departure (physical model; 0 for the seed)."""
+        return self.shortfall_cost_per_kwh if self.physical else 0.0
+
+    @cached_property
+    def slot_energy_kwh(self) -> np.ndarray:
+        """Energy each action adds in a full slot (index = action)."""
+        return self.power_kw * self.slot_hours
+
+    def demand_quantile_kwh(self, quantile: float) -> float:
+        """The ``quantile`` of the next-shift demand, clipped to ``[0, capacity]``."""
+        if not 0 < quantile < 1:
+            raise reject("quantile", quantile, "a number in (0, 1)")
+        level = stats.norm(self.demand_mean_kwh, self.demand_sd_kwh).ppf(quantile)
+        return float(np.clip(level, 0.0, self.capacity_kwh))
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> ChargingConfig:

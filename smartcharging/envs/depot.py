@@ -8,33 +8,16 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smartcharging.config.depot import DepotConfig
-from smartcharging.config.vehicle import ConfigError
+from smartcharging.config import ConfigError, DepotConfig
+from smartcharging.observations import depot_space
 from smartcharging.sim import episode_draws
 from smartcharging.sim.depot import DepotSimulator
 
 
 def depot_spaces(config: DepotConfig) -> tuple[spaces.Box, spaces.MultiDiscrete]:
-    """Observation box (layout in :mod:`smartcharging.sim.depot`) and action space."""
-    n = config.n_chargers
-    price_low = min(float(config.prices.min()), 0.0)
-    price_high = max(float(config.prices.max()), 0.0)
-    width = config.forecast_slots + 1
-    low = np.concatenate([np.zeros(4 * n + 1), np.full(width, price_low), [0.0]])
-    high = np.concatenate(
-        [
-            np.ones(n),
-            np.asarray(config.capacity_kwh),
-            np.full(n, config.n_slots),
-            np.asarray(config.demand_mean_kwh),
-            [config.n_slots],
-            np.full(width, price_high),
-            [config.grid_limit_kw + float(config.pv.max())],
-        ]
-    )
-    observation = spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
-    action = spaces.MultiDiscrete(np.full(n, config.n_actions))
-    return observation, action
+    """Observation box (layout in :mod:`smartcharging.observations`) and action space."""
+    action = spaces.MultiDiscrete(np.full(config.n_chargers, config.n_actions))
+    return depot_space(config), action
 
 
 def resolve_depot_config(

@@ -8,8 +8,9 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from smartcharging.config.depot import DepotConfig
+from smartcharging.config import DepotConfig
 from smartcharging.envs.depot import DepotEnv
+from smartcharging.observations import DepotLayout
 
 
 class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
@@ -37,9 +38,9 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
         self.agents: list[str] = []
         full = self.depot.observation_space
         assert isinstance(full, spaces.Box)
-        n = cfg.n_chargers
-        self._own = [np.array([i, n + i, 2 * n + i, 3 * n + i]) for i in range(n)]
-        self._shared = np.arange(4 * n, cfg.observation_size)
+        layout = DepotLayout.of(cfg)
+        self._own = list(layout.charger_columns)
+        self._shared = layout.site_columns
         self._spaces = {
             agent: spaces.Box(
                 full.low[np.concatenate([own, self._shared])],

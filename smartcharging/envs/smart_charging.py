@@ -8,8 +8,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smartcharging.config.vehicle import ChargingConfig, ConfigError
-from smartcharging.sim import dynamics, episode_draws
+from smartcharging import observations
+from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.sim import episode_draws
+from smartcharging.sim.vehicle import VehicleState, vehicle_step
 
 _BLOCK = 64  # episodes of random draws computed at once
 _INTEGER_TYPES = frozenset(
@@ -46,40 +48,6 @@ def resolve_config(
 
         return load_scenario(scenario).to_config(**params)
     return ChargingConfig.from_kwargs(**params)
-
-
-def padded_prices(config: ChargingConfig) -> np.ndarray:
-    """Price rows followed by ``forecast_slots + 1`` zeros: the forecast past departure,
-    and the final observation after departure, show price 0."""
-    return np.pad(config.prices, ((0, 0), (0, config.forecast_slots + 1)))
-
-
-def _observation_rows(config: ChargingConfig) -> np.ndarray:
-    """Priced observations with the battery left at 0, per price row and time step:
-    ``(rows, n_slots + 1, 3 + forecast_slots)`` float32, so a step copies one row."""
-    width = config.forecast_slots + 1
-    time = np.arange(config.n_slots + 1)
-    rows = np.zeros((config.n_profiles, config.n_slots + 1, 2 + width), dtype=np.float32)
-    rows[:, :, 1] = config.n_slots - time
-    rows[:, :, 2:] = padded_prices(config)[:, time[:, None] + np.arange(width)]
-    return rows
-
-
-def observation_space(config: ChargingConfig) -> spaces.Box:
-    """The seed's ``[battery, time step]`` box, or, for priced scenarios,
-    ``[battery, slots to departure, price now, next forecast_slots prices]``."""
-    if not config.physical:
-        return spaces.Box(
-            low=np.zeros(2, dtype=np.float32),
-            high=np.array([config.capacity_kwh, config.n_slots], dtype=np.float32),
-            dtype=np.float32,
-        )
-    low_price = min(float(config.prices.min()), 0.0)
-    high_price = max(float(config.prices.max()), 0.0)
-    window = config.forecast_slots + 1
-    low = np.array([0.0, 0.0, *[low_price] * window], dtype=np.float32)
-    high = np.array([config.capacity_kwh, config.n_slots, *[high_price] * window], dtype=np.float32)
-    return spaces.Box(low=low, high=high, dtype=np.float32)
 
 
 class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
@@ -197,37 +165,21 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self.render_mode = render_mode
         cfg = self.config
         self.action_space = spaces.Discrete(cfg.n_actions)
-        self.observation_space = observation_space(cfg)
+        self.observation_space = observations.vehicle_space(cfg)
         self._power = tuple(float(p) for p in cfg.power_kw)
         self._n_actions = cfg.n_actions
-        self._rate = tuple(float(r) for r in dynamics.cost_rate(cfg.power_kw))
-        self._penalty = dynamics.shortfall_penalty(
-            cfg.n_slots, cfg.slot_hours, self._rate[-1], cfg.penalty_factor
-        )
-        self._capacity = cfg.capacity_kwh
-        self._slot_hours = cfg.slot_hours
+        self._rate = tuple(float(r) for r in cfg.cost_rates)
         self._n_slots = cfg.n_slots
         self._physical = cfg.physical
-        self._shortfall_penalty = 0.0 if cfg.physical else self._penalty
-        self._shortfall_per_kwh = cfg.shortfall_cost_per_kwh if cfg.physical else 0.0
-        self._price_rows = padded_prices(cfg).tolist()
+        self._price_rows = observations.padded_prices(cfg).tolist()
         self._prices: list[float] = self._price_rows[0]
-        self._labels = cfg.profile_labels
-        self._efficiency = cfg.efficiency
-        self._wear = cfg.wear_cost_per_kw2h
-        self._observation_rows = _observation_rows(cfg) if cfg.physical else None
-        self._observation_table = (
-            self._observation_rows[0] if self._observation_rows is not None else None
-        )
-        self._profile = 0
-        self._window = cfg.forecast_slots + 1
+        self._templates = observations.vehicle_templates(cfg)
+        self._template = self._templates[0] if self._templates is not None else None
         self._key = 0
         self._episode = -1
         self._block: tuple[list[float], list[float], list[int]] = ([], [], [])
         self._block_start = 0
-        self._battery = 0.0
-        self._demand = 0.0
-        self._time = 0
+        self.state = VehicleState(battery_kwh=0.0, demand_kwh=0.0, time=0, profile=0)
         self._done = True
         self._last_line = ""
 
@@ -258,13 +210,10 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         battery, demand, profile = self._draws(self._episode)
         if options:
             battery, demand, profile = self._apply_options(options, battery, demand, profile)
-        self._battery = battery
-        self._demand = demand
-        self._profile = profile
+        self.state = VehicleState(battery_kwh=battery, demand_kwh=demand, time=0, profile=profile)
         self._prices = self._price_rows[profile]
-        if self._observation_rows is not None:
-            self._observation_table = self._observation_rows[profile]
-        self._time = 0
+        if self._templates is not None:
+            self._template = self._templates[profile]
         self._done = False
         if self.render_mode is not None:
             self._last_line = f"{format_clock(self.config.arrival_hour)} arrive {self._bar()}"
@@ -272,15 +221,8 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
                 self.render()
         info: dict[str, Any] = {"battery_kwh": battery}
         if self._physical:
-            info["profile"] = self._labels[profile]
-        return self._observation(battery, 0), info
-
-    def _observation(self, battery: float, time: int) -> np.ndarray:
-        if self._observation_table is not None:
-            observation = self._observation_table[time].copy()
-            observation[0] = battery
-            return observation
-        return np.array((battery, time), dtype=np.float32)
+            info["profile"] = self.config.profile_labels[profile]
+        return observations.vehicle_observation(battery, 0, self._template), info
 
     def _apply_options(
         self, options: dict[str, Any], battery: float, demand: float, profile: int
@@ -291,10 +233,11 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             raise ValueError(f"unknown reset option {unknown[0]!r}: allowed are {sorted(allowed)}")
         if "battery_kwh" in options:
             value = options["battery_kwh"]
-            if not isinstance(value, int | float) or not 0 <= value <= self._capacity:
+            capacity = self.config.capacity_kwh
+            if not isinstance(value, int | float) or not 0 <= value <= capacity:
                 raise ValueError(
                     f"invalid reset option battery_kwh={value!r}: must be a number in "
-                    f"[0, capacity_kwh={self._capacity}]"
+                    f"[0, capacity_kwh={capacity}]"
                 )
             battery = float(value)
         if "demand_kwh" in options:
@@ -331,45 +274,27 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             action = self._coerce_action(action)
         if not 0 <= action < self._n_actions:
             raise action_error(action, self._n_actions)
-        power = self._power[action]
-        battery, energy, hours = dynamics.charge_slot(
-            self._battery, power, self._capacity, self._slot_hours
+        state = self.state
+        time = state.time
+        departing = time + 1 == self._n_slots
+        battery, reward, info = vehicle_step(
+            self.config,
+            state.battery_kwh,
+            state.demand_kwh,
+            self._power[action],
+            self._rate[action],
+            self._prices[time],
+            departing,
         )
-        info: dict[str, Any] = {
-            "power_kw": power,
-            "energy_kwh": energy,
-            "charging_hours": hours,
-        }
-        if self._physical:
-            price = self._prices[self._time]
-            cost, energy_cost, wear_cost = dynamics.physical_costs(
-                energy, power, hours, price, self._efficiency, self._wear
-            )
-            info["price"] = price
-            info["energy_cost"] = energy_cost
-            info["wear_cost"] = wear_cost
-        else:
-            cost = dynamics.charging_cost(hours, self._rate[action])
-        info["cost"] = cost
-        self._battery = battery
-        self._time = time = self._time + 1
-        reward = 0.0 - cost  # 0.0 - 0.0 is +0.0, unlike -0.0
-        if time == self._n_slots:
-            remaining, shortfall, ran_out, penalty = dynamics.depart(
-                battery, self._demand, self._shortfall_penalty, self._shortfall_per_kwh
-            )
-            self._battery = battery = remaining
-            self._done = True
-            info["demand_kwh"] = self._demand
-            info["shortfall_kwh"] = shortfall
-            info["ran_out"] = ran_out
-            info["penalty"] = penalty
-            reward -= penalty
+        state.battery_kwh = battery
+        state.time = time = time + 1
+        self._done = departing
         if self.render_mode is not None:
             self._last_line = self._step_line(info)
             if self.render_mode == "human":
                 self.render()
-        return self._observation(battery, time), reward, self._done, False, info
+        observation = observations.vehicle_observation(battery, time, self._template)
+        return observation, reward, departing, False, info
 
     def _coerce_action(self, action: object) -> int:
         if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
@@ -379,14 +304,12 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         raise action_error(action, len(self._power))
 
     def _bar(self) -> str:
-        filled = round(_BAR_WIDTH * self._battery / self._capacity)
-        return (
-            f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] "
-            f"{self._battery:6.2f}/{self._capacity:g} kWh"
-        )
+        battery, capacity = self.state.battery_kwh, self.config.capacity_kwh
+        filled = round(_BAR_WIDTH * battery / capacity)
+        return f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {battery:6.2f}/{capacity:g} kWh"
 
     def _step_line(self, info: dict[str, Any]) -> str:
-        start = self.config.arrival_hour + (self._time - 1) * self._slot_hours
+        start = self.config.arrival_hour + (self.state.time - 1) * self.config.slot_hours
         line = (
             f"{format_clock(start)} {info['power_kw']:5.1f} kW {self._bar()} "
             f"cost {info['cost']:.4g}"

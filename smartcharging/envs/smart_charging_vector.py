@@ -5,25 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium import error
+from gymnasium import error, spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from smartcharging.config.vehicle import ChargingConfig, ConfigError
-from smartcharging.envs.smart_charging import SmartChargingEnv, padded_prices, resolve_config
-from smartcharging.sim import dynamics, episode_draws
-
-#: Per-step info keys, set to 0 for copies that restart (the last three: physical only).
-_STEP_KEYS = (
-    "power_kw",
-    "energy_kwh",
-    "charging_hours",
-    "cost",
-    "price",
-    "energy_cost",
-    "wear_cost",
-)
+from smartcharging import observations
+from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.envs.smart_charging import resolve_config
+from smartcharging.sim import episode_draws
+from smartcharging.sim.vehicle import DEPARTURE_KEYS, STEP_KEYS, VehicleState, vehicle_step
 
 
 class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
@@ -84,41 +75,35 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.config = resolve_config(config, scenario, params)
         self.num_envs = int(num_envs)
         self.render_mode = None
-        single = SmartChargingEnv(config=self.config)
-        self.single_action_space = single.action_space
-        self.single_observation_space = single.observation_space
+        cfg = self.config
+        self.single_action_space = spaces.Discrete(cfg.n_actions)
+        self.single_observation_space = observations.vehicle_space(cfg)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        cfg = self.config
-        self._power = cfg.power_kw
-        self._rate = dynamics.cost_rate(cfg.power_kw)
-        penalty = dynamics.shortfall_penalty(
-            cfg.n_slots, cfg.slot_hours, float(self._rate[-1]), cfg.penalty_factor
-        )
-        self._shortfall_penalty = 0.0 if cfg.physical else penalty
-        self._shortfall_per_kwh = cfg.shortfall_cost_per_kwh if cfg.physical else 0.0
-        self._prices = padded_prices(cfg)
-        self._window = np.arange(cfg.forecast_slots + 1)
+        self._prices = observations.padded_prices(cfg)
         n = self.num_envs
-        self._battery = np.zeros(n)
-        self._demand = np.zeros(n)
-        self._time = np.zeros(n, dtype=np.int32)
+        self.state = VehicleState(
+            battery_kwh=np.zeros(n),
+            demand_kwh=np.zeros(n),
+            time=np.zeros(n, dtype=np.int32),
+            profile=np.zeros(n, dtype=np.int32),
+        )
         self._keys = np.zeros(n, dtype=np.uint64)
         self._episode = np.zeros(n, dtype=np.uint64)
-        self._profile = np.zeros(n, dtype=np.int32)
         self._prev_done = np.zeros(n, dtype=bool)
         self._started = False
 
     @property
     def state_bytes_per_copy(self) -> int:
-        """Bytes of state per copy (battery, demand, time, key, episode, price row, done)."""
+        """Bytes of state per copy (battery, demand, time, price row, key, episode, done)."""
+        state = self.state
         arrays = (
-            self._battery,
-            self._demand,
-            self._time,
+            state.battery_kwh,
+            state.demand_kwh,
+            state.time,
+            state.profile,
             self._keys,
             self._episode,
-            self._profile,
             self._prev_done,
         )
         return sum(a.itemsize for a in arrays)
@@ -140,12 +125,12 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
 
     def _draw(self, copies: slice | np.ndarray) -> None:
         """Start a new episode in ``copies``: advance their counters and draw arrivals."""
-        keys, episodes = self._keys[copies], self._episode[copies]
-        self._battery[copies] = episode_draws.arrival_levels(self.config, keys, episodes)
-        self._demand[copies] = episode_draws.demands(self.config, keys, episodes)
+        keys, episodes, state = self._keys[copies], self._episode[copies], self.state
+        state.battery_kwh[copies] = episode_draws.arrival_levels(self.config, keys, episodes)
+        state.demand_kwh[copies] = episode_draws.demands(self.config, keys, episodes)
         if self.config.physical:
-            self._profile[copies] = episode_draws.profiles(self.config, keys, episodes)
-        self._time[copies] = 0
+            state.profile[copies] = episode_draws.profiles(self.config, keys, episodes)
+        state.time[copies] = 0
 
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
@@ -162,21 +147,16 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._draw(slice(None))
         self._prev_done[:] = False
         self._started = True
-        info: dict[str, Any] = {"battery_kwh": self._battery.copy()}
+        info: dict[str, Any] = {"battery_kwh": self.state.battery_kwh.copy()}
         if self.config.physical:
-            info["profile"] = np.asarray(self.config.profile_labels)[self._profile]
+            info["profile"] = np.asarray(self.config.profile_labels)[self.state.profile]
         return self._observations(), info
 
     def _observations(self) -> np.ndarray:
-        observations = np.empty((self.num_envs, self.config.observation_size), dtype=np.float32)
-        observations[:, 0] = self._battery
-        if self.config.physical:
-            observations[:, 1] = self.config.n_slots - self._time
-            window = self._time[:, None] + self._window
-            observations[:, 2:] = self._prices[self._profile[:, None], window]
-        else:
-            observations[:, 1] = self._time
-        return observations
+        state = self.state
+        return observations.vehicle_observations(
+            self.config, state.battery_kwh, state.time, state.profile
+        )
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         """Actions as int64 indices, or an InvalidAction naming the offending copies."""
@@ -205,49 +185,27 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         actions = self._check_actions(actions)
         if self._prev_done.all():
             return self._restart_all(actions)
-        cfg = self.config
+        cfg, state = self.config, self.state
         try:
             # Viewed as unsigned, a negative index is huge: one gather also range-checks.
-            power = self._power[actions.view(np.uint64)]
+            power = cfg.power_kw[actions.view(np.uint64)]
         except IndexError:
             raise self._invalid_actions(actions) from None
-        battery, energy, hours = dynamics.charge_slot(
-            self._battery, power, cfg.capacity_kwh, cfg.slot_hours
-        )
-        info: dict[str, Any] = {
-            "power_kw": power,
-            "energy_kwh": energy,
-            "charging_hours": hours,
-        }
-        if cfg.physical:
-            price = self._prices[self._profile, np.minimum(self._time, cfg.n_slots - 1)]
-            cost, energy_cost, wear_cost = dynamics.physical_costs(
-                energy, power, hours, price, cfg.efficiency, cfg.wear_cost_per_kw2h
-            )
-            info.update(price=price, energy_cost=energy_cost, wear_cost=wear_cost)
-        else:
-            cost = dynamics.charging_cost(hours, self._rate[actions])
-        info["cost"] = cost
-        reward = 0.0 - cost
-        time = self._time + 1
+        price = self._prices[state.profile, np.minimum(state.time, cfg.n_slots - 1)]
+        time = state.time + 1
         departing = time == cfg.n_slots
-        if departing.any():
-            remaining, shortfall, ran_out, penalty = dynamics.depart(
-                battery, self._demand, self._shortfall_penalty, self._shortfall_per_kwh
-            )
-            battery = np.where(departing, remaining, battery)
-            reward -= penalty * departing
-            info.update(
-                demand_kwh=self._demand.copy(),
-                _demand_kwh=departing,
-                shortfall_kwh=shortfall,
-                _shortfall_kwh=departing,
-                ran_out=ran_out,
-                _ran_out=departing,
-                penalty=penalty,
-                _penalty=departing,
-            )
-        self._battery, self._time = battery, time
+        battery, reward, info = vehicle_step(
+            cfg,
+            state.battery_kwh,
+            state.demand_kwh.copy(),
+            power,
+            cfg.cost_rates[actions],
+            price,
+            departing,
+        )
+        if "demand_kwh" in info:
+            info.update({f"_{key}": departing for key in DEPARTURE_KEYS})
+        state.battery_kwh, state.time = battery, time
         terminated = departing
         if self._prev_done.any():
             restart = np.flatnonzero(self._prev_done)
@@ -255,7 +213,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             self._draw(restart)
             reward[restart] = 0.0
             terminated = departing & ~self._prev_done
-            for key in _STEP_KEYS:
+            for key in STEP_KEYS:
                 if key in info:
                     info[key][restart] = 0.0
         observations = self._observations()
@@ -285,7 +243,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._draw(slice(None))
         self._prev_done[:] = False
         zeros = np.zeros(self.num_envs)
-        keys = _STEP_KEYS if self.config.physical else _STEP_KEYS[:4]
+        keys = STEP_KEYS if self.config.physical else STEP_KEYS[:4]
         info = {key: zeros.copy() for key in keys}
         false = np.zeros(self.num_envs, dtype=bool)
         return self._observations(), zeros, false, false.copy(), info

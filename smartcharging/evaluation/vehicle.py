@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from smartcharging.config.vehicle import ChargingConfig
-from smartcharging.envs.smart_charging import padded_prices
+from smartcharging import observations
+from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.dp import Optimum, PolicyValue, evaluate_policy_rows
@@ -84,50 +84,22 @@ class PolicyReport:
         return row
 
 
-def state_observations(
-    config: ChargingConfig,
-    grid: BatteryGrid,
-    profile: int | np.ndarray,
-    time: np.ndarray,
-    levels: np.ndarray,
-) -> np.ndarray:
-    """Observations (float32, as the environments produce them) of the states at time steps
-    ``time`` and grid level indices ``levels`` on price row ``profile`` (one, or one per
-    state)."""
-    battery = grid.levels_kwh[levels]
-    if not config.physical:
-        return np.stack([battery, time], axis=1).astype(np.float32)
-    width = config.forecast_slots + 1
-    observations = np.empty((len(levels), 2 + width), dtype=np.float32)
-    observations[:, 0] = battery
-    observations[:, 1] = config.n_slots - time
-    rows = np.broadcast_to(np.asarray(profile), np.shape(levels))
-    observations[:, 2:] = padded_prices(config)[rows[:, None], time[:, None] + np.arange(width)]
-    return observations
-
-
 def grid_observations(config: ChargingConfig, grid: BatteryGrid, profile: int = 0) -> np.ndarray:
     """Observation of every (t, level) grid state on one price row, t-major, float32."""
     time, level = np.meshgrid(np.arange(config.n_slots), np.arange(grid.size), indexing="ij")
-    return state_observations(config, grid, profile, time.ravel(), level.ravel())
+    return observations.vehicle_observations(
+        config, grid.levels_kwh[level.ravel()], time.ravel(), profile
+    )
 
 
 def exact_values(policy: Policy, config: ChargingConfig, grid: BatteryGrid) -> list[PolicyValue]:
     """Exact figures of a Markov policy on each price row, the policy being queried on the
     observation of every state it can reach (price rows a chunk at a time)."""
 
-    width = config.forecast_slots + 1
-    padded = padded_prices(config)
-
     def probabilities(t: int, rows: np.ndarray, levels: np.ndarray) -> np.ndarray:
-        if not config.physical:
-            time = np.full(len(levels), t)
-            return policy.probabilities(state_observations(config, grid, rows, time, levels))
-        observations = np.empty((len(levels), 2 + width), dtype=np.float32)
-        observations[:, 0] = grid.levels_kwh[levels]
-        observations[:, 1] = config.n_slots - t
-        observations[:, 2:] = padded[:, t : t + width][rows]  # one window per price row
-        return policy.probabilities(observations)
+        time = np.full(len(levels), t)
+        battery = grid.levels_kwh[levels]
+        return policy.probabilities(observations.vehicle_observations(config, battery, time, rows))
 
     values: list[PolicyValue] = []
     for start in range(0, config.n_profiles, _ROWS_AT_ONCE):

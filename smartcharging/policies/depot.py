@@ -1,6 +1,6 @@
 """Depot baselines: a power level per charger from the depot observation.
 
-Every policy maps a batch of observations ``(depots, observation_size)`` to actions
+Every policy maps a batch of observations ``(depots, observation size)`` to actions
 ``(depots, chargers)`` (layout in :mod:`smartcharging.sim.depot`). The "smart" ones
 charge each vehicle towards a target level, the 99% quantile of its next-shift demand
 (capped at its capacity), and share the site's headroom by their own rule; requests above
@@ -12,12 +12,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
-from scipy import stats
 
-from smartcharging.config.depot import DepotConfig
-
-#: Demand quantile the smart baselines charge each vehicle to.
-TARGET_QUANTILE = 0.99
+from smartcharging.config import DepotConfig
+from smartcharging.observations import DepotLayout
+from smartcharging.policies.targets import DEPOT_TARGET_QUANTILE
 
 
 class DepotPolicy(ABC):
@@ -27,13 +25,10 @@ class DepotPolicy(ABC):
 
     def __init__(self, config: DepotConfig) -> None:
         self.config = config
-        n = config.n_chargers
-        self.n = n
-        target = np.asarray(config.demand_mean_kwh) + stats.norm.ppf(TARGET_QUANTILE) * np.asarray(
-            config.demand_sd_kwh
-        )
-        self.target_kwh = np.minimum(target, np.asarray(config.capacity_kwh))
-        self.slot_energy = config.power_kw * config.slot_hours
+        self.n = config.n_chargers
+        self.layout = DepotLayout.of(config)
+        self.target_kwh = config.demand_quantile_kwh(DEPOT_TARGET_QUANTILE)
+        self.slot_energy = config.slot_energy_kwh
 
     @abstractmethod
     def actions(self, observations: np.ndarray) -> np.ndarray:
@@ -43,11 +38,11 @@ class DepotPolicy(ABC):
         return self.actions(np.asarray(observation)[None, :])[0]
 
     def _split(self, observations: np.ndarray) -> tuple[np.ndarray, ...]:
-        n = self.n
-        present = observations[:, :n] > 0.5
-        battery = observations[:, n : 2 * n].astype(np.float64)
-        slots_left = observations[:, 2 * n : 3 * n].astype(np.float64)
-        headroom = observations[:, -1].astype(np.float64)
+        layout = self.layout
+        present = observations[:, layout.present] > 0.5
+        battery = observations[:, layout.battery].astype(np.float64)
+        slots_left = observations[:, layout.slots_left].astype(np.float64)
+        headroom = observations[:, layout.headroom].astype(np.float64)
         return present, battery, slots_left, headroom
 
     def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,7 +109,7 @@ class RoundRobin(DepotPolicy):
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         need, _, headroom = self._need(observations)
-        time = observations[:, 4 * self.n].astype(np.int64)
+        time = observations[:, self.layout.time].astype(np.int64)
         rotation = (np.arange(self.n)[None, :] - time[:, None]) % self.n
         return self._serve_in_order(need, rotation.astype(np.float64), headroom)
 
@@ -127,8 +122,8 @@ class CheapestSlotsFirstDepot(DepotPolicy):
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         need, slots_left, _ = self._need(observations)
-        n, width = self.n, self.config.forecast_slots + 1
-        prices = observations[:, 4 * n + 1 : 4 * n + 1 + width].astype(np.float64)
+        prices = observations[:, self.layout.prices].astype(np.float64)
+        width = prices.shape[1]
         visible = np.arange(width)[None, None, :] < slots_left[:, :, None]
         cheaper = ((prices[:, None, :] < prices[:, None, :1]) & visible).sum(axis=2)
         slots_needed = np.ceil(need / self.slot_energy[-1])

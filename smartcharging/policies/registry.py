@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scipy import stats
-
-from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.config import ChargingConfig
 from smartcharging.policies.base import Policy
 from smartcharging.policies.simple import ConstantPolicy, RandomPolicy
 from smartcharging.policies.table import TablePolicy
 from smartcharging.policies.targets import (
+    VEHICLE_TARGET_QUANTILE,
     AsLateAsPossible,
     AsSoonAsPossible,
     CheapestSlotsFirst,
@@ -18,28 +17,20 @@ from smartcharging.policies.targets import (
 )
 from smartcharging.solvers.dp import Optimum
 
-#: Demand quantile that the target-level baselines charge to.
-TARGET_QUANTILE = 0.999
-
-
-def _target_kwh(config: ChargingConfig) -> float:
-    level = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh).ppf(TARGET_QUANTILE)
-    return float(min(max(level, 0.0), config.capacity_kwh))
-
 
 def baseline_policies(config: ChargingConfig, seed: int | None = 0) -> dict[str, Policy]:
     """Every heuristic baseline for ``config``, keyed by name."""
     policies: list[Policy] = [ConstantPolicy(config, a) for a in range(config.n_actions)]
-    target = _target_kwh(config)
+    target = config.demand_quantile_kwh(VEHICLE_TARGET_QUANTILE)
     policies += [
         AsSoonAsPossible(config, target),
         AsLateAsPossible(config, target),
         CheapestToQuantile(config, 0.99),
-        CheapestToQuantile(config, TARGET_QUANTILE),
+        CheapestToQuantile(config, VEHICLE_TARGET_QUANTILE),
         RandomPolicy(config, seed),
     ]
     if config.physical:
-        policies.append(CheapestSlotsFirst(config, TARGET_QUANTILE))
+        policies.append(CheapestSlotsFirst(config, VEHICLE_TARGET_QUANTILE))
     return {policy.name: policy for policy in policies}
 
 

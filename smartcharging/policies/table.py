@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from smartcharging.config.vehicle import ChargingConfig
-from smartcharging.envs.smart_charging import padded_prices
+from smartcharging.observations import (
+    vehicle_price_window,
+    vehicle_price_windows,
+    vehicle_time_steps,
+)
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.dp import Optimum
 from smartcharging.solvers.grid import BatteryGrid
@@ -39,7 +43,7 @@ class TablePolicy(Policy):
             self._multipliers = np.random.default_rng(0).integers(
                 1, 2**63, config.forecast_slots + 1, dtype=np.uint64
             ) | np.uint64(1)
-            self._windows = _windows(config)  # (rows, n_slots, width), float32
+            self._windows = vehicle_price_windows(config)  # (rows, n_slots, width), float32
             self._keys = self._hash(self._windows)  # (rows, n_slots)
             self._order = np.argsort(self._keys, axis=0, kind="stable")
 
@@ -51,7 +55,7 @@ class TablePolicy(Policy):
     def _rows(self, observations: np.ndarray, time: np.ndarray) -> np.ndarray:
         if len(self.tables) == 1:
             return np.zeros(len(observations), dtype=np.intp)
-        windows = np.ascontiguousarray(observations[:, 2:], dtype=np.float32)
+        windows = np.ascontiguousarray(vehicle_price_window(observations), dtype=np.float32)
         keys = self._hash(windows)
         rows = np.empty(len(observations), dtype=np.intp)
         for t in np.unique(time):
@@ -74,13 +78,5 @@ class TablePolicy(Policy):
     def actions(self, observations: np.ndarray) -> np.ndarray:
         lower, upper, weight = self.grid.locate(observations[:, 0])
         level = np.clip(np.where(weight > 0.5, upper, lower), 0, self.grid.size - 1)
-        time = np.clip(self.config.time_steps(observations), 0, self.config.n_slots - 1)
+        time = np.clip(vehicle_time_steps(self.config, observations), 0, self.config.n_slots - 1)
         return self.tables[self._rows(observations, time), time, level].astype(np.int64)
-
-
-def _windows(config: ChargingConfig) -> np.ndarray:
-    """The observed price window of every row and slot, float32 as in observations."""
-    padded = padded_prices(config).astype(np.float32)
-    width = config.forecast_slots + 1
-    index = np.arange(config.n_slots)[:, None] + np.arange(width)
-    return padded[:, index]  # (rows, n_slots, width)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.config import ChargingConfig
+from smartcharging.observations import vehicle_price_window, vehicle_time_steps
 from smartcharging.policies.base import Policy
+
+#: Demand quantile that the single-vehicle target baselines charge to (``asap``, ``alap``,
+#: ``quantile-0.999`` and ``cheapest-slots-0.999``; ``quantile-0.99`` is shown beside them).
+VEHICLE_TARGET_QUANTILE = 0.999
+#: Demand quantile that the depot's smart baselines charge each vehicle to.
+DEPOT_TARGET_QUANTILE = 0.99
 
 
 class _TargetPolicy(Policy):
@@ -20,7 +26,7 @@ class _TargetPolicy(Policy):
         self.n_actions = config.n_actions
         self.n_slots = config.n_slots
         self.target_kwh = target_kwh
-        self.slot_energy = config.power_kw * config.slot_hours
+        self.slot_energy = config.slot_energy_kwh
 
     def _lowest_action_adding(self, energy_kwh: np.ndarray) -> np.ndarray:
         """Lowest power whose slot adds at least ``energy_kwh`` (the highest if none does)."""
@@ -29,7 +35,7 @@ class _TargetPolicy(Policy):
 
     def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         battery = observations[:, 0].astype(np.float64)
-        remaining = np.maximum(self.n_slots - self.config.time_steps(observations), 1)
+        remaining = np.maximum(self.n_slots - vehicle_time_steps(self.config, observations), 1)
         return self.target_kwh - battery, remaining
 
 
@@ -66,10 +72,7 @@ class CheapestToQuantile(_TargetPolicy):
     power cost, the cheapest way to reach a level by departure."""
 
     def __init__(self, config: ChargingConfig, quantile: float = 0.99) -> None:
-        if not 0 < quantile < 1:
-            raise ValueError(f"invalid quantile={quantile}: must be in (0, 1)")
-        demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh).ppf(quantile)
-        super().__init__(config, float(np.clip(demand, 0.0, config.capacity_kwh)))
+        super().__init__(config, config.demand_quantile_kwh(quantile))
         self.quantile = quantile
         self.name = f"quantile-{quantile:g}"
 
@@ -87,13 +90,12 @@ class CheapestSlotsFirst(_TargetPolicy):
     def __init__(self, config: ChargingConfig, quantile: float = 0.99) -> None:
         if not config.physical:
             raise ValueError("cheapest-slots-first needs prices: cost_model='physical'")
-        demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh).ppf(quantile)
-        super().__init__(config, float(np.clip(demand, 0.0, config.capacity_kwh)))
+        super().__init__(config, config.demand_quantile_kwh(quantile))
         self.name = f"cheapest-slots-{quantile:g}"
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         need, remaining = self._need(observations)
-        prices = observations[:, 2:].astype(np.float64)
+        prices = vehicle_price_window(observations).astype(np.float64)
         visible = np.arange(prices.shape[1])[None, :] < remaining[:, None]
         cheaper = ((prices < prices[:, :1]) & visible).sum(axis=1)
         full_slot = self.slot_energy[-1]

@@ -3,21 +3,20 @@
 Arrays have shape ``(depots, chargers)``; each step calls :mod:`smartcharging.sim.dynamics`
 (power allocation under the site limit, charging, wear, departure) on whole arrays. The
 scalar ``DepotEnv`` runs one depot, the batch ``DepotVectorEnv`` many.
-
-Observation layout (float32, per depot): ``present[N]``, ``battery_kwh[N]``,
-``slots_to_departure[N]``, ``expected_demand_kwh[N]`` (zeros where no vehicle is present),
-then ``time_step``, ``price_now``, the next ``forecast_slots`` prices (0 past the end), and
-``headroom_kw`` (grid limit plus PV in the coming slot).
+The observation layout is :class:`smartcharging.observations.DepotLayout`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from smartcharging.config.depot import DepotConfig
+from smartcharging.observations import DepotLayout
 from smartcharging.sim import dynamics, episode_draws
+
+if TYPE_CHECKING:
+    from smartcharging.config.depot import DepotConfig
 
 
 class DepotSimulator:
@@ -46,7 +45,8 @@ class DepotSimulator:
         steps = cfg.n_slots + 2
         self._present = np.zeros((e, steps, n), dtype=bool)
         self._departing = np.zeros((e, steps, n), dtype=bool)
-        self._template = np.zeros((e, steps, cfg.observation_size), dtype=np.float32)
+        self.layout = DepotLayout.of(cfg)
+        self._template = np.zeros((e, steps, self.layout.size), dtype=np.float32)
         low = np.array([pair[0] for pair in cfg.arrival_slots])
         self._arrival_low, self._arrival_span = (
             low,
@@ -94,20 +94,19 @@ class DepotSimulator:
         present = (arrival[:, None, :] <= steps) & (steps < departure[:, None, :])
         self._present[depots] = present
         self._departing[depots] = departure[:, None, :] == steps
-        template = self._template[depots]
-        template[:, :, :n] = present
-        template[:, :, 2 * n : 3 * n] = (departure[:, None, :] - steps) * present
-        template[:, :, 3 * n : 4 * n] = self._mean * present
-        template[:, :, 4 * n] = steps[:, :, 0]
+        layout, template = self.layout, self._template[depots]
+        template[:, :, layout.present] = present
+        template[:, :, layout.slots_left] = (departure[:, None, :] - steps) * present
+        template[:, :, layout.expected_demand] = self._mean * present
+        template[:, :, layout.time] = steps[:, :, 0]
         window = steps[:, :, 0, None] + self._window
-        template[:, :, 4 * n + 1 : -1] = self._prices[profile[:, None, None], window]
-        template[:, :, -1] = cfg.grid_limit_kw + self._pv
+        template[:, :, layout.prices] = self._prices[profile[:, None, None], window]
+        template[:, :, layout.headroom] = cfg.grid_limit_kw + self._pv
         self._template[depots] = template
 
     def observations(self) -> np.ndarray:
-        n = self.config.n_chargers
         out = self._template[self._rows, self.time]
-        out[:, n : 2 * n] = self.battery * self._present[self._rows, self.time]
+        out[:, self.layout.battery] = self.battery * self._present[self._rows, self.time]
         return out
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:

@@ -21,11 +21,9 @@ import numpy as np
 from scipy import stats
 
 from smartcharging.config.vehicle import ChargingConfig
-from smartcharging.sim import dynamics
 from smartcharging.solvers.grid import (
     BatteryGrid,
     SlotTransitions,
-    departure_terms,
     make_grid,
     slot_transitions,
 )
@@ -123,7 +121,7 @@ def departure_outcomes(
     missing = (
         config.demand_sd_kwh * stats.norm.pdf(z) - (levels_kwh - config.demand_mean_kwh) * survival
     )
-    penalty, per_kwh = departure_terms(config)
+    penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     return penalty * survival + per_kwh * missing, survival, np.maximum(missing, 0.0)
 
 
@@ -154,16 +152,16 @@ def _error_bound(config: ChargingConfig, grid: BatteryGrid) -> float:
     """
     if grid.exact:
         return 0.0
-    penalty, per_kwh = departure_terms(config)
+    penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     lipschitz = penalty * float(_demand(config).pdf(config.demand_mean_kwh)) + per_kwh
     if config.physical:
         price = float(np.abs(config.prices).max())
         wear = config.wear_cost_per_kw2h * float(config.power_kw.max())
         slope = price / config.efficiency + wear
     else:
-        rates = dynamics.cost_rate(config.power_kw)
         slope = max(
-            (r / p for r, p in zip(rates, config.power_kw, strict=True) if p > 0), default=0
+            (r / p for r, p in zip(config.cost_rates, config.power_kw, strict=True) if p > 0),
+            default=0,
         )
     total = 0.0
     for _ in range(config.n_slots):
@@ -321,7 +319,7 @@ def hindsight_value(
     induction with the departure cost of that demand instead of its expectation."""
     grid = make_grid(config)
     moves = slot_transitions(config, grid)
-    penalty, per_kwh = departure_terms(config)
+    penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     missing = np.maximum(demand_kwh - grid.levels_kwh, 0.0)
     values = -(penalty * (missing > 0) + per_kwh * missing)
     prices = config.prices[profile]

@@ -14,8 +14,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from smartcharging.config.vehicle import ChargingConfig
+from smartcharging.config import ChargingConfig
 from smartcharging.sim import dynamics
+from smartcharging.sim.vehicle import slot_cost
 
 MAX_EXACT_LEVELS = 2_000_001
 FALLBACK_LEVELS = 4_001
@@ -114,25 +115,17 @@ class SlotTransitions:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(total, energy_cost, wear_cost)`` of the slot from the grid ``levels`` (all by
         default) at ``price_per_kwh`` (one price, or one per level), shape
-        ``(levels, actions)``; in the seed model the total is the ``exp(kW)`` cost and the
-        two physical parts are zero."""
+        ``(levels, actions)``, by :func:`smartcharging.sim.vehicle.slot_cost`."""
         cfg = self.config
-        power = cfg.power_kw[None, :]
-        hours = self.hours[levels]
-        if cfg.physical:
-            price = np.asarray(price_per_kwh, dtype=np.float64)
-            cost, energy_cost, wear_cost = dynamics.physical_costs(
-                self.energy_kwh[levels],
-                power,
-                hours,
-                price[:, None] if price.ndim else price,
-                cfg.efficiency,
-                cfg.wear_cost_per_kw2h,
-            )
-            return cost, energy_cost, wear_cost
-        seed = dynamics.charging_cost(hours, dynamics.cost_rate(cfg.power_kw)[None, :])
-        zeros = np.zeros_like(seed)
-        return seed, zeros, zeros
+        price = np.asarray(price_per_kwh, dtype=np.float64)
+        return slot_cost(
+            cfg,
+            self.energy_kwh[levels],
+            cfg.power_kw[None, :],
+            self.hours[levels],
+            cfg.cost_rates[None, :],
+            price[:, None] if price.ndim else price,
+        )
 
 
 def slot_transitions(config: ChargingConfig, grid: BatteryGrid) -> SlotTransitions:
@@ -143,15 +136,3 @@ def slot_transitions(config: ChargingConfig, grid: BatteryGrid) -> SlotTransitio
     )
     lower, upper, weight = grid.locate(after)
     return SlotTransitions(config, energy, hours, lower, upper, weight)
-
-
-def departure_terms(config: ChargingConfig) -> tuple[float, float]:
-    """``(fixed penalty, cost per missing kWh)`` of running out, as the environments use them:
-    the seed's fixed penalty from ``dynamics``, or the physical model's per-kWh cost."""
-    if config.physical:
-        return 0.0, config.shortfall_cost_per_kwh
-    rates = dynamics.cost_rate(config.power_kw)
-    penalty = dynamics.shortfall_penalty(
-        config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
-    )
-    return penalty, 0.0

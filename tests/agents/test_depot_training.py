@@ -16,6 +16,7 @@ from smartcharging.agents.depot_training import (
 from smartcharging.agents.runs import RunError
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.envs.depot import depot_spaces
+from smartcharging.observations import DepotLayout
 
 CONFIG = load_depot_scenario("depot-10-overnight").to_config()
 
@@ -47,7 +48,7 @@ def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     assert sum(name.startswith("model-") for name in files) == 1
     assert json.loads((run_dir / "run.json").read_text())["algo"] == "ppo"
     policy = load_depot_policy(run_dir, CONFIG)
-    observations = np.zeros((2, CONFIG.observation_size), dtype=np.float32)
+    observations = np.zeros((2, DepotLayout.of(CONFIG).size), dtype=np.float32)
     assert policy.actions(observations).shape == (2, CONFIG.n_chargers)
     assert json.loads((run_dir / "run.json").read_text())["hyperparameters"]["n_epochs"] == 5
     monkeypatch.setattr(

@@ -180,7 +180,7 @@ def test_single_vehicle_depot_steps_like_the_single_vehicle_env() -> None:
         _, single_reward, single_terminated, _, single_info = single.step(action)
         assert reward == pytest.approx(single_reward, rel=1e-12, abs=1e-12)
         assert info["energy_kwh"][0] == single_info["energy_kwh"]
-        assert env.simulator.battery[0, 0] == pytest.approx(single.unwrapped._battery)
+        assert env.simulator.battery[0, 0] == pytest.approx(single.unwrapped.state.battery_kwh)
     assert terminated and single_terminated
 
 

@@ -193,12 +193,12 @@ def test_render_human_prints(capsys: pytest.CaptureFixture[str]) -> None:
 def test_invalid_action_names_action_and_allowed_values(action) -> None:
     env = gym.make("SmartCharging-v0")
     env.reset(seed=0)
-    before = env.unwrapped._battery, env.unwrapped._time
+    before = env.unwrapped.state.battery_kwh, env.unwrapped.state.time
     with pytest.raises(
         gym.error.InvalidAction, match=r"invalid action .*must be an integer in 0..3"
     ):
         env.step(action)
-    assert (env.unwrapped._battery, env.unwrapped._time) == before
+    assert (env.unwrapped.state.battery_kwh, env.unwrapped.state.time) == before
     env.step(np.int64(1))
     env.step(np.array(2))
 

@@ -127,10 +127,12 @@ def test_list_of_seeds_seeds_each_copy() -> None:
 def test_bad_actions_name_the_offending_copies(actions, message) -> None:
     env = make_vec(4)
     env.reset(seed=0)
-    before = env._battery.copy(), env._time.copy()
+    before = env.state.battery_kwh.copy(), env.state.time.copy()
     with pytest.raises(gym.error.InvalidAction, match=message):
         env.step(actions)
-    assert np.array_equal(env._battery, before[0]) and np.array_equal(env._time, before[1])
+    assert np.array_equal(env.state.battery_kwh, before[0]) and np.array_equal(
+        env.state.time, before[1]
+    )
 
 
 @pytest.mark.parametrize("num_envs", [0, -3, 2.5, True])

@@ -1,0 +1,116 @@
+"""One vehicle's slot — charge, pay, and in the last slot depart — written once.
+
+:func:`vehicle_step` is what ``SmartCharging-v0`` and its batch version both call. Like
+:mod:`smartcharging.sim.dynamics` it works unchanged on Python floats (one vehicle, where
+NumPy call overhead would dominate) and on NumPy arrays (a batch of vehicles), and selects
+with arithmetic rather than branches, so the two agree bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from smartcharging.sim import dynamics
+from smartcharging.sim.dynamics import Number
+
+if TYPE_CHECKING:
+    from smartcharging.config.vehicle import ChargingConfig
+
+#: Info keys that every step reports (the last three only in the physical model).
+STEP_KEYS = (
+    "power_kw",
+    "energy_kwh",
+    "charging_hours",
+    "cost",
+    "price",
+    "energy_cost",
+    "wear_cost",
+)
+#: Info keys that only the departing step reports.
+DEPARTURE_KEYS = ("demand_kwh", "shortfall_kwh", "ran_out", "penalty")
+
+
+@dataclass
+class VehicleState:
+    """What changes during an episode, for one vehicle (floats) or a batch (arrays).
+
+    Attributes:
+        battery_kwh: the battery level.
+        demand_kwh: the next shift's demand, drawn at arrival and revealed at departure.
+        time: slots elapsed.
+        profile: the episode's price row.
+    """
+
+    battery_kwh: Any
+    demand_kwh: Any
+    time: Any
+    profile: Any
+
+
+def slot_cost(
+    config: ChargingConfig,
+    energy_kwh: Number,
+    power_kw: Number,
+    charging_hours: Number,
+    cost_rate: Number,
+    price: Number,
+) -> tuple[Number, Number, Number]:
+    """``(cost, energy_cost, wear_cost)`` of a charged slot under the config's cost model:
+    the seed's ``hours * exp(kW)`` (whose two physical parts are 0), or the physical model's
+    grid energy at ``price`` plus battery wear."""
+    if config.physical:
+        return dynamics.physical_costs(
+            energy_kwh,
+            power_kw,
+            charging_hours,
+            price,
+            config.efficiency,
+            config.wear_cost_per_kw2h,
+        )
+    cost = dynamics.charging_cost(charging_hours, cost_rate)
+    zero = cost * 0.0
+    return cost, zero, zero
+
+
+def vehicle_step(
+    config: ChargingConfig,
+    battery_kwh: Number,
+    demand_kwh: Number,
+    power_kw: Number,
+    cost_rate: Number,
+    price: Number,
+    departing: Any,
+) -> tuple[Number, Number, dict[str, Any]]:
+    """One slot at ``power_kw`` from ``battery_kwh``; returns ``(battery, reward, info)``.
+
+    ``cost_rate`` is the action's seed rate (``config.cost_rates``) and ``price`` the
+    slot's price (physical model); each caller looks both up its own fastest way.
+    ``departing`` (a bool, or a bool array) marks the vehicles whose last slot this is:
+    they leave for their shift afterwards, the battery pays for ``demand_kwh`` and the
+    departure cost enters the reward. ``info`` holds :data:`STEP_KEYS` and, when any
+    vehicle departs, :data:`DEPARTURE_KEYS` (computed for every vehicle of a batch).
+    """
+    battery, energy, hours = dynamics.charge_slot(
+        battery_kwh, power_kw, config.capacity_kwh, config.slot_hours
+    )
+    info: dict[str, Any] = {"power_kw": power_kw, "energy_kwh": energy, "charging_hours": hours}
+    cost, energy_cost, wear_cost = slot_cost(config, energy, power_kw, hours, cost_rate, price)
+    if config.physical:
+        info["price"] = price
+        info["energy_cost"] = energy_cost
+        info["wear_cost"] = wear_cost
+    info["cost"] = cost
+    reward = 0.0 - cost  # 0.0 - 0.0 is +0.0, unlike -0.0
+    if departing is True or (departing is not False and departing.any()):
+        remaining, shortfall, ran_out, penalty = dynamics.depart(
+            battery, demand_kwh, config.fixed_shortfall_penalty, config.shortfall_cost_kwh
+        )
+        leaves = departing * 1.0
+        battery = remaining * leaves + battery * (1.0 - leaves)
+        reward = reward - penalty * leaves
+        info["demand_kwh"] = demand_kwh
+        info["shortfall_kwh"] = shortfall
+        info["ran_out"] = ran_out
+        info["penalty"] = penalty
+    return battery, reward, info
