@@ -4,7 +4,8 @@ Importing this package does not import torch; :mod:`smartcharging.agents.sb3_age
 """
 
 from smartcharging.agents.qlearning import QLearningAgent, QLearningParams
-from smartcharging.agents.runs import ALGORITHMS, Run, RunError, RunSpec, load_policy
+from smartcharging.agents.run_directory import RunError
+from smartcharging.agents.runs import ALGORITHMS, Run, RunSpec, load_policy
 
 __all__ = [
     "ALGORITHMS",

@@ -1,38 +1,34 @@
-"""Training runs: a run directory, checkpoints with exact evaluation, and resuming.
+"""Single-vehicle training runs: checkpoints scored by exact evaluation, and resuming.
 
-A run directory holds
-
-* ``run.json``: algorithm, total steps, seed, number of copies, reward scale, checkpoints,
-  the environment configuration and the algorithm's hyperparameters;
-* ``versions.json``: Python and package versions;
-* ``curve.csv``: one row per checkpoint: steps, wall time, the greedy policy's exact
-  expected return (unscaled), the optimum and the gap;
-* the model files of the last checkpoint and ``checkpoint.json`` naming them, and the model
-  of the checkpoint with the best exact expected return so far (``best-model-<steps>``).
-
-A checkpoint is written in this order: model files under new names, the curve row, then
-``checkpoint.json`` (atomically replaced), then the previous checkpoint's files are removed.
-Whatever the moment of an interruption, ``checkpoint.json`` names a complete checkpoint, and
-resuming drops any curve row written after it, so no row is lost or duplicated.
+The run directory (:mod:`smartcharging.agents.run_directory`) holds in ``run.json`` the
+algorithm, total steps, seed, number of copies, reward scale, checkpoints, the environment
+configuration and the algorithm's hyperparameters; ``curve.csv`` has one row per checkpoint:
+steps, wall time, the greedy policy's exact expected return (unscaled), the optimum and the
+gap. Beside the last checkpoint's files it keeps the model of the checkpoint with the best
+exact expected return so far (``best-model-<steps>``).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import os
 import pickle
-import platform
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load_table_policy
+from smartcharging.agents.run_directory import (
+    CHECKPOINT_FILE,
+    CURVE_FILE,
+    RUN_FILE,
+    RunDirectory,
+    RunError,
+    read_curve_rows,
+)
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
@@ -48,10 +44,6 @@ CURVE_FIELDS = (
     "relative_gap",
     "shortfall_probability",
 )
-
-
-class RunError(Exception):
-    """A run cannot be started, resumed or loaded; the message says why, in one line."""
 
 
 @dataclass(frozen=True)
@@ -122,16 +114,6 @@ def _hyperparameters(spec: RunSpec) -> dict[str, Any]:
     from smartcharging.agents.sb3_agents import HYPERPARAMETERS
 
     return HYPERPARAMETERS[spec.algo]
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in ("smartcharging", "numpy", "scipy", "gymnasium", "stable-baselines3", "torch"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
 
 
 class Trainer(ABC):
@@ -238,16 +220,6 @@ def _trainer_class(algo: str) -> type[QLearningTrainer] | type[SB3Trainer]:
     return QLearningTrainer if algo == "qlearning" else SB3Trainer
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically: a reader sees the old file or the new one, never half."""
-    temporary = path.with_suffix(".tmp")
-    with open(temporary, "w") as file:
-        json.dump(data, file, indent=2)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
-
-
 @dataclass
 class CurvePoint:
     steps: int
@@ -262,39 +234,33 @@ class CurvePoint:
 class Run:
     """A run directory and the trainer that writes to it."""
 
-    def __init__(self, folder: Path, spec: RunSpec, trainer: Trainer, wall_time_s: float) -> None:
-        self.folder = folder
+    def __init__(
+        self, directory: RunDirectory, spec: RunSpec, trainer: Trainer, wall_time_s: float
+    ) -> None:
+        self.directory = directory
+        self.folder = directory.folder
         self.spec = spec
         self.trainer = trainer
         self.solution: Optimum = solve_all(spec.config)
         self._wall_offset = wall_time_s
         self._started = time.perf_counter()
-        self._files: list[str] = []
         self.best: dict[str, Any] | None = None
 
     @classmethod
     def start(cls, folder: Path, spec: RunSpec) -> Run:
         """A new run in an empty (or new) directory, with its step-0 checkpoint."""
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise RunError(
-                f"--out {folder} exists and is not empty: choose a new directory, or resume "
-                f"it with --resume {folder}"
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_json(folder / "run.json", spec.to_json())
-        _write_json(folder / "versions.json", package_versions())
-        with open(folder / "curve.csv", "w", newline="") as file:
-            csv.writer(file).writerow(CURVE_FIELDS)
-        run = cls(folder, spec, _trainer_class(spec.algo)(spec), 0.0)
+        directory = RunDirectory.create(folder, spec.to_json(), CURVE_FIELDS)
+        run = cls(directory, spec, _trainer_class(spec.algo)(spec), 0.0)
         run.checkpoint()
         return run
 
     @classmethod
     def resume(cls, folder: Path) -> Run:
         """Continue a run from its last complete checkpoint."""
+        directory = RunDirectory(folder, CURVE_FIELDS)
         try:
-            spec = RunSpec.from_json(json.loads((folder / "run.json").read_text()))
-            checkpoint = json.loads((folder / "checkpoint.json").read_text())
+            spec = RunSpec.from_json(directory.read(RUN_FILE))
+            checkpoint = directory.read(CHECKPOINT_FILE)
             steps, files = int(checkpoint["steps"]), list(checkpoint["files"])
             trainer = _trainer_class(spec.algo).load(spec, folder, files)
         except RunError:
@@ -319,11 +285,8 @@ class Run:
                 f"corrupt checkpoint in {folder}: checkpoint.json says {steps} steps, the model "
                 f"has {trainer.steps_done}"
             )
-        rows = read_curve(folder / "curve.csv")
-        kept = [row for row in rows if row.steps <= steps]
-        _write_curve(folder / "curve.csv", kept)
-        run = cls(folder, spec, trainer, float(checkpoint["wall_time_s"]))
-        run._files = files
+        directory.resume_from(checkpoint, files)
+        run = cls(directory, spec, trainer, float(checkpoint["wall_time_s"]))
         run.best = checkpoint.get("best")
         return run
 
@@ -359,25 +322,20 @@ class Run:
                 "relative_gap": point.relative_gap,
                 "file": self.trainer.save_model(self.folder, stem),
             }
-        with open(self.folder / "curve.csv", "a", newline="") as file:
-            csv.writer(file).writerow([getattr(point, name) for name in CURVE_FIELDS])
-            file.flush()
-            os.fsync(file.fileno())
-        _write_json(
-            self.folder / "checkpoint.json",
+        stale = []
+        if previous_best is not None and previous_best["file"] != self.best["file"]:
+            stale.append(previous_best["file"])
+        self.directory.commit(
+            [getattr(point, name) for name in CURVE_FIELDS],
             {
                 "steps": point.steps,
                 "wall_time_s": point.wall_time_s,
                 "files": files,
                 "best": self.best,
             },
+            files,
+            stale,
         )
-        stale = set(self._files) - set(files)
-        if previous_best is not None and previous_best["file"] != self.best["file"]:
-            stale.add(previous_best["file"])
-        for old in stale:
-            (self.folder / old).unlink(missing_ok=True)
-        self._files = files
         return point
 
     def train(self, on_checkpoint: Callable[[CurvePoint], None] | None = None) -> CurvePoint:
@@ -389,28 +347,18 @@ class Run:
             point = self.checkpoint()
             if on_checkpoint is not None:
                 on_checkpoint(point)
-        return point if point is not None else read_curve(self.folder / "curve.csv")[-1]
+        return point if point is not None else read_curve(self.folder / CURVE_FILE)[-1]
 
 
 def read_curve(path: Path) -> list[CurvePoint]:
-    with open(path, newline="") as file:
-        return [
-            CurvePoint(
-                steps=int(row["steps"]),
-                **{name: float(row[name]) for name in CURVE_FIELDS if name != "steps"},
-            )
-            for row in csv.DictReader(file)
-        ]
-
-
-def _write_curve(path: Path, points: list[CurvePoint]) -> None:
-    temporary = path.with_suffix(".tmp")
-    with open(temporary, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(CURVE_FIELDS)
-        for point in points:
-            writer.writerow([getattr(point, name) for name in CURVE_FIELDS])
-    os.replace(temporary, path)
+    """The learning curve of a single-vehicle run's ``curve.csv``."""
+    return [
+        CurvePoint(
+            steps=int(row["steps"]),
+            **{name: float(row[name]) for name in CURVE_FIELDS if name != "steps"},
+        )
+        for row in read_curve_rows(path)
+    ]
 
 
 def load_policy(

@@ -1,4 +1,4 @@
-"""Reward scaling and observation normalisation for learning agents.
+"""Reward scaling and observation normalisation for learning agents (one vehicle, a depot).
 
 The seed's rewards span ten orders of magnitude (an idle slot costs 0.25, running out
 7.2e10), which no neural network trains well on. Agents therefore learn on
@@ -21,8 +21,14 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from smartcharging.config import ChargingConfig
-from smartcharging.observations import vehicle_normalized_space, vehicle_scale
+from smartcharging.config import ChargingConfig, DepotConfig
+from smartcharging.observations import (
+    DepotLayout,
+    charger_views,
+    depot_scale,
+    vehicle_normalized_space,
+    vehicle_scale,
+)
 
 
 def default_reward_scale(config: ChargingConfig) -> float:
@@ -83,3 +89,31 @@ def training_env(
     config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
     scale = default_reward_scale(config) if reward_scale is None else reward_scale
     return ScaleReward(NormalizeObservation(env), scale)
+
+
+def depot_reward_scale(config: DepotConfig) -> float:
+    """Chargers x the largest mean demand x the largest absolute price: roughly an
+    episode's energy bill, so scaled depot returns are of order 1."""
+    price = float(np.abs(config.prices).max()) or 1.0
+    return config.n_chargers * max(max(config.demand_mean_kwh), 1.0) * price
+
+
+def normalize_depot_observations(observations: np.ndarray, config: DepotConfig) -> np.ndarray:
+    """Divide each column by its largest possible magnitude (see ``depot_scale``)."""
+    return (np.asarray(observations, dtype=np.float32) / depot_scale(config)).astype(np.float32)
+
+
+class ChargerView:
+    """Per-charger observations of a depot: a charger's own vehicle (presence, battery,
+    slots to departure, expected demand) followed by the shared site features (time step,
+    prices, headroom), normalised. Every charger is one agent of a shared policy."""
+
+    def __init__(self, config: DepotConfig) -> None:
+        self.config = config
+        self.layout = DepotLayout.of(config)
+        self.size = self.layout.charger_size
+
+    def observations(self, depot_observations: np.ndarray) -> np.ndarray:
+        """``(depots, observation size)`` → ``(depots * chargers, size)``."""
+        normalized = normalize_depot_observations(depot_observations, self.config)
+        return charger_views(self.layout, normalized).reshape(-1, self.size)

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from smartcharging.agents.depot_training import is_depot_run
+from smartcharging.agents.depot_runs import is_depot_run
 from smartcharging.agents.runs import (
     ALGORITHMS,
     CurvePoint,
@@ -123,7 +123,7 @@ def evaluate_command(
     if depot is not None:
         baselines: dict[str, Any] = dict(depot_baselines(depot))
         if model is not None:
-            from smartcharging.agents.depot_training import load_depot_policy
+            from smartcharging.agents.depot_runs import load_depot_policy
 
             chosen_depot: Any = load_depot_policy(model, depot)
         elif policy in baselines:
@@ -204,7 +204,7 @@ def compare_command(
     For a depot scenario: every depot baseline against each episode's hindsight bound.
     """
     if depot is not None:
-        from smartcharging.agents.depot_training import load_depot_policy
+        from smartcharging.agents.depot_runs import load_depot_policy
 
         policies_ = [
             *depot_baselines(depot).values(),

@@ -108,7 +108,7 @@ def run_depot_training(
 ) -> None:
     """Train (or resume) PPO or A2C for a depot, with a progress bar of the evaluation
     return."""
-    from smartcharging.agents.depot_training import DepotCheckpoint, resume_depot, train_depot
+    from smartcharging.agents.depot_runs import DepotCheckpoint, resume_depot, train_depot
 
     if resume is None and (depot is None or algo is None or out is None):
         raise CliError("--algo and --out are required (or --resume DIR)")

@@ -8,9 +8,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from smartcharging.agents.runs import (
-    RunError,
-)
+from smartcharging.agents.run_directory import RunError
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.scenarios import (
     ScenarioError,

@@ -5,15 +5,10 @@ import numpy as np
 import pytest
 
 from smartcharging import cli
-from smartcharging.agents.depot_training import (
-    ChargerView,
-    SB3ChargerVecEnv,
-    load_depot_policy,
-    normalize_depot_observations,
-    resume_depot,
-    train_depot,
-)
-from smartcharging.agents.runs import RunError
+from smartcharging.agents.depot_runs import load_depot_policy, resume_depot, train_depot
+from smartcharging.agents.run_directory import RunError
+from smartcharging.agents.sb3_depot import SB3ChargerVecEnv
+from smartcharging.agents.scaling import ChargerView, normalize_depot_observations
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.envs.depot import depot_spaces
 from smartcharging.observations import DepotLayout

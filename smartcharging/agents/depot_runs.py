@@ -1,0 +1,193 @@
+"""Depot training runs: a shared charger policy trained on the batch depot, checkpointed.
+
+The run directory (:mod:`smartcharging.agents.run_directory`) holds in ``run.json`` the
+algorithm, steps, seed, the depot configuration and the number of batch depots;
+``curve.csv`` has, at each checkpoint, the mean return of the deterministic policy on fixed
+evaluation episodes and its gap to their hindsight bound. The learning itself is
+Stable-Baselines3's (:mod:`smartcharging.agents.sb3_depot`), imported only when a run
+trains or loads a model, so that inspecting runs needs no ``rl`` extra.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from smartcharging.agents.run_directory import (
+    CHECKPOINT_FILE,
+    RUN_FILE,
+    RunDirectory,
+    RunError,
+)
+from smartcharging.agents.scaling import ChargerView, depot_reward_scale
+from smartcharging.config import DepotConfig
+from smartcharging.evaluation.depot import run_policy
+from smartcharging.solvers.hindsight import hindsight_bound
+
+if TYPE_CHECKING:
+    from smartcharging.agents.sb3_depot import DepotAgentPolicy
+
+#: Algorithms a shared charger policy trains with.
+DEPOT_ALGORITHMS = ("ppo", "a2c")
+#: Fixed episodes every checkpoint is evaluated on (seeds EVALUATION_SEED + i).
+EVALUATION_EPISODES = 16
+EVALUATION_SEED = 10_000
+CURVE_FIELDS = ("steps", "wall_time_s", "mean_return", "hindsight_bound", "gap")
+
+
+@dataclass(frozen=True)
+class DepotCheckpoint:
+    steps: int
+    wall_time_s: float
+    mean_return: float
+    hindsight_bound: float
+    gap: float
+
+
+def train_depot(
+    config: DepotConfig,
+    algo: str,
+    steps: int,
+    seed: int,
+    out: Path,
+    num_envs: int = 8,
+    checkpoints: int = 10,
+    on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
+) -> DepotCheckpoint:
+    """Train a depot agent into a new run directory."""
+    if algo not in DEPOT_ALGORITHMS:
+        raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
+    if steps < 1 or num_envs < 1 or checkpoints < 1:
+        raise RunError("--steps, --num-envs and --checkpoints must be >= 1")
+    from smartcharging.agents.sb3_depot import DEPOT_HYPERPARAMETERS, make_depot_model
+
+    spec = {
+        "algo": algo,
+        "total_steps": steps,
+        "seed": seed,
+        "depot": config.to_dict(),
+        "num_envs": num_envs,
+        "checkpoints": checkpoints,
+        "hyperparameters": DEPOT_HYPERPARAMETERS[algo],
+        "reward_scale": depot_reward_scale(config),
+        "steps_count": "charger transitions (depot steps x chargers)",
+        "policy": "one network shared by all chargers",
+    }
+    directory = RunDirectory.create(out, spec, CURVE_FIELDS)
+    model = make_depot_model(algo, config, num_envs, seed)
+    return _train(directory, spec, config, model, 0.0, on_checkpoint)
+
+
+def resume_depot(
+    out: Path, on_checkpoint: Callable[[DepotCheckpoint], None] | None = None
+) -> DepotCheckpoint:
+    """Continue an interrupted depot run from its last checkpoint; curve rows written after
+    that checkpoint are dropped, so none is lost or duplicated."""
+    from smartcharging.agents.sb3_depot import load_depot_model
+
+    directory = RunDirectory(out, CURVE_FIELDS)
+    try:
+        spec = directory.read(RUN_FILE)
+        checkpoint = directory.read(CHECKPOINT_FILE)
+        config = DepotConfig(**spec["depot"])
+        model = load_depot_model(
+            spec["algo"], out / checkpoint["file"], config, int(spec["num_envs"])
+        )
+    except FileNotFoundError as error:
+        raise RunError(f"cannot resume {out}: missing {Path(error.filename).name}") from None
+    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as error:
+        raise RunError(f"corrupt checkpoint in {out}: {type(error).__name__}: {error}") from None
+    directory.resume_from(checkpoint, [checkpoint["file"]])
+    return _train(directory, spec, config, model, float(checkpoint["wall_time_s"]), on_checkpoint)
+
+
+def _train(
+    directory: RunDirectory,
+    spec: dict[str, Any],
+    config: DepotConfig,
+    model: Any,
+    wall_offset: float,
+    on_checkpoint: Callable[[DepotCheckpoint], None] | None,
+) -> DepotCheckpoint:
+    """Learn to ``spec["total_steps"]``, checkpointing by the run directory's protocol."""
+    from smartcharging.agents.sb3_depot import DepotAgentPolicy
+
+    steps, algo = int(spec["total_steps"]), spec["algo"]
+    _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
+    bound = float(np.mean([hindsight_bound(config, e).value for e in episodes]))
+    started = time.perf_counter()
+    chunk = max(steps // int(spec["checkpoints"]), 1)
+    point = None
+    while model.num_timesteps < steps:
+        model.learn(
+            total_timesteps=min(chunk, steps - model.num_timesteps), reset_num_timesteps=False
+        )
+        run, _ = run_policy(
+            DepotAgentPolicy(model, config, algo), config, EVALUATION_EPISODES, EVALUATION_SEED
+        )
+        mean = float(run.returns.mean())
+        wall = wall_offset + time.perf_counter() - started
+        point = DepotCheckpoint(int(model.num_timesteps), wall, mean, bound, bound - mean)
+        model_file = f"model-{point.steps}.zip"
+        model.save(directory.folder / model_file)
+        directory.commit(
+            [point.steps, round(point.wall_time_s, 3), mean, bound, point.gap],
+            {"steps": point.steps, "wall_time_s": round(wall, 3), "file": model_file},
+            [model_file],
+            [],
+        )
+        if on_checkpoint is not None:
+            on_checkpoint(point)
+    if point is None:
+        raise RunError(f"{directory.folder} has already trained its {steps:,} steps")
+    return point
+
+
+class _Idle:
+    """Charges nothing; used only to draw the evaluation episodes."""
+
+    name = "idle"
+
+    def __init__(self, config: DepotConfig) -> None:
+        self.config = config
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        return np.zeros((len(observations), self.config.n_chargers), dtype=np.int64)
+
+
+def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
+    """The trained agent of a depot run directory (its last checkpoint)."""
+    from smartcharging.agents.sb3_depot import DepotAgentPolicy, load_depot_model
+
+    directory = RunDirectory(folder, CURVE_FIELDS)
+    try:
+        algo = directory.read(RUN_FILE)["algo"]
+        model_file = directory.read(CHECKPOINT_FILE)["file"]
+        model = load_depot_model(algo, folder / model_file, config, None)
+    except FileNotFoundError as error:
+        raise RunError(
+            f"--model {folder}: not a depot run directory (missing {Path(error.filename).name})"
+        ) from None
+    except (KeyError, ValueError, OSError, json.JSONDecodeError) as error:
+        raise RunError(f"--model {folder}: cannot load the agent: {error}") from None
+    expected = ChargerView(config).size
+    if model.observation_space.shape != (expected,):
+        raise RunError(
+            f"--model {folder} was trained on another depot (observation size "
+            f"{model.observation_space.shape}, this scenario has {expected})"
+        )
+    return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
+
+
+def is_depot_run(folder: Path) -> bool:
+    """Whether a run directory holds a depot agent."""
+    try:
+        return "depot" in RunDirectory(folder, CURVE_FIELDS).read(RUN_FILE)
+    except (OSError, ValueError):
+        return False

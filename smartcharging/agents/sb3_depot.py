@@ -1,0 +1,117 @@
+"""Stable-Baselines3 on the batch depot: one policy shared by all chargers.
+
+Each charger sees its own vehicle and the site (:class:`smartcharging.agents.scaling.ChargerView`),
+sets its own power and is rewarded with its own costs, and every charger's experience trains
+the same network (parameter sharing, as in the PettingZoo view). A policy for the whole
+depot (one ``MultiDiscrete`` action) learned nothing useful in our tries: after 200k steps
+it was worse than uncontrolled charging on depot-25-evening.
+
+Stable-Baselines3 and torch are the optional ``rl`` extra; this module imports them, so the
+core package never does.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
+
+from smartcharging.agents.sb3_agents import ALGORITHMS, HYPERPARAMETERS
+from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
+from smartcharging.agents.scaling import ChargerView, depot_reward_scale
+from smartcharging.config import DepotConfig
+from smartcharging.envs.depot_vector import DepotVectorEnv
+
+#: Shared charger policies learn from depots x chargers transitions per step, hence the
+#: larger batches than for one vehicle (:data:`smartcharging.agents.sb3_agents.HYPERPARAMETERS`).
+DEPOT_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
+    "ppo": {**HYPERPARAMETERS["ppo"], "batch_size": 1024, "n_epochs": 5},
+    "a2c": HYPERPARAMETERS["a2c"],
+}
+
+
+class SB3ChargerVecEnv(NativeBatchVecEnv):
+    """The chargers of ``depots`` batch depots as one Stable-Baselines3 ``VecEnv``: copy
+    ``d * chargers + i`` is charger ``i`` of depot ``d``, with its own observation
+    (:class:`ChargerView`), its power level as action and its own reward (its wear,
+    shortfall cost, share of the energy cost and of the demand charge, as in the PettingZoo
+    view), scaled by :func:`depot_reward_scale` per charger. One policy, trained on every
+    charger's experience (parameter sharing), then acts for each charger."""
+
+    def __init__(self, config: DepotConfig, depots: int) -> None:
+        self.env = DepotVectorEnv(num_envs=depots, config=config)
+        self.config = config
+        self.view = ChargerView(config)
+        self.depots = depots
+        self.reward_scale = depot_reward_scale(config) / config.n_chargers
+        observation = spaces.Box(-1.0, 1.0, shape=(self.view.size,), dtype=np.float32)
+        super().__init__(depots * config.n_chargers, observation, spaces.Discrete(config.n_actions))
+        self._actions = np.zeros((depots, config.n_chargers), dtype=np.int64)
+
+    def reset(self) -> np.ndarray:
+        seeds = self._seed_list()
+        observations, _ = self.env.reset(
+            seed=None if seeds is None else seeds[:: self.config.n_chargers]
+        )
+        self._reset_seeds()
+        return self.view.observations(observations)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions, dtype=np.int64).reshape(
+            self.depots, self.config.n_chargers
+        )
+
+    def step_wait(self) -> VecEnvStepReturn:
+        n = self.config.n_chargers
+        observations, _, terminated, truncated, info = self.env.step(self._actions)
+        own_cost = (
+            info["wear_cost"]
+            + info["shortfall_cost"]
+            + info["energy_cost_share"]
+            + info["demand_charge"][:, None] / n
+        )
+        rewards = (-own_cost / self.reward_scale).astype(np.float32).reshape(-1)
+        dones = np.repeat(terminated | truncated, n)
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        if dones.any():
+            # Every depot's episode has the same length, so all end together; the next
+            # (autoreset) step of the batch env starts their new episodes.
+            final = self.view.observations(observations)
+            for i in range(self.num_envs):
+                infos[i]["terminal_observation"] = final[i]
+                infos[i]["TimeLimit.truncated"] = False
+            observations = self.env.step(np.zeros_like(self._actions))[0]
+        return self.view.observations(observations), rewards, dones, infos
+
+
+def make_depot_model(algo: str, config: DepotConfig, num_envs: int, seed: int) -> Any:
+    """A new shared charger policy learning on ``num_envs`` batch depots."""
+    return ALGORITHMS[algo](
+        "MlpPolicy",
+        SB3ChargerVecEnv(config, num_envs),
+        seed=seed,
+        device="cpu",
+        **copy.deepcopy(DEPOT_HYPERPARAMETERS[algo]),  # SB3 writes into policy_kwargs
+    )
+
+
+def load_depot_model(algo: str, path: Path, config: DepotConfig, num_envs: int | None) -> Any:
+    """A saved shared charger policy; with ``num_envs``, ready to go on learning."""
+    env = SB3ChargerVecEnv(config, num_envs) if num_envs is not None else None
+    return ALGORITHMS[algo].load(path, env=env, device="cpu")
+
+
+class DepotAgentPolicy:
+    """A trained shared charger policy acting for every charger of a depot."""
+
+    def __init__(self, model: Any, config: DepotConfig, name: str) -> None:
+        self.model, self.config, self.name = model, config, name
+        self.view = ChargerView(config)
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        actions, _ = self.model.predict(self.view.observations(observations), deterministic=True)
+        return np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
