@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build instead.
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest core-check bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,21 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck pytest
+# The core install (no rl extra, so no torch) must run every non-training command.
+CORE_VENV := .venv-core
+core-check:
+	rm -rf $(CORE_VENV)
+	$(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_VENV)/bin/python -m pip install --quiet .
+	$(CORE_VENV)/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('torch') is not None or u.find_spec('stable_baselines3') is not None)"
+	cd $(CORE_VENV) && bin/smartcharging scenario list > /dev/null
+	cd $(CORE_VENV) && bin/smartcharging solve > /dev/null
+	cd $(CORE_VENV) && bin/smartcharging compare --episodes 0 > /dev/null
+	cd $(CORE_VENV) && bin/smartcharging compare --scenario depot-10-overnight --episodes 2 > /dev/null
+	@echo "core-check: the core install runs scenario list, solve and compare without the rl extra"
+
+test: lint typecheck pytest core-check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
@@ -37,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/training.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CORE_VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
