@@ -12,13 +12,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from smartcharging.agents.runs import CurvePoint
+from smartcharging.agents.run_directory import CURVE_FILE
+from smartcharging.agents.runs import CurvePoint, read_curve
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock
 from smartcharging.evaluation.depot import DepotComparison
 from smartcharging.evaluation.vehicle import grid_observations
 from smartcharging.policies.base import Policy
+from smartcharging.policies.registry import all_policies
+from smartcharging.solvers.dp import Optimum
 from smartcharging.solvers.grid import BatteryGrid
 
 
@@ -182,6 +185,39 @@ def price_schedules(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def policy_figures(
+    config: ChargingConfig,
+    solution: Optimum,
+    folder: Path,
+    seed: int,
+    models: dict[Path, Policy] | None = None,
+) -> list[Path]:
+    """The standard figures of a comparison: policy maps (the optimum, trained agents, every
+    baseline), trajectories (the optimum, agents, the 0.99-quantile rule), price schedules
+    for priced scenarios, and each trained run's learning curve. Returns the paths."""
+    models = models or {}
+    policies = all_policies(config, solution, seed)
+    trained = list(models.values())
+    shown = [policies["optimal"], *trained, *(p for n, p in policies.items() if n != "optimal")]
+    trajectory_policies = [policies["optimal"], *trained, policies["quantile-0.99"]]
+    paths = [
+        policy_maps(shown, config, solution.grid, folder / "policy_maps.png"),
+        trajectories(trajectory_policies, config, folder / "trajectories.png", seed=seed),
+    ]
+    if config.physical:
+        scheduled = [
+            policies["optimal"],
+            *trained,
+            *(p for n, p in policies.items() if n.startswith(("cheapest", "asap"))),
+        ]
+        paths.append(price_schedules(scheduled, config, folder / "prices.png", seed))
+    for run_dir, policy in models.items():
+        curve = read_curve(run_dir / CURVE_FILE)
+        name = policy.name.replace(":", "_").replace("/", "_")
+        paths.append(learning_curve(curve, policy.name, folder / f"curve_{name}.png"))
+    return paths
 
 
 def depot_figures(comparison: DepotComparison, config: DepotConfig, folder: Path) -> list[Path]:

@@ -185,6 +185,16 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
     return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
 
 
+def planned_steps(folder: Path) -> int:
+    """The total steps a depot run directory was started to train."""
+    try:
+        return int(RunDirectory(folder, CURVE_FIELDS).read(RUN_FILE)["total_steps"])
+    except FileNotFoundError as error:
+        raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
+    except (KeyError, ValueError, TypeError, OSError) as error:
+        raise RunError(f"corrupt run.json in {folder}: {type(error).__name__}: {error}") from None
+
+
 def is_depot_run(folder: Path) -> bool:
     """Whether a run directory holds a depot agent."""
     try:

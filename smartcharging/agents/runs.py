@@ -59,12 +59,11 @@ class RunSpec:
     reward_scale: float | None = None
 
     def __post_init__(self) -> None:
-        if self.algo not in ALGORITHMS:
-            raise RunError(
-                f"unknown algorithm {self.algo!r}: choose one of {', '.join(ALGORITHMS)}"
-            )
+        check_algorithm(self.algo)
         if self.total_steps < 1:
-            raise RunError(f"invalid steps={self.total_steps}: must be >= 1")
+            raise RunError(
+                f"invalid steps={self.total_steps} for --steps {self.total_steps}: must be >= 1"
+            )
         if self.num_envs < 1:
             raise RunError(f"invalid num_envs={self.num_envs}: must be >= 1")
         if self.checkpoints < 1:
@@ -99,8 +98,18 @@ class RunSpec:
         )
 
 
+def check_algorithm(algo: str) -> str:
+    """``algo`` if it is one of :data:`ALGORITHMS`, else a :class:`RunError` naming them."""
+    if algo not in ALGORITHMS:
+        raise RunError(
+            f"unknown algorithm {algo!r} for --algo {algo!r}: choose one of {', '.join(ALGORITHMS)}"
+        )
+    return algo
+
+
 def default_num_envs(algo: str) -> int:
-    if algo == "qlearning":
+    """Copies of the batch environment an algorithm learns on by default."""
+    if check_algorithm(algo) == "qlearning":
         return QLearningParams().num_envs
     from smartcharging.agents.sb3_agents import NUM_ENVS
 

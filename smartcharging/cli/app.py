@@ -18,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from smartcharging.agents.depot_runs import is_depot_run
+from smartcharging.agents.depot_runs import is_depot_run, load_depot_policy
+from smartcharging.agents.run_directory import CURVE_FILE
 from smartcharging.agents.runs import (
     ALGORITHMS,
     CurvePoint,
@@ -43,8 +44,8 @@ from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.evaluation.vehicle import compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
-from smartcharging.policies.depot import depot_baselines
-from smartcharging.solvers.dp import Optimum, solve_all
+from smartcharging.policies.depot import depot_baselines, depot_policy_by_name
+from smartcharging.solvers.dp import solve_all
 
 app = typer.Typer(
     help="Smart charging of electric-vehicle fleets: environments, exact optima, agents.",
@@ -121,15 +122,10 @@ def evaluate_command(
     For a depot scenario: the policy against each episode's hindsight bound.
     """
     if depot is not None:
-        baselines: dict[str, Any] = dict(depot_baselines(depot))
         if model is not None:
-            from smartcharging.agents.depot_runs import load_depot_policy
-
             chosen_depot: Any = load_depot_policy(model, depot)
-        elif policy in baselines:
-            chosen_depot = baselines[policy]
         else:
-            raise CliError(f"--policy {policy!r}: depot policies are {', '.join(baselines)}")
+            chosen_depot = depot_policy_by_name(policy, depot)
         count = 20 if episodes is None else episodes
         depot_report(depot, [chosen_depot], count, seed, as_json, False, None)
         return
@@ -147,38 +143,6 @@ def evaluate_command(
         return
     title = f"{chosen.name} (optimum {solution.expected_return:.6g})"
     console.print(reports_table([result], title, config))
-
-
-def _write_plots(
-    config: ChargingConfig,
-    solution: Optimum,
-    folder: Path,
-    seed: int,
-    models: dict[Path, Policy] | None = None,
-) -> list[Path]:
-    from smartcharging import plots
-
-    models = models or {}
-    policies = all_policies(config, solution, seed)
-    trained = list(models.values())
-    shown = [policies["optimal"], *trained, *(p for n, p in policies.items() if n != "optimal")]
-    trajectory_policies = [policies["optimal"], *trained, policies["quantile-0.99"]]
-    paths = [
-        plots.policy_maps(shown, config, solution.grid, folder / "policy_maps.png"),
-        plots.trajectories(trajectory_policies, config, folder / "trajectories.png", seed=seed),
-    ]
-    if config.physical:
-        scheduled = [
-            policies["optimal"],
-            *trained,
-            *(p for n, p in policies.items() if n.startswith(("cheapest", "asap"))),
-        ]
-        paths.append(plots.price_schedules(scheduled, config, folder / "prices.png", seed))
-    for run_dir, policy in models.items():
-        curve = read_curve(run_dir / "curve.csv")
-        name = policy.name.replace(":", "_").replace("/", "_")
-        paths.append(plots.learning_curve(curve, policy.name, folder / f"curve_{name}.png"))
-    return paths
 
 
 @app.command("compare")
@@ -204,8 +168,6 @@ def compare_command(
     For a depot scenario: every depot baseline against each episode's hindsight bound.
     """
     if depot is not None:
-        from smartcharging.agents.depot_runs import load_depot_policy
-
         policies_ = [
             *depot_baselines(depot).values(),
             *(load_depot_policy(folder, depot) for folder in model),
@@ -239,7 +201,9 @@ def compare_command(
             )
         )
     if plots_dir is not None:
-        for path in _write_plots(config, solution, plots_dir, seed, models):
+        from smartcharging.plots import policy_figures
+
+        for path in policy_figures(config, solution, plots_dir, seed, models):
             Console(stderr=True).print(f"wrote {path}")
 
 
@@ -282,10 +246,6 @@ def train_command(
     else:
         if algo is None or out is None:
             raise CliError("--algo and --out are required (or --resume DIR)")
-        if algo not in ALGORITHMS:
-            raise CliError(f"--algo {algo!r}: choose one of {', '.join(ALGORITHMS)}")
-        if steps < 1:
-            raise CliError(f"--steps {steps}: must be >= 1")
         spec = RunSpec(
             algo=algo,
             total_steps=steps,
@@ -315,10 +275,10 @@ def train_command(
             )
 
         final = run.train(show)
-    from smartcharging import plots
+    from smartcharging.plots import learning_curve
 
-    plots.learning_curve(
-        read_curve(run.folder / "curve.csv"), spec.algo, run.folder / "learning_curve.png"
+    learning_curve(
+        read_curve(run.folder / CURVE_FILE), spec.algo, run.folder / "learning_curve.png"
     )
     best = run.best or {"steps": final.steps, "relative_gap": final.relative_gap}
     console.print(
@@ -364,7 +324,9 @@ def demo_command(
     console.print("[bold]3. Every policy against the exact optimum[/]")
     policies = [*all_policies(config, solution, seed).values(), agent]
     console.print(reports_table(compare(policies, solution), "Policies, best first", config))
-    for path in _write_plots(config, solution, out, seed, {run_dir: agent}):
+    from smartcharging.plots import policy_figures
+
+    for path in policy_figures(config, solution, out, seed, {run_dir: agent}):
         console.print(f"wrote {path}")
 
 

@@ -108,13 +108,18 @@ def run_depot_training(
 ) -> None:
     """Train (or resume) PPO or A2C for a depot, with a progress bar of the evaluation
     return."""
-    from smartcharging.agents.depot_runs import DepotCheckpoint, resume_depot, train_depot
+    from smartcharging.agents.depot_runs import (
+        DepotCheckpoint,
+        planned_steps,
+        resume_depot,
+        train_depot,
+    )
 
     if resume is None and (depot is None or algo is None or out is None):
         raise CliError("--algo and --out are required (or --resume DIR)")
     total = steps
     if resume is not None:
-        total = int(json.loads((resume / "run.json").read_text())["total_steps"])
+        total = planned_steps(resume)
         console.print(f"resuming {resume}")
     with Progress(
         TextColumn("training on the depot"),
