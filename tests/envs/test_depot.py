@@ -10,38 +10,12 @@ from hypothesis import strategies as st
 from pettingzoo.test import parallel_api_test
 
 from smartcharging import SmartChargingEnv
-from smartcharging.config.depot import DepotConfig
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.envs import DepotEnv, DepotVectorEnv
 from smartcharging.envs.depot_parallel import DepotParallelEnv
 
 DEPOTS = ["depot-25-evening", "depot-10-overnight"]
-
-
-def small_depot(**changes) -> DepotConfig:
-    params = dict(
-        n_chargers=3,
-        power_levels_kw=(0.0, 3.7, 11.0),
-        grid_limit_kw=15.0,
-        slot_hours=0.5,
-        n_slots=6,
-        capacity_kwh=(40.0, 60.0, 50.0),
-        arrival_slots=((0, 1), (0, 0), (1, 2)),
-        departure_slots=((4, 6), (5, 5), (3, 6)),
-        start_kwh=((5.0, 20.0), (10.0, 10.0), (0.0, 30.0)),
-        demand_mean_kwh=(20.0, 25.0, 15.0),
-        demand_sd_kwh=(4.0, 3.0, 5.0),
-        price_profiles=((0.3, 0.2, 0.1, 0.1, 0.25, 0.4), (0.1, 0.1, 0.3, 0.3, 0.2, -0.05)),
-        efficiency=0.9,
-        wear_cost_per_kw2h=0.002,
-        shortfall_cost_per_kwh=4.0,
-        forecast_slots=2,
-        pv_kw=(5.0, 4.0, 2.0, 0.0, 0.0, 0.0),
-        demand_charge_per_kw=0.05,
-    )
-    params.update(changes)
-    return DepotConfig(**params)
 
 
 @pytest.mark.parametrize("scenario", DEPOTS)
@@ -67,14 +41,14 @@ def rollout(env: DepotEnv, seed: int, steps: int) -> list:
     return out
 
 
-def test_same_seed_is_deterministic() -> None:
+def test_same_seed_is_deterministic(small_depot) -> None:
     config = small_depot()
     assert rollout(DepotEnv(config=config), 4, 20) == rollout(DepotEnv(config=config), 4, 20)
     assert rollout(DepotEnv(config=config), 5, 20) != rollout(DepotEnv(config=config), 4, 20)
 
 
 @pytest.mark.parametrize("allocation", ["proportional", "priority"])
-def test_scalar_and_batch_depots_agree(allocation: str) -> None:
+def test_scalar_and_batch_depots_agree(small_depot, allocation: str) -> None:
     config = small_depot(allocation=allocation)
     n = 4
     batch = gym.make_vec(
@@ -109,7 +83,7 @@ def test_scalar_and_batch_depots_agree(allocation: str) -> None:
     seed=st.integers(0, 10**6),
     data=st.data(),
 )
-def test_site_limit_holds_and_energy_adds_up(limit, allocation, seed, data) -> None:
+def test_site_limit_holds_and_energy_adds_up(small_depot, limit, allocation, seed, data) -> None:
     config = small_depot(grid_limit_kw=limit, allocation=allocation, demand_charge_per_kw=0.0)
     env = DepotEnv(config=config)
     env.reset(seed=seed)
@@ -140,7 +114,7 @@ def test_site_limit_holds_and_energy_adds_up(limit, allocation, seed, data) -> N
         )
 
 
-def test_single_vehicle_depot_steps_like_the_single_vehicle_env() -> None:
+def test_single_vehicle_depot_steps_like_the_single_vehicle_env(small_depot) -> None:
     prices = ((0.2, 0.1, 0.3, 0.3),)
     depot = small_depot(
         n_chargers=1,
@@ -195,13 +169,13 @@ def test_single_vehicle_depot_steps_like_the_single_vehicle_env() -> None:
         ({"allocation": "random"}, "allocation='random'"),
     ],
 )
-def test_bad_depot_inputs(changes, message) -> None:
+def test_bad_depot_inputs(small_depot, changes, message) -> None:
     with pytest.raises(ConfigError, match="invalid") as error:
         small_depot(**changes)
     assert message in str(error.value)
 
 
-def test_bad_actions_and_order() -> None:
+def test_bad_actions_and_order(small_depot) -> None:
     env = DepotEnv(config=small_depot())
     with pytest.raises(gym.error.ResetNeeded):
         env.step(np.zeros(3, dtype=np.int64))

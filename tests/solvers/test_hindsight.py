@@ -8,7 +8,6 @@ from smartcharging.evaluation.depot import compare_depot
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.solvers.dp import hindsight_value
 from smartcharging.solvers.hindsight import Episode, hindsight_bound, limit_can_bind
-from tests.envs.test_depot import small_depot
 
 
 class RandomDepotPolicy:
@@ -24,16 +23,15 @@ class RandomDepotPolicy:
 
 
 @pytest.mark.parametrize(
-    "config",
-    [
-        small_depot(),
-        small_depot(allocation="priority", grid_limit_kw=8.0),
-        load_depot_scenario("depot-25-evening").to_config(),
-        load_depot_scenario("depot-10-overnight").to_config(),
-    ],
-    ids=["small", "small-priority", "depot-25-evening", "depot-10-overnight"],
+    "name", ["small", "small-priority", "depot-25-evening", "depot-10-overnight"]
 )
-def test_bound_is_above_every_policy_in_every_episode(config: DepotConfig) -> None:
+def test_bound_is_above_every_policy_in_every_episode(small_depot, name: str) -> None:
+    if name == "small":
+        config = small_depot()
+    elif name == "small-priority":
+        config = small_depot(allocation="priority", grid_limit_kw=8.0)
+    else:
+        config = load_depot_scenario(name).to_config()
     policies = [*depot_baselines(config).values(), RandomDepotPolicy(config)]
     comparison = compare_depot(config, policies, episodes=6, seed=2)
     for run in comparison.runs:
@@ -71,7 +69,7 @@ def test_single_vehicle_bound_equals_the_exact_dp_with_known_demand(start, deman
     assert bound.value == pytest.approx(hindsight_value(vehicle, start, demand), abs=1e-9)
 
 
-def test_exact_levels_refused_when_the_limit_binds() -> None:
+def test_exact_levels_refused_when_the_limit_binds(small_depot) -> None:
     config = small_depot()
     episode = Episode(np.array([0, 0, 1]), np.array([4, 5, 3]), np.zeros(3), np.ones(3), 0)
     with pytest.raises(ValueError, match="only a valid bound when the limit cannot bind"):
