@@ -105,6 +105,11 @@ def vehicle_observation(battery_kwh: float, time: int, template: np.ndarray | No
     return observation
 
 
+def vehicle_battery(observations: np.ndarray) -> np.ndarray:
+    """Battery levels (kWh) from a batch of vehicle observations."""
+    return np.asarray(observations)[:, BATTERY]
+
+
 def vehicle_time_steps(config: ChargingConfig, observations: np.ndarray) -> np.ndarray:
     """Slots elapsed, from a batch of vehicle observations."""
     column = np.asarray(observations)[:, TIME].astype(np.int64)

@@ -13,7 +13,7 @@ from gymnasium.vector import AutoresetMode
 from smartcharging.agents.scaling import check_reward_scale, default_reward_scale
 from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
-from smartcharging.observations import vehicle_time_steps
+from smartcharging.observations import vehicle_battery, vehicle_time_steps
 from smartcharging.policies.table import TablePolicy
 from smartcharging.solvers.grid import BatteryGrid, make_grid
 
@@ -99,7 +99,7 @@ class QLearningAgent:
 
     def _states(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         time = np.clip(vehicle_time_steps(self.config, observations), 0, self.config.n_slots - 1)
-        lower, upper, weight = self.grid.locate(observations[:, 0])
+        lower, upper, weight = self.grid.locate(vehicle_battery(observations))
         return time, np.where(weight > 0.5, upper, lower)
 
     def learn(self, steps: int) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.observations import (
+    vehicle_battery,
     vehicle_price_window,
     vehicle_price_windows,
     vehicle_time_steps,
@@ -76,7 +77,7 @@ class TablePolicy(Policy):
         return (bits * self._multipliers).sum(axis=-1, dtype=np.uint64)
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
-        lower, upper, weight = self.grid.locate(observations[:, 0])
+        lower, upper, weight = self.grid.locate(vehicle_battery(observations))
         level = np.clip(np.where(weight > 0.5, upper, lower), 0, self.grid.size - 1)
         time = np.clip(vehicle_time_steps(self.config, observations), 0, self.config.n_slots - 1)
         return self.tables[self._rows(observations, time), time, level].astype(np.int64)

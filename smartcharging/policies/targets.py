@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from smartcharging.config import ChargingConfig
-from smartcharging.observations import vehicle_price_window, vehicle_time_steps
+from smartcharging.observations import (
+    vehicle_battery,
+    vehicle_price_window,
+    vehicle_time_steps,
+)
 from smartcharging.policies.base import Policy
 
 #: Demand quantile that the single-vehicle target baselines charge to (``asap``, ``alap``,
@@ -34,7 +38,7 @@ class _TargetPolicy(Policy):
         return np.minimum(index, self.n_actions - 1).astype(np.int64)
 
     def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        battery = observations[:, 0].astype(np.float64)
+        battery = vehicle_battery(observations).astype(np.float64)
         remaining = np.maximum(self.n_slots - vehicle_time_steps(self.config, observations), 1)
         return self.target_kwh - battery, remaining
 
