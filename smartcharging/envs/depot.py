@@ -107,9 +107,9 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}: the depot takes none")
+        super().reset(seed=seed)
         sim = self.simulator
         if seed is not None or not self._started:
             sim.keys[0] = episode_draws.new_key(self.np_random)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
@@ -50,6 +51,7 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
             for agent, own in zip(self.possible_agents, self._own, strict=True)
         }
         self._action = spaces.Discrete(cfg.n_actions)
+        self._index = {agent: i for i, agent in enumerate(self.possible_agents)}
 
     def observation_space(self, agent: str) -> spaces.Box:
         return self._spaces[agent]
@@ -80,6 +82,29 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
         }
         return self._split(observation), infos
 
+    def _levels(self, actions: dict[str, int]) -> np.ndarray:
+        """Every charger's power level (0 for an agent that did not act), or an
+        InvalidAction naming the first agent or value that is not allowed."""
+        if not isinstance(actions, dict):
+            raise gym.error.InvalidAction(
+                f"invalid actions {actions!r}: must be a dict of agent name -> power level"
+            )
+        unknown = [agent for agent in actions if agent not in self._index]
+        if unknown:
+            raise gym.error.InvalidAction(
+                f"unknown agent {unknown[0]!r}: agents are charger_0 .. "
+                f"charger_{self.config.n_chargers - 1}"
+            )
+        levels = np.zeros(self.config.n_chargers, dtype=np.int64)
+        for agent, action in actions.items():
+            if not self._action.contains(action) or isinstance(action, bool):
+                raise gym.error.InvalidAction(
+                    f"invalid action {action!r} for {agent}: must be an integer in "
+                    f"0..{self.config.n_actions - 1}"
+                )
+            levels[self._index[agent]] = int(action)
+        return levels
+
     def step(
         self, actions: dict[str, int]
     ) -> tuple[
@@ -89,7 +114,7 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
         dict[str, bool],
         dict[str, dict[str, Any]],
     ]:
-        levels = np.array([int(actions.get(agent, 0)) for agent in self.possible_agents])
+        levels = self._levels(actions)
         observation, _, terminated, truncated, info = self.depot.step(levels)
         share = info["demand_charge"] / self.config.n_chargers
         own = info["wear_cost"] + info["shortfall_cost"] + info["energy_cost_share"] + share

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from gymnasium import error
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ConfigError
 from smartcharging.envs.depot import check_depot_actions, depot_spaces, resolve_depot_config
-from smartcharging.sim import episode_draws
+from smartcharging.envs.vector_seeds import copy_keys, copy_seeds
 from smartcharging.sim.depot import DepotSimulator
 
 
@@ -56,18 +56,11 @@ class DepotVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}: the depot takes none")
         sim = self.simulator
-        if isinstance(seed, int):
-            super().reset(seed=seed)
-        if seed is None and not self._started:
-            sim.keys[:] = self.np_random.integers(0, 2**63, self.num_envs, dtype=np.int64)
-            sim.episode[:] = 0
-        elif seed is not None:
-            seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, int) else seed
-            if len(seeds) != self.num_envs:
-                raise ValueError(
-                    f"reset got {len(seeds)} seeds: must be one per copy ({self.num_envs})"
-                )
-            sim.keys[:] = [episode_draws.new_key(seeding.np_random(s)[0]) for s in seeds]
+        seeds = copy_seeds(seed, self.num_envs)
+        if seeds is not None and not isinstance(seed, Sequence | np.ndarray):
+            super().reset(seed=seeds[0])
+        if seeds is not None or not self._started:
+            sim.keys[:] = copy_keys(seeds, self.np_random, self.num_envs)
             sim.episode[:] = 0
         else:
             sim.episode += np.uint64(1)

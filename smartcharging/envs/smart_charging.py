@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -26,6 +27,11 @@ def action_error(action: object, n_actions: int) -> gym.error.InvalidAction:
         f"invalid action {action!r}: must be an integer in 0..{n_actions - 1} "
         f"(an index into power_levels_kw)"
     )
+
+
+def _is_number(value: object) -> bool:
+    """A real number (int or float, NumPy's included), not a bool."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
 
 def format_clock(hours: float) -> str:
@@ -201,6 +207,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
+        overrides = self._parse_options(options or {})  # before anything changes
         super().reset(seed=seed)
         if seed is not None or self._episode < 0:
             self._key = episode_draws.new_key(self.np_random)
@@ -208,8 +215,9 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             self._block = ([], [], [])
         self._episode += 1
         battery, demand, profile = self._draws(self._episode)
-        if options:
-            battery, demand, profile = self._apply_options(options, battery, demand, profile)
+        battery = overrides.get("battery_kwh", battery)
+        demand = overrides.get("demand_kwh", demand)
+        profile = int(overrides.get("profile", profile))
         self.state = VehicleState(battery_kwh=battery, demand_kwh=demand, time=0, profile=profile)
         self._prices = self._price_rows[profile]
         if self._templates is not None:
@@ -224,39 +232,42 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             info["profile"] = self.config.profile_labels[profile]
         return observations.vehicle_observation(battery, 0, self._template), info
 
-    def _apply_options(
-        self, options: dict[str, Any], battery: float, demand: float, profile: int
-    ) -> tuple[float, float, int]:
+    def _parse_options(self, options: dict[str, Any]) -> dict[str, float]:
+        """Validated reset options, checked before the reset changes any state."""
         allowed = {"battery_kwh", "demand_kwh", "profile"}
-        unknown = sorted(set(options) - allowed)
+        if not isinstance(options, dict):
+            raise ValueError(f"invalid reset options {options!r}: must be a dict or None")
+        unknown = sorted(set(options) - allowed, key=str)
         if unknown:
             raise ValueError(f"unknown reset option {unknown[0]!r}: allowed are {sorted(allowed)}")
+        parsed: dict[str, float] = {}
         if "battery_kwh" in options:
             value = options["battery_kwh"]
             capacity = self.config.capacity_kwh
-            if not isinstance(value, int | float) or not 0 <= value <= capacity:
+            if not _is_number(value) or not 0 <= value <= capacity:
                 raise ValueError(
                     f"invalid reset option battery_kwh={value!r}: must be a number in "
                     f"[0, capacity_kwh={capacity}]"
                 )
-            battery = float(value)
+            parsed["battery_kwh"] = float(value)
         if "demand_kwh" in options:
             value = options["demand_kwh"]
-            if not isinstance(value, int | float) or value != value or abs(value) == float("inf"):
+            if not _is_number(value) or not math.isfinite(value):
                 raise ValueError(
                     f"invalid reset option demand_kwh={value!r}: must be a finite number"
                 )
-            demand = float(value)
+            parsed["demand_kwh"] = float(value)
         if "profile" in options:
-            profile = self._profile_index(options["profile"])
-        return battery, demand, profile
+            parsed["profile"] = self._profile_index(options["profile"])
+        return parsed
 
     def _profile_index(self, value: object) -> int:
         labels = self.config.profile_labels
         if isinstance(value, str) and value in labels:
             return labels.index(value)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(labels):
-            return value
+        index = int(value) if isinstance(value, int | np.integer) else -1
+        if not isinstance(value, bool) and 0 <= index < len(labels):
+            return index
         shown = f"{labels[0]!r} .. {labels[-1]!r}" if labels else "none (no prices)"
         raise ValueError(
             f"invalid reset option profile={value!r}: must be a price-row label "

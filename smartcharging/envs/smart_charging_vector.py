@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from gymnasium import error, spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from smartcharging import observations
 from smartcharging.config import ChargingConfig, ConfigError
 from smartcharging.envs.smart_charging import resolve_config
+from smartcharging.envs.vector_seeds import copy_keys, copy_seeds
 from smartcharging.sim import episode_draws
 from smartcharging.sim.vehicle import DEPARTURE_KEYS, STEP_KEYS, VehicleState, vehicle_step
 
@@ -108,21 +109,6 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         )
         return sum(a.itemsize for a in arrays)
 
-    def _seed_keys(self, seed: int | list[int] | None) -> None:
-        if seed is None:
-            self._keys = self.np_random.integers(0, 2**63, self.num_envs, dtype=np.int64).astype(
-                np.uint64
-            )
-            return
-        seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, int) else list(seed)
-        if len(seeds) != self.num_envs:
-            raise ValueError(
-                f"reset got {len(seeds)} seeds: must be one per copy ({self.num_envs})"
-            )
-        self._keys = np.array(
-            [episode_draws.new_key(seeding.np_random(s)[0]) for s in seeds], dtype=np.uint64
-        )
-
     def _draw(self, copies: slice | np.ndarray) -> None:
         """Start a new episode in ``copies``: advance their counters and draw arrivals."""
         keys, episodes, state = self._keys[copies], self._episode[copies], self.state
@@ -137,10 +123,11 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}: the vector env takes none")
-        if isinstance(seed, int):
-            super().reset(seed=seed)
-        if seed is not None or not self._started:
-            self._seed_keys(seed)
+        seeds = copy_seeds(seed, self.num_envs)
+        if seeds is not None and not isinstance(seed, Sequence | np.ndarray):
+            super().reset(seed=seeds[0])
+        if seeds is not None or not self._started:
+            self._keys = copy_keys(seeds, self.np_random, self.num_envs)
             self._episode[:] = 0
         else:
             self._episode += np.uint64(1)
@@ -166,7 +153,11 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
                 f"invalid actions of shape {actions.shape} and dtype {actions.dtype}: must be "
                 f"an integer array of shape ({self.num_envs},)"
             )
-        return actions.astype(np.int64, copy=False)
+        actions = actions.astype(np.int64, copy=False)
+        # Viewed as unsigned, a negative action is huge: one reduction checks both ends.
+        if actions.view(np.uint64).max() >= self.config.n_actions:
+            raise self._invalid_actions(actions)
+        return actions
 
     def _invalid_actions(self, actions: np.ndarray) -> error.InvalidAction:
         n_actions = self.config.n_actions
@@ -186,11 +177,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         if self._prev_done.all():
             return self._restart_all(actions)
         cfg, state = self.config, self.state
-        try:
-            # Viewed as unsigned, a negative index is huge: one gather also range-checks.
-            power = cfg.power_kw[actions.view(np.uint64)]
-        except IndexError:
-            raise self._invalid_actions(actions) from None
+        power = cfg.power_kw[actions]
         price = self._prices[state.profile, np.minimum(state.time, cfg.n_slots - 1)]
         time = state.time + 1
         departing = time == cfg.n_slots
@@ -237,8 +224,6 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """The autoreset step when every copy finished its episode (the usual case, since
         episodes have a fixed length): no physics, only new arrivals."""
-        if actions.min() < 0 or actions.max() >= self.config.n_actions:
-            raise self._invalid_actions(actions)
         self._episode += np.uint64(1)
         self._draw(slice(None))
         self._prev_done[:] = False

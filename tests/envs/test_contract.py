@@ -102,3 +102,68 @@ def test_every_action_outside_the_space_is_refused(env_id: str, scenario: str) -
     after, reward, *_ = env.step(valid)
     expected, expected_reward, *_ = untouched.step(valid)
     assert np.array_equal(after, expected) and reward == expected_reward
+
+
+BATCH_CASES = [("SmartCharging-v0", "seed"), ("SmartChargingDepot-v0", "depot-10-overnight")]
+
+
+@pytest.mark.parametrize(("env_id", "scenario"), BATCH_CASES)
+@pytest.mark.parametrize("first_step", [True, False])
+def test_batch_envs_refuse_every_action_outside_the_space(
+    env_id: str, scenario: str, first_step: bool
+) -> None:
+    env = gym.make_vec(
+        env_id, num_envs=2, vectorization_mode="vector_entry_point", scenario=scenario
+    )
+    env.reset(seed=0)
+    if not first_step:  # the autoreset step checks its actions too
+        for _ in range(env.unwrapped.config.n_slots):  # type: ignore[attr-defined]
+            env.step(env.action_space.sample())
+    single = env.single_action_space
+    bad_values = [np.asarray(a) for a in outside(single) if np.asarray(a).dtype.kind in "iuf"]
+    for bad in bad_values:
+        actions = np.stack([np.zeros_like(bad), bad]) if bad.ndim else np.array([0, bad])
+        with pytest.raises(gym.error.InvalidAction):
+            env.step(actions)
+    with pytest.raises(gym.error.InvalidAction):
+        env.step(np.zeros(3, dtype=np.int64))
+
+
+def test_pettingzoo_view_refuses_every_action_outside_the_space() -> None:
+    from smartcharging.envs.depot_parallel import DepotParallelEnv
+
+    env = DepotParallelEnv(scenario="depot-10-overnight")
+    env.reset(seed=0)
+    agent = env.possible_agents[0]
+    for bad in [-1, env.config.n_actions, 1.0, "1", None, True]:
+        with pytest.raises(gym.error.InvalidAction, match="charger_0"):
+            env.step({agent: bad})
+    with pytest.raises(gym.error.InvalidAction, match="unknown agent"):
+        env.step({"charger_999": 0})
+    with pytest.raises(gym.error.InvalidAction):
+        env.step([0])  # type: ignore[arg-type]
+    env.step({agent: 1})
+
+
+@pytest.mark.parametrize("env_id", ["SmartCharging-v0", "SmartChargingDepot-v0"])
+def test_failed_reset_changes_nothing(env_id: str) -> None:
+    env, untouched = gym.make(env_id), gym.make(env_id)
+    env.reset(seed=3)
+    untouched.reset(seed=3)
+    with pytest.raises(ValueError, match="option"):
+        env.reset(options={"no_such_option": 1})
+    env.action_space.seed(0)
+    untouched.action_space.seed(0)
+    action = env.action_space.sample()
+    assert np.array_equal(env.step(action)[0], untouched.step(action)[0])
+    assert np.array_equal(env.reset()[0], untouched.reset()[0])
+
+
+def test_batch_envs_take_numpy_integer_seeds() -> None:
+    for env_id in ("SmartCharging-v0", "SmartChargingDepot-v0"):
+        env = gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point")
+        a = env.reset(seed=np.int64(3))[0]
+        assert np.array_equal(a, env.reset(seed=3)[0])
+        for bad in (-1, 1.5, "3", [1, -2], [1]):
+            with pytest.raises(ValueError, match="seed"):
+                env.reset(seed=bad)
