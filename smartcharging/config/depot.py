@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from smartcharging.config import limits
+from smartcharging.config.limits import check_limit
 from smartcharging.config.validation import (
     ConfigError,
     finite_number,
@@ -24,6 +26,7 @@ from smartcharging.config.validation import (
     non_negative_number,
     positive_number,
     power_levels,
+    reject,
 )
 
 ALLOCATION_RULES = ("proportional", "priority")
@@ -87,7 +90,10 @@ class DepotConfig:
 
     def __post_init__(self) -> None:
         n = integer("n_chargers", self.n_chargers, 1)
+        check_limit("n_chargers", n, limits.MAX_CHARGERS)
         slots = integer("n_slots", self.n_slots, 1)
+        check_limit("n_slots", slots, limits.MAX_SLOTS)
+        check_limit("n_slots", n * slots, limits.MAX_CHARGER_SLOTS, "times n_chargers")
         if self.allocation not in ALLOCATION_RULES:
             raise ConfigError(
                 f"invalid parameter allocation={self.allocation!r}: must be one "
@@ -126,10 +132,31 @@ class DepotConfig:
                 f"invalid parameter pv_kw: {len(values['pv_kw'])} values, must be "
                 f"one per slot ({slots}) or none"
             )
-        values.update(self._schedule(n, int(slots), values["capacity_kwh"]))
-        values.update(self._prices(int(slots)))
+        check_limit("power_levels_kw", len(values["power_levels_kw"]), limits.MAX_ACTIONS)
+        check_limit("capacity_kwh", max(values["capacity_kwh"]), limits.MAX_ENERGY_KWH, "kWh")
+        values.update(self._schedule(n, slots, values["capacity_kwh"]))
+        values.update(self._prices(slots))
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        self._check_costs_are_finite()
+
+    def _check_costs_are_finite(self) -> None:
+        """Refuse a depot whose worst episode costs more than ``MAX_COST``, naming the
+        parameter behind the largest term, so that no sum or expectation overflows."""
+        top_kw = self.n_chargers * self.power_levels_kw[-1] / self.efficiency
+        hours = self.n_slots * self.slot_hours
+        demand = np.asarray(self.demand_mean_kwh) + 10 * np.asarray(self.demand_sd_kwh)
+        terms = {
+            "price_profiles": hours * top_kw * float(np.abs(self.prices).max()),
+            "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
+            "demand_charge_per_kw": self.demand_charge_per_kw * top_kw,
+            "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh * float(demand.sum()),
+        }
+        if not math.fsum(terms.values()) <= limits.MAX_COST:
+            name = max(terms, key=lambda key: terms[key])
+            raise reject(
+                name, "too large", f"such that one episode costs at most {limits.MAX_COST:g}"
+            )
 
     def _schedule(self, n: int, slots: int, capacity: tuple[float, ...]) -> dict[str, Any]:
         arrivals = tuple(tuple(int(v) for v in pair) for pair in self.arrival_slots)
@@ -170,6 +197,7 @@ class DepotConfig:
         return {"arrival_slots": arrivals, "departure_slots": departures, "start_kwh": starts}
 
     def _prices(self, slots: int) -> dict[str, Any]:
+        check_limit("price_profiles", len(self.price_profiles), limits.MAX_PROFILES, "rows")
         rows = tuple(
             tuple(finite_number("price_profiles", p) for p in row) for row in self.price_profiles
         )

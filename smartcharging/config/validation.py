@@ -10,11 +10,16 @@ import numpy as np
 
 
 class ConfigError(ValueError):
-    """A configuration parameter has a value that is not allowed."""
+    """A configuration parameter has a value that is not allowed; ``field`` names it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def reject(name: str, value: object, allowed: str) -> ConfigError:
-    return ConfigError(f"invalid parameter {name}={value!r}: must be {allowed}")
+    """The error for parameter ``name`` set to ``value``, saying what is ``allowed``."""
+    return ConfigError(f"invalid parameter {name}={value!r}: must be {allowed}", field=name)
 
 
 def finite_number(name: str, value: object) -> float:

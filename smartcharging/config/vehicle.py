@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from smartcharging.config import limits
+from smartcharging.config.limits import check_limit
 from smartcharging.config.validation import (
     ConfigError,
     finite_number,
@@ -81,9 +83,12 @@ class ChargingConfig:
 
     def __post_init__(self) -> None:
         capacity = positive_number("capacity_kwh", self.capacity_kwh)
+        check_limit("capacity_kwh", capacity, limits.MAX_ENERGY_KWH, "kWh")
         levels = power_levels(self.power_levels_kw)
+        check_limit("power_levels_kw", len(levels), limits.MAX_ACTIONS, "power levels")
         slot_hours = positive_number("slot_hours", self.slot_hours)
         n_slots = integer("n_slots", self.n_slots, 1)
+        check_limit("n_slots", n_slots, limits.MAX_SLOTS)
         start_min = non_negative_number("start_min_kwh", self.start_min_kwh)
         if start_min > capacity:
             raise reject("start_min_kwh", self.start_min_kwh, f"<= capacity_kwh={capacity}")
@@ -99,6 +104,13 @@ class ChargingConfig:
                 f"between start_min_kwh={start_min} and capacity_kwh={capacity}",
             )
         span = (start_max - start_min) / start_step
+        if span + 1 > limits.MAX_START_LEVELS:
+            raise reject(
+                "start_step_kwh",
+                self.start_step_kwh,
+                f"large enough for at most {limits.MAX_START_LEVELS:,} arrival levels "
+                f"(this gives {span + 1:.4g})",
+            )
         if abs(span - round(span)) > 1e-9 * max(1.0, span):
             raise reject(
                 "start_step_kwh",
@@ -106,7 +118,9 @@ class ChargingConfig:
                 f"a divisor of start_max_kwh - start_min_kwh = {start_max - start_min}",
             )
         demand_mean = non_negative_number("demand_mean_kwh", self.demand_mean_kwh)
+        check_limit("demand_mean_kwh", demand_mean, limits.MAX_ENERGY_KWH, "kWh")
         demand_sd = positive_number("demand_sd_kwh", self.demand_sd_kwh)
+        check_limit("demand_sd_kwh", demand_sd, limits.MAX_ENERGY_KWH, "kWh")
         penalty_factor = non_negative_number("penalty_factor", self.penalty_factor)
         arrival_hour = finite_number("arrival_hour", self.arrival_hour)
         if not 0 <= arrival_hour < 24:
@@ -127,6 +141,29 @@ class ChargingConfig:
         }
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
+        self._check_costs_are_finite()
+
+    def _check_costs_are_finite(self) -> None:
+        """Refuse a configuration whose worst episode costs more than ``MAX_COST``, naming
+        the parameter behind the largest term, so that no sum or expectation overflows."""
+        top_kw, hours = self.power_levels_kw[-1], self.n_slots * self.slot_hours
+        allowed = f"such that one episode costs at most {limits.MAX_COST:g}"
+        if not self.physical:
+            if top_kw > math.log(limits.MAX_COST / hours):
+                raise reject("power_levels_kw", self.power_levels_kw, f"{allowed} (exp(kW) cost)")
+            if hours * math.exp(top_kw) * (1.0 + self.penalty_factor) > limits.MAX_COST:
+                raise reject("penalty_factor", self.penalty_factor, allowed)
+            return
+        price = float(np.abs(self.prices).max()) if self.price_profiles else 0.0
+        terms = {
+            "price_profiles": hours * price * top_kw / self.efficiency,
+            "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
+            "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh
+            * (self.demand_mean_kwh + 10 * self.demand_sd_kwh),
+        }
+        if not math.fsum(terms.values()) <= limits.MAX_COST:
+            name = max(terms, key=lambda key: terms[key])
+            raise reject(name, getattr(self, name) if name != "price_profiles" else price, allowed)
 
     def _validate_costs(self, n_slots: int) -> dict[str, Any]:
         if self.cost_model not in COST_MODELS:
@@ -137,6 +174,8 @@ class ChargingConfig:
         wear = non_negative_number("wear_cost_per_kw2h", self.wear_cost_per_kw2h)
         shortfall = non_negative_number("shortfall_cost_per_kwh", self.shortfall_cost_per_kwh)
         forecast = integer("forecast_slots", self.forecast_slots, 0)
+        check_limit("forecast_slots", forecast, n_slots, "n_slots")
+        check_limit("price_profiles", len(self.price_profiles), limits.MAX_PROFILES, "rows")
         profiles = tuple(
             tuple(finite_number("price_profiles", p) for p in row) for row in self.price_profiles
         )
@@ -192,7 +231,10 @@ class ChargingConfig:
 
     @cached_property
     def cost_rates(self) -> np.ndarray:
-        """The seed's cost per hour of each action's power, ``exp(kW)`` (index = action)."""
+        """The seed's cost per hour of each action's power, ``exp(kW)`` (index = action);
+        zeros in the physical model, which prices energy instead."""
+        if self.physical:
+            return np.zeros(self.n_actions)
         return np.asarray(dynamics.cost_rate(self.power_kw), dtype=np.float64)
 
     @cached_property

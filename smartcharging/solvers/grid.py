@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from smartcharging.config import ChargingConfig
+from smartcharging.config import ChargingConfig, ConfigError, limits
 from smartcharging.sim import dynamics
 from smartcharging.sim.vehicle import slot_cost
 
@@ -83,13 +83,26 @@ def make_grid(
     max_exact_levels: int = MAX_EXACT_LEVELS,
     fallback_levels: int = FALLBACK_LEVELS,
 ) -> BatteryGrid:
-    """The exact grid of ``config`` if it has one of manageable size, else a fine grid."""
+    """The exact grid of ``config`` if it has one of manageable size, else a fine grid.
+
+    Raises a :class:`ConfigError` before allocating it if solving on it would exceed
+    :data:`smartcharging.config.limits.MAX_SOLVER_WORK`.
+    """
     increments = [p * config.slot_hours for p in config.power_levels_kw]
     values = [config.capacity_kwh, config.start_min_kwh, config.start_step_kwh, *increments]
     step = common_step(values)
-    if step is not None and config.capacity_kwh / step + 1 <= max_exact_levels:
-        n_levels = round(config.capacity_kwh / step) + 1
-        return BatteryGrid(np.arange(n_levels) * step, exact=True, step_kwh=step)
+    exact = step is not None and config.capacity_kwh / step + 1 <= max_exact_levels
+    size = round(config.capacity_kwh / step) + 1 if exact and step else fallback_levels
+    work = size * config.n_slots * config.n_actions * config.n_profiles
+    if work > limits.MAX_SOLVER_WORK:
+        raise ConfigError(
+            f"the exact solver would need {size:,} battery levels x {config.n_slots:,} slots x "
+            f"{config.n_actions} actions x {config.n_profiles} price rows = {work:.3g} steps: "
+            f"must be at most {limits.MAX_SOLVER_WORK:.3g} (fewer slots, or a capacity and "
+            "power levels with a coarser common step)"
+        )
+    if exact and step:
+        return BatteryGrid(np.arange(size) * step, exact=True, step_kwh=step)
     levels = np.linspace(0.0, config.capacity_kwh, fallback_levels)
     return BatteryGrid(levels, exact=False, step_kwh=float(levels[1] - levels[0]))
 
