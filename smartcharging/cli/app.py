@@ -44,6 +44,7 @@ from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.evaluate import compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
 from smartcharging.policies.depot import depot_baselines
+from smartcharging.policies.depot_planning import planning_policies
 from smartcharging.solvers.dp import Optimum, solve_all
 
 app = typer.Typer(
@@ -118,10 +119,10 @@ def evaluate_command(
 ) -> None:
     """Exact expected return and a Monte-Carlo check of one policy or trained agent.
 
-    For a depot scenario: the policy against each episode's hindsight bound.
+    For a depot scenario: the policy against each episode's hindsight and Lagrangian bounds.
     """
     if depot is not None:
-        baselines: dict[str, Any] = dict(depot_baselines(depot))
+        baselines: dict[str, Any] = {**depot_baselines(depot), **planning_policies(depot)}
         if model is not None:
             from smartcharging.agents.depot_training import load_depot_policy
 
@@ -201,13 +202,15 @@ def compare_command(
 ) -> None:
     """Every baseline, trained agents and the optimum, exactly evaluated, best first.
 
-    For a depot scenario: every depot baseline against each episode's hindsight bound.
+    For a depot scenario: every depot baseline, MPC and the Lagrangian decomposition against
+    each episode's hindsight and Lagrangian bounds.
     """
     if depot is not None:
         from smartcharging.agents.depot_training import load_depot_policy
 
         policies_ = [
             *depot_baselines(depot).values(),
+            *planning_policies(depot).values(),
             *(load_depot_policy(folder, depot) for folder in model),
         ]
         depot_report(depot, policies_, episodes or 20, seed, as_json, as_csv, plots_dir)
