@@ -85,7 +85,9 @@ class LagrangianBound:
     evaluations: int
 
 
-def vehicle_config(config: DepotConfig, vehicle: int, departure: int, site_price: np.ndarray):
+def vehicle_config(
+    config: DepotConfig, vehicle: int, departure: int, site_price: np.ndarray
+) -> ChargingConfig:
     """Vehicle ``vehicle`` of the depot as a single-vehicle problem up to ``departure``, at
     the site prices ``site_price`` (per kWh drawn)."""
     return ChargingConfig(
