@@ -44,7 +44,7 @@ class LagrangianDecomposition(DepotPolicy):
 
     name = "lagrangian"
 
-    def __init__(self, config: DepotConfig, samples: int = 16, seed: int = 0) -> None:
+    def __init__(self, config: DepotConfig, samples: int = 8, seed: int = 0) -> None:
         super().__init__(config)
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise ValueError(f"invalid samples={samples!r}: must be an integer >= 1")
@@ -124,6 +124,11 @@ class MPCPolicy(DepotPolicy):
     within ``time_limit_s``, or an error) the depot takes the ``fallback`` baseline's
     actions for that slot; :meth:`stats` counts solves, failures and solve times.
 
+    With ``forecast_arrivals`` the plan also holds a charger's vehicle that has not arrived
+    yet (absent before the end of its arrival range): it arrives in the middle of the
+    arrival slots still possible, with the middle of its arrival levels, and leaves in the
+    middle of its departure range, so that the plan keeps grid capacity for it.
+
     The past peak is not in the observation, so the demand charge is planned on the
     remaining slots' peak alone (conservative when an earlier peak was higher)."""
 
@@ -136,6 +141,7 @@ class MPCPolicy(DepotPolicy):
         method: str = "lp",
         fallback: str = "earliest-deadline-first",
         time_limit_s: float = 2.0,
+        forecast_arrivals: bool = True,
     ) -> None:
         super().__init__(config)
         if horizon is not None and (
@@ -153,6 +159,10 @@ class MPCPolicy(DepotPolicy):
         self.method = method
         self.fallback = baselines[fallback]
         self.time_limit_s = float(time_limit_s)
+        self.forecast_arrivals = bool(forecast_arrivals)
+        self._arrival_high = np.array([pair[1] for pair in config.arrival_slots])
+        self._departure_mid = np.array([sum(pair) / 2 for pair in config.departure_slots])
+        self._start_mid = np.array([sum(pair) / 2 for pair in config.start_kwh])
         if method == "milp":
             self.name = "mpc-milp"
         self.reset_stats()
@@ -208,17 +218,26 @@ class MPCPolicy(DepotPolicy):
         """Actions of one depot from its plan, or None if the plan failed."""
         cfg = self.config
         here = np.flatnonzero(present)
-        left = slots_left[here].astype(np.int64)
+        first = np.zeros(self.n, dtype=np.int64)
+        left = slots_left.astype(np.int64)
+        level = battery.copy()
+        if self.forecast_arrivals:
+            coming = np.flatnonzero(~present & (self._arrival_high > time_step))
+            first[coming] = np.rint((time_step + 1 + self._arrival_high[coming]) / 2) - time_step
+            left[coming] = np.rint(self._departure_mid[coming]).astype(np.int64) - time_step
+            level[coming] = self._start_mid[coming]
+            here = np.union1d(here, coming)
+        left = left[here]
         length = int(left.max()) if self.horizon is None else min(self.horizon, int(left.max()))
         length = min(length, cfg.n_slots - time_step)
         last = np.minimum(left, length)
         top = float(cfg.power_kw[-1]) * cfg.slot_hours
         vehicles = PlanVehicles(
-            battery_kwh=battery[here],
+            battery_kwh=level[here],
             capacity_kwh=np.asarray(cfg.capacity_kwh)[here],
             demand_mean_kwh=np.asarray(cfg.demand_mean_kwh)[here],
             demand_sd_kwh=np.asarray(cfg.demand_sd_kwh)[here],
-            first=np.zeros(len(here), dtype=np.int64),
+            first=first[here],
             last=last,
             extra_kwh=top * (left - last),
         )
@@ -238,7 +257,7 @@ class MPCPolicy(DepotPolicy):
             actions[here] = plan.first_levels
         else:
             actions[here] = round_to_levels(plan.energy_kwh[:, 0] / cfg.slot_hours, cfg.power_kw)
-        return actions
+        return np.where(present, actions, 0)
 
 
 def round_to_levels(power_kw: np.ndarray, levels_kw: np.ndarray) -> np.ndarray:
