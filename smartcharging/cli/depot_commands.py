@@ -60,8 +60,11 @@ def depot_report(
         unit = f" {depot.currency}" if depot.currency else ""
         kind = "MILP, exact levels" if comparison.exact_levels else "LP relaxation"
         notes = [
-            f"means per episode, costs in{unit}; gap = {comparison.tighter} bound - return "
-            "(the tighter bound), gap % of that bound; hindsight gap = hindsight bound - return"
+            f"means per episode, costs in{unit}; E[return] = expected return given the "
+            "episode's schedule (shortfall cost as its expectation at departure); gap = "
+            f"{comparison.tighter} bound (the tighter) - "
+            + ("E[return]" if comparison.tighter == "lagrangian" else "return")
+            + ", gap % of that bound; hindsight gap = hindsight bound - return"
         ]
         for run in comparison.runs:
             stats = run.policy_stats
@@ -78,35 +81,26 @@ def depot_report(
             caption="\n".join(notes),
             box=box.SIMPLE_HEAD,
         )
-        names = [
-            "policy",
-            "return",
-            "gap",
-            "gap %",
-            "hindsight gap",
-            "energy",
-            "wear",
-            "shortfall",
-            "demand chg",
-            "short kWh",
-            "peak kW",
-        ]
-        for name in names:
+        columns = {
+            "policy": lambda row: row["policy"],
+            "E[return]": lambda row: f"{row['mean_expected_return']:.2f}",
+            "gap": lambda row: f"{row['mean_gap']:.2f}",
+            "gap %": lambda row: f"{row['gap_percent']:.1f}",
+            "return": lambda row: f"{row['mean_return']:.2f}",
+            "hindsight gap": lambda row: f"{row['mean_gap_to_hindsight']:.2f}",
+            "energy": lambda row: f"{row['energy_cost']:.2f}",
+            "wear": lambda row: f"{row['wear_cost']:.2f}",
+            "shortfall": lambda row: f"{row['shortfall_cost']:.2f}",
+            "demand chg": lambda row: f"{row['demand_charge']:.2f}",
+            "short kWh": lambda row: f"{row['shortfall_kwh']:.1f}",
+            "peak kW": lambda row: f"{row['peak_grid_kw']:.1f}",
+        }
+        if depot.demand_charge_per_kw == 0:
+            del columns["demand chg"]
+        for name in columns:
             table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
         for row in rows:
-            table.add_row(
-                row["policy"],
-                f"{row['mean_return']:.2f}",
-                f"{row['mean_gap']:.2f}",
-                f"{row['gap_percent']:.1f}",
-                f"{row['mean_gap_to_hindsight']:.2f}",
-                f"{row['energy_cost']:.2f}",
-                f"{row['wear_cost']:.2f}",
-                f"{row['shortfall_cost']:.2f}",
-                f"{row['demand_charge']:.2f}",
-                f"{row['shortfall_kwh']:.1f}",
-                f"{row['peak_grid_kw']:.1f}",
-            )
+            table.add_row(*(show(row) for show in columns.values()))
         console.print(table)
     if plots_dir is not None:
         from smartcharging import plots

@@ -15,12 +15,15 @@ import numpy as np
 import pytest
 
 from smartcharging.depot_config import DepotConfig
+from smartcharging.depot_evaluate import compare_depot
 from smartcharging.depot_simulator import DepotSimulator
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
+from smartcharging.scenarios import load_depot_scenario
 from smartcharging.solvers.dp import normal_shortfall, solve
 from smartcharging.solvers.hindsight import Episode, limit_can_bind
 from smartcharging.solvers.lagrangian import dual_value, lagrangian_bound, vehicle_config
+from tests.envs.test_depot import small_depot
 
 
 def tiny_depot(n: int, limit_kw: float, **overrides: object) -> DepotConfig:
@@ -187,3 +190,21 @@ def test_bad_subgradient_steps_are_rejected() -> None:
     config = tiny_depot(2, 8.0)
     with pytest.raises(ValueError, match="subgradient_steps=-1"):
         lagrangian_bound(config, episode_of(config), subgradient_steps=-1)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        small_depot(),
+        small_depot(allocation="priority", grid_limit_kw=8.0),
+        load_depot_scenario("depot-10-overnight").to_config(),
+    ],
+    ids=["small", "small-priority", "depot-10-overnight"],
+)
+def test_every_episode_expected_return_is_below_its_bound(config: DepotConfig) -> None:
+    """Given the schedule, no policy's expected return passes the episode's bound (returns
+    realised with lucky demands may)."""
+    policies = [*depot_baselines(config).values(), MPCPolicy(config, horizon=8)]
+    comparison = compare_depot(config, policies, episodes=3, seed=5)
+    for run in comparison.runs:
+        assert (comparison.lagrangian >= run.expected_returns - 1e-9).all(), run.name
