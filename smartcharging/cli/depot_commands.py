@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,10 @@ def depot_report(
         unit = f" {depot.currency}" if depot.currency else ""
         kind = "MILP, exact levels" if comparison.exact_levels else "LP relaxation"
         notes = [
-            f"means per episode, costs in{unit}; E[return] = expected return given the "
+            f"means per episode, costs in{unit}; E\\[return] = expected return given the "
             "episode's schedule (shortfall cost as its expectation at departure); gap = "
             f"{comparison.tighter} bound (the tighter) - "
-            + ("E[return]" if comparison.tighter == "lagrangian" else "return")
+            + ("E\\[return]" if comparison.tighter == "lagrangian" else "return")
             + ", gap % of that bound; hindsight gap = hindsight bound - return"
         ]
         for run in comparison.runs:
@@ -83,7 +84,7 @@ def depot_report(
         )
         columns = {
             "policy": lambda row: row["policy"],
-            "E[return]": lambda row: f"{row['mean_expected_return']:.2f}",
+            "E\\[return]": lambda row: f"{row['mean_expected_return']:.2f}",
             "gap": lambda row: f"{row['mean_gap']:.2f}",
             "gap %": lambda row: f"{row['gap_percent']:.1f}",
             "return": lambda row: f"{row['mean_return']:.2f}",
@@ -101,7 +102,8 @@ def depot_report(
             table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
         for row in rows:
             table.add_row(*(show(row) for show in columns.values()))
-        console.print(table)
+        # wider than the shared console's 120 columns off a terminal: the table has 11
+        Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150).print(table)
     if plots_dir is not None:
         from smartcharging import plots
 

@@ -10,16 +10,20 @@ amount up to full power: the site may cut requests to any fraction) and minimise
 
 * the site's energy cost, ``price * grid energy`` with grid energy at least the chargers'
   draw minus PV, at most the grid limit;
-* battery wear ``c * kW**2 * hours``, bounded below by its tangents at the charger levels;
+* battery wear ``c * kW**2 * hours``, piecewise linear through the charger levels: each
+  slot's energy is split into one segment per step between levels, priced at the chord
+  slope of the wear (rising, so the segments fill in order); exact at every level, slightly
+  above the true wear between them;
 * the demand charge on the planned peak grid power;
 * each vehicle's **expected shortfall cost** at departure,
   ``cost per kWh * E[(demand - battery)+]`` for its Normal demand: a convex function of the
   energy it leaves with, replaced by the maximum of its tangents at ``SHORTFALL_POINTS``
   demand quantiles (a piecewise-linear under-estimate, exact at those points).
 
-Both approximations under-estimate costs, so the program's optimum never understates the
-best return of its continuous relaxation; the Lagrangian bound relies on that only for its
-starting point and evaluates every bound exactly.
+The shortfall model is therefore an expectation, not a quantile target: the plan trades the
+price of one more kWh against the probability that the shift needs it. The program is an
+approximation; the Lagrangian bound takes only its duals as a starting point and evaluates
+every bound exactly.
 
 With ``method="milp"`` the first slot's energies are restricted to the charger levels
 (binary choices), so the plan's first slot is directly an action; later slots stay
@@ -106,20 +110,24 @@ def solve_plan(
     h, eff = config.slot_hours, config.efficiency
     wear, dc = config.wear_cost_per_kw2h, config.demand_charge_per_kw
     short = config.shortfall_cost_per_kwh
-    top = float(config.power_kw[-1]) * h
     slot = np.arange(n_slots)
     window = (slot[None, :] >= vehicles.first[:, None]) & (slot[None, :] < vehicles.last[:, None])
     cells = np.flatnonzero(window.ravel())
     n_cells = len(cells)
     vehicle_of, slot_of = np.divmod(cells, n_slots)
-    levels = config.power_kw[config.power_kw > 0]
-    use_wear = wear > 0
+    # Each cell's energy is split into one segment per step between charger levels, with
+    # the chord slope of the wear c * e**2 / h on it: rising slopes, so segments fill in order.
+    edges = np.concatenate([[0.0], config.power_kw[config.power_kw > 0]]) * h
+    width = np.diff(edges)
+    slope = wear / h * (edges[1:] + edges[:-1])
+    k = len(width)
     first_cells = np.flatnonzero(slot_of == 0) if method == "milp" else np.zeros(0, np.intp)
     n_levels = len(config.power_kw)
-    # Columns: energies, wear per cell, shortfall per vehicle, grid per slot, peak, binaries.
+    # Columns: energy segments, total energy and shortfall per vehicle, grid per slot, peak,
+    # binaries.
     e0 = 0
-    w0 = e0 + n_cells
-    z0 = w0 + (n_cells if use_wear else 0)
+    t0 = e0 + n_cells * k
+    z0 = t0 + m
     g0 = z0 + m
     p0 = g0 + n_slots
     y0 = p0 + 1
@@ -127,9 +135,10 @@ def solve_plan(
     cost = np.zeros(n_vars)
     low = np.zeros(n_vars)
     high = np.full(n_vars, np.inf)
-    high[e0:w0] = top
-    if use_wear:
-        cost[w0:z0] = 1.0
+    high[e0:t0] = np.tile(width, n_cells)
+    cost[e0:t0] = np.tile(slope, n_cells)
+    # capacity: a vehicle's total energy <= capacity - battery
+    high[t0:z0] = np.maximum(vehicles.capacity_kwh - vehicles.battery_kwh, 0.0)
     cost[z0:g0] = 1.0
     cost[g0:p0] = prices
     high[g0:p0] = config.grid_limit_kw * h * site_scale
@@ -149,23 +158,19 @@ def solve_plan(
         upper.append(ub)
         n_rows += count
 
-    if use_wear:  # w >= tangent of c * e**2 / h at each level's slot energy
-        for level in levels * h:
-            index = np.arange(n_cells)
-            add(
-                np.concatenate([index, index]),
-                np.concatenate([e0 + index, w0 + index]),
-                np.concatenate([np.full(n_cells, 2 * wear * level / h), -np.ones(n_cells)]),
-                np.full(n_cells, wear * level**2 / h),
-                n_cells,
-            )
-    # capacity: sum of a vehicle's energies <= capacity - battery
-    add(
-        vehicle_of,
-        e0 + np.arange(n_cells),
-        np.ones(n_cells),
-        np.maximum(vehicles.capacity_kwh - vehicles.battery_kwh, 0.0),
-        m,
+    segment = (e0 + k * np.arange(n_cells)[:, None] + np.arange(k)[None, :]).ravel()
+    segment_vehicle = np.repeat(vehicle_of, k)
+    segment_slot = np.repeat(slot_of, k)
+    # total energy = sum of the vehicle's segments (equality rows, apart from the others)
+    total = sparse.csr_array(
+        (
+            np.concatenate([np.ones(len(segment)), -np.ones(m)]),
+            (
+                np.concatenate([segment_vehicle, np.arange(m)]),
+                np.concatenate([segment, t0 + np.arange(m)]),
+            ),
+        ),
+        shape=(m, n_vars),
     )
     if short > 0:  # z >= tangents of short * E[(D - B)+], B = battery + extra + energies
         points = np.clip(
@@ -179,19 +184,19 @@ def solve_plan(
         )
         start = (vehicles.battery_kwh + vehicles.extra_kwh)[:, None]
         bound = -short * missing - short * survival * points + short * survival * start
-        for k in range(points.shape[1]):
+        for point in range(points.shape[1]):
             add(
-                np.concatenate([vehicle_of, np.arange(m)]),
-                np.concatenate([e0 + np.arange(n_cells), z0 + np.arange(m)]),
-                np.concatenate([-short * survival[vehicle_of, k], -np.ones(m)]),
-                bound[:, k],
+                np.concatenate([np.arange(m), np.arange(m)]),
+                np.concatenate([t0 + np.arange(m), z0 + np.arange(m)]),
+                np.concatenate([-short * survival[:, point], -np.ones(m)]),
+                bound[:, point],
                 m,
             )
     site_row = n_rows
     add(  # draw - grid <= PV
-        np.concatenate([slot_of, slot]),
-        np.concatenate([e0 + np.arange(n_cells), g0 + slot]),
-        np.concatenate([np.full(n_cells, 1.0 / eff), -np.ones(n_slots)]),
+        np.concatenate([segment_slot, slot]),
+        np.concatenate([segment, g0 + slot]),
+        np.concatenate([np.full(len(segment), 1.0 / eff), -np.ones(n_slots)]),
         np.asarray(pv_kw, dtype=np.float64) * h * site_scale,
         n_slots,
     )
@@ -206,29 +211,20 @@ def solve_plan(
         )
     integrality = np.zeros(n_vars)
     if len(first_cells):
-        k = n_levels
-        choice = y0 + np.arange(len(first_cells) * k)
-        index = np.arange(len(first_cells))
-        slot_energy = np.tile(config.power_kw * h, len(first_cells))
+        count = len(first_cells)
+        choice = y0 + np.arange(count * n_levels)
+        index = np.arange(count)
+        slot_energy = np.tile(config.power_kw * h, count)
+        first_segments = (e0 + k * first_cells[:, None] + np.arange(k)[None, :]).ravel()
         # energy <= chosen level's slot energy; one level per vehicle
         add(
-            np.concatenate([index, np.repeat(index, k)]),
-            np.concatenate([e0 + first_cells, choice]),
-            np.concatenate([np.ones(len(first_cells)), -slot_energy]),
-            np.zeros(len(first_cells)),
-            len(first_cells),
+            np.concatenate([np.repeat(index, k), np.repeat(index, n_levels)]),
+            np.concatenate([first_segments, choice]),
+            np.concatenate([np.ones(count * k), -slot_energy]),
+            np.zeros(count),
+            count,
         )
-        add(
-            np.repeat(index, k), choice, np.ones(len(choice)), np.ones(len(first_cells)), len(index)
-        )
-        if use_wear:  # the first slot's wear is exact at the chosen level
-            add(
-                np.concatenate([np.repeat(index, k), index]),
-                np.concatenate([choice, w0 + first_cells]),
-                np.concatenate([wear * slot_energy**2 / h, -np.ones(len(first_cells))]),
-                np.zeros(len(first_cells)),
-                len(first_cells),
-            )
+        add(np.repeat(index, n_levels), choice, np.ones(len(choice)), np.ones(count), count)
         integrality[y0:] = 1
     matrix = sparse.csr_array(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
@@ -239,7 +235,10 @@ def solve_plan(
     if method == "milp":
         result = optimize.milp(
             cost,
-            constraints=optimize.LinearConstraint(matrix, -np.inf, ub),
+            constraints=[
+                optimize.LinearConstraint(matrix, -np.inf, ub),
+                optimize.LinearConstraint(total, 0.0, 0.0),
+            ],
             integrality=integrality,
             bounds=optimize.Bounds(low, high),
             options=options,
@@ -257,6 +256,8 @@ def solve_plan(
             cost,
             A_ub=matrix,
             b_ub=ub,
+            A_eq=total,
+            b_eq=np.zeros(m),
             bounds=np.column_stack([low, high]),
             method="highs",
             options=options,
@@ -273,7 +274,7 @@ def solve_plan(
         )
         first_levels = None
     energy = np.zeros(m * n_slots)
-    energy[cells] = x[e0:w0]
+    energy[cells] = x[e0:t0].reshape(n_cells, k).sum(axis=1)
     return Plan(
         energy_kwh=energy.reshape(m, n_slots),
         site_price=site_price,
