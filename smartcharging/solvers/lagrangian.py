@@ -221,33 +221,34 @@ def plan_vehicles(config: DepotConfig, episode: Episode) -> PlanVehicles:
     )
 
 
-def lagrangian_bound(
-    config: DepotConfig, episode: Episode, subgradient_steps: int = 40
-) -> LagrangianBound:
-    """The lowest bound found for ``episode`` (see the module docstring)."""
-    if isinstance(subgradient_steps, bool) or subgradient_steps < 0:
-        raise ValueError(f"invalid subgradient_steps={subgradient_steps!r}: must be >= 0")
+def _descend(
+    config: DepotConfig,
+    episodes: list[Episode],
+    starts: list[tuple[np.ndarray, np.ndarray]],
+    steps: int,
+) -> tuple[float, np.ndarray, np.ndarray, int]:
+    """Lowest mean bound over ``episodes`` found from the best of ``starts`` by projected
+    subgradient steps (``mu >= 0``, ``w`` on the simplex, step length ``0.2 * mean price /
+    sqrt(k)``); returns ``(value, mu, w, evaluations)``."""
     exact = not limit_can_bind(config)
-    prices = config.prices[episode.profile]
-    n_slots, dc = config.n_slots, config.demand_charge_per_kw
-    flat = np.full(n_slots, 1.0 / n_slots)
-    starts = [(np.maximum(prices, 0.0), flat)]
-    plan = solve_plan(config, plan_vehicles(config, episode), prices, config.pv)
-    if plan is not None:
-        weights = _simplex(plan.peak_price / dc) if dc > 0 else flat
-        starts.append((plan.site_price, weights))
-    best: tuple[float, np.ndarray, np.ndarray] | None = None
-    evaluations = 0
-    for mu, w in starts:
-        value, _, _ = dual_value(config, episode, mu, w, exact)
-        evaluations += 1
-        if best is None or value < best[0]:
-            best = (value, mu, w)
-    assert best is not None
-    value, mu, w = best
+    dc = config.demand_charge_per_kw
+
+    def evaluate(mu: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        parts = [dual_value(config, episode, mu, w, exact) for episode in episodes]
+        return (
+            float(np.mean([p[0] for p in parts])),
+            np.mean([p[1] for p in parts], axis=0),
+            np.mean([p[2] for p in parts], axis=0),
+        )
+
+    scored = [(evaluate(mu, w)[0], mu, w) for mu, w in starts]
+    value, mu, w = min(scored, key=lambda item: item[0])
+    best = (value, mu, w)
+    evaluations = len(starts)
+    prices = config.prices[[episode.profile for episode in episodes]]
     scale = max(float(np.abs(prices).mean()), 1e-6)
-    for step in range(subgradient_steps):
-        current, g_mu, g_w = dual_value(config, episode, mu, w, exact)
+    for step in range(steps):
+        current, g_mu, g_w = evaluate(mu, w)
         evaluations += 1
         if current < best[0]:
             best = (current, mu, w)
@@ -258,11 +259,37 @@ def lagrangian_bound(
         mu = np.maximum(mu - length * g_mu, 0.0)
         if dc > 0:
             w = _simplex(w - length * g_w)
+    return best[0], best[1], best[2], evaluations
+
+
+def _plan_start(
+    config: DepotConfig, vehicles: PlanVehicles, profile: int, site_scale: float = 1.0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Starting multipliers: the prices themselves, and the plan LP's duals if it solves."""
+    prices = config.prices[profile]
+    n_slots, dc = config.n_slots, config.demand_charge_per_kw
+    flat = np.full(n_slots, 1.0 / n_slots)
+    starts = [(np.maximum(prices, 0.0), flat)]
+    plan = solve_plan(config, vehicles, prices, config.pv, site_scale=site_scale)
+    if plan is not None:
+        weights = _simplex(plan.peak_price / dc) if dc > 0 else flat
+        starts.append((plan.site_price, weights))
+    return starts
+
+
+def lagrangian_bound(
+    config: DepotConfig, episode: Episode, subgradient_steps: int = 40
+) -> LagrangianBound:
+    """The lowest bound found for ``episode`` (see the module docstring)."""
+    if isinstance(subgradient_steps, bool) or subgradient_steps < 0:
+        raise ValueError(f"invalid subgradient_steps={subgradient_steps!r}: must be >= 0")
+    starts = _plan_start(config, plan_vehicles(config, episode), episode.profile)
+    value, mu, w, evaluations = _descend(config, [episode], starts, subgradient_steps)
     return LagrangianBound(
-        value=best[0],
-        site_price=best[1],
-        peak_weights=best[2] if dc > 0 else np.zeros(n_slots),
-        exact_levels=exact,
+        value=value,
+        site_price=mu,
+        peak_weights=w if config.demand_charge_per_kw > 0 else np.zeros(config.n_slots),
+        exact_levels=not limit_can_bind(config),
         evaluations=evaluations,
     )
 
@@ -287,17 +314,20 @@ def sample_episodes(config: DepotConfig, samples: int, seed: int) -> list[Episod
     ]
 
 
-def expected_site_prices(config: DepotConfig, profile: int, episodes: list[Episode]) -> np.ndarray:
-    """Site prices for a price row that do not depend on the schedule: the duals of one plan
-    over all ``episodes``' fleets at once on a site scaled by their number (the limit then
-    binds on average over the draws, not in each)."""
-    fleets = [plan_vehicles(config, episode) for episode in episodes]
+def expected_site_prices(
+    config: DepotConfig, profile: int, episodes: list[Episode], subgradient_steps: int = 60
+) -> np.ndarray:
+    """Site prices for a price row that do not depend on the schedule: the multipliers that
+    minimise the bound averaged over the schedule draws ``episodes`` (all given the price
+    row ``profile``), so that no schedule knowledge enters them. The start is the dual of one
+    plan over all the draws' fleets on a site scaled by their number."""
+    draws = [Episode(e.arrival, e.departure, e.start_kwh, e.demand_kwh, profile) for e in episodes]
+    fleets = [plan_vehicles(config, episode) for episode in draws]
     merged = PlanVehicles(
         *(
             np.concatenate([getattr(f, name) for f in fleets])
             for name in PlanVehicles.__dataclass_fields__
         )
     )
-    prices = config.prices[profile]
-    plan = solve_plan(config, merged, prices, config.pv, site_scale=float(len(episodes)))
-    return np.maximum(prices, 0.0) if plan is None else plan.site_price
+    starts = _plan_start(config, merged, profile, site_scale=float(len(draws)))
+    return _descend(config, draws, starts, subgradient_steps)[1]
