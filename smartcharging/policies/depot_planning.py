@@ -37,10 +37,10 @@ def profile_of(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
 
 class LagrangianDecomposition(DepotPolicy):
     """Every vehicle follows its own exact optimal policy (backward induction on the charger
-    levels) at the site's prices: one price per slot and price row, fitted on ``samples``
-    schedule draws (the duals of one plan over all of them), so that the vehicles together
-    respect the limit on average. The allocation keeps each slot feasible. Table look-ups
-    at run time; tables are built per price row when it first occurs."""
+    levels) at the site's prices: one price per slot and price row, the multipliers that
+    minimise the Lagrangian bound averaged over ``samples`` schedule draws (so they do not
+    depend on the episode's schedule). The allocation keeps each slot feasible. Table
+    look-ups at run time; tables are built per price row when it first occurs."""
 
     name = "lagrangian"
 
