@@ -1,5 +1,7 @@
-"""Depot benchmark: scalar and batch throughput of depot-25-evening, and the time to solve
-the perfect-foresight bound of a 25-vehicle, 96-slot episode.
+"""Depot benchmark: scalar and batch throughput of depot-25-evening, the time to solve
+the perfect-foresight bound of a 25-vehicle, 96-slot episode, the Lagrangian bound of a
+20-episode comparison, MPC's solve time per step (25 vehicles, up to 32 remaining slots) and
+the decomposition policy's throughput in the batch depot.
 
 The in-run reference is Gymnasium's CartPole-v1 (scalar steps/s), as in throughput.py.
 
@@ -18,9 +20,12 @@ import numpy as np
 
 import smartcharging  # noqa: F401  (registers the environments)
 from smartcharging.config.scenarios import load_depot_scenario
+from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.policies.depot import Uncontrolled
+from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
 from smartcharging.solvers.hindsight import hindsight_bound
+from smartcharging.solvers.lagrangian import lagrangian_bound
 
 SCENARIO = "depot-25-evening"
 
@@ -82,6 +87,46 @@ def hindsight_seconds(repeats: int) -> tuple[float, str]:
     return min(times), f"{config.n_chargers} vehicles x {config.n_slots} slots ({kind})"
 
 
+def lagrangian_seconds(scenario: str, episodes: int = 20) -> float:
+    """Time to compute the Lagrangian bound of every episode of a comparison."""
+    config = load_depot_scenario(scenario).to_config()
+    _, drawn = run_policy(Uncontrolled(config), config, episodes, seed=0)
+    start = time.perf_counter()
+    for episode in drawn:
+        lagrangian_bound(config, episode)
+    return time.perf_counter() - start
+
+
+def mpc_ms_per_step(depots: int = 20) -> tuple[float, float]:
+    """MPC's mean and worst time per step with all 25 vans of depot-25-evening present at
+    slot 0, each with its drawn departure (24..32 remaining slots)."""
+    config = load_depot_scenario(SCENARIO).to_config()
+    env = DepotVectorEnv(num_envs=depots, config=config)
+    observations, _ = env.reset(seed=0)
+    sim, n = env.simulator, config.n_chargers
+    observations[:, :n] = 1.0
+    observations[:, n : 2 * n] = sim.battery
+    observations[:, 2 * n : 3 * n] = sim.departure
+    policy = MPCPolicy(config)
+    policy.actions(observations)
+    stats = policy.stats()
+    return stats["mean_solve_ms"], stats["max_solve_ms"]
+
+
+def decomposition_steps_per_second(num_envs: int, batches: int) -> float:
+    """Depot-steps/s of the batch depot driven by the decomposition policy (look-ups and
+    steps; its tables are built before timing)."""
+    config = load_depot_scenario(SCENARIO).to_config()
+    env = DepotVectorEnv(num_envs=num_envs, config=config)
+    policy = LagrangianDecomposition(config)
+    observations, _ = env.reset(seed=0)
+    policy.actions(observations)
+    start = time.perf_counter()
+    for _ in range(batches):
+        observations, *_ = env.step(policy.actions(observations))
+    return batches * num_envs / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40_000)
@@ -93,6 +138,9 @@ def main() -> None:
     cartpole = max(steps_per_second(cartpole_env, args.steps * 5) for _ in range(3))
     batch = max(batch_env_steps_per_second(1024, 200) for _ in range(3))
     bound_s, bound_size = hindsight_seconds(3)
+    lagrangian = {name: lagrangian_seconds(name) for name in (SCENARIO, "depot-10-overnight")}
+    mpc_mean, mpc_max = mpc_ms_per_step()
+    decomposition = max(decomposition_steps_per_second(1024, 64) for _ in range(3))
     result = {
         "machine": f"{platform.machine()}, CPython {platform.python_version()}",
         "depot_25_evening_steps_per_s": round(scalar),
@@ -101,6 +149,10 @@ def main() -> None:
         "batch_1024_depots_env_steps_per_s": round(batch),
         "hindsight_problem": bound_size,
         "hindsight_solve_s": round(bound_s, 3),
+        "lagrangian_20_episodes_s": {k: round(v, 2) for k, v in lagrangian.items()},
+        "mpc_ms_per_step_25_vehicles": round(mpc_mean, 1),
+        "mpc_worst_ms_per_step": round(mpc_max, 1),
+        "lagrangian_policy_batch_1024_depot_steps_per_s": round(decomposition),
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -112,6 +164,15 @@ def main() -> None:
     )
     print(f"batch, 1024 depots: {batch:,.0f} depot-steps/s")
     print(f"hindsight bound, {bound_size}: {bound_s:.3f} s")
+    for name, seconds in lagrangian.items():
+        print(f"Lagrangian bound, 20 episodes of {name}: {seconds:.2f} s (target 30 s)")
+    print(
+        f"MPC, 25 vehicles x up to 32 slots: {mpc_mean:.1f} ms per step mean, "
+        f"{mpc_max:.1f} ms worst (target 50 ms)"
+    )
+    print(
+        f"decomposition policy in the batch depot, 1024 depots: {decomposition:,.0f} depot-steps/s"
+    )
 
 
 if __name__ == "__main__":

@@ -221,16 +221,35 @@ def policy_figures(
 
 
 def depot_figures(comparison: DepotComparison, config: DepotConfig, folder: Path) -> list[Path]:
-    """Site load against the grid limit (and PV) with the prices, and every vehicle's energy
-    at departure against its realised demand, per policy (means over the episodes)."""
+    """Site load against the grid limit (and PV) with the prices and the Lagrangian bound's
+    per-slot multipliers, and every vehicle's energy at departure against its realised
+    demand, per policy (means over the episodes)."""
     folder.mkdir(parents=True, exist_ok=True)
     clock = config.arrival_hour + np.arange(config.n_slots) * config.slot_hours
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(10, 6.5), sharex=True, layout="constrained", height_ratios=(1, 2)
     )
-    top.step(clock, config.prices.mean(axis=0), where="post", color="tab:red")
-    top.set_ylabel(f"price ({config.currency or 'currency'}/kWh)")
-    top.set_title("mean price over the price days" if config.n_profiles > 1 else "price")
+    # prices of the compared episodes beside the Lagrangian bound's site prices (multipliers)
+    top.step(
+        clock,
+        config.prices[comparison.profiles].mean(axis=0),
+        where="post",
+        color="tab:red",
+        label="energy price",
+    )
+    top.step(
+        clock,
+        comparison.site_prices.mean(axis=0),
+        where="post",
+        color="tab:blue",
+        ls="--",
+        label="bound's multiplier (site price per kWh drawn)",
+    )
+    top.set_ylabel(f"{config.currency or 'currency'}/kWh")
+    top.set_title(
+        "mean over the episodes' price days" if config.n_profiles > 1 else "price and multiplier"
+    )
+    top.legend(fontsize=8)
     for run in comparison.runs:
         bottom.step(clock, run.site_load_kw.mean(axis=0), where="post", label=run.name)
     bottom.axhline(config.grid_limit_kw, color="black", ls="--", label="grid limit")

@@ -44,7 +44,8 @@ from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.evaluation.vehicle import compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
-from smartcharging.policies.depot import depot_baselines, depot_policy_by_name
+from smartcharging.policies.depot import depot_baselines
+from smartcharging.policies.depot_planning import depot_policy_by_name, planning_policies
 from smartcharging.solvers.dp import solve_all
 
 app = typer.Typer(
@@ -119,7 +120,7 @@ def evaluate_command(
 ) -> None:
     """Exact expected return and a Monte-Carlo check of one policy or trained agent.
 
-    For a depot scenario: the policy against each episode's hindsight bound.
+    For a depot scenario: the policy against each episode's hindsight and Lagrangian bounds.
     """
     if depot is not None:
         if model is not None:
@@ -165,11 +166,13 @@ def compare_command(
 ) -> None:
     """Every baseline, trained agents and the optimum, exactly evaluated, best first.
 
-    For a depot scenario: every depot baseline against each episode's hindsight bound.
+    For a depot scenario: every depot baseline, MPC and the Lagrangian decomposition against
+    each episode's hindsight and Lagrangian bounds.
     """
     if depot is not None:
         policies_ = [
             *depot_baselines(depot).values(),
+            *planning_policies(depot).values(),
             *(load_depot_policy(folder, depot) for folder in model),
         ]
         depot_report(depot, policies_, episodes or 20, seed, as_json, as_csv, plots_dir)

@@ -142,11 +142,3 @@ def depot_baselines(config: DepotConfig) -> dict[str, DepotPolicy]:
         CheapestSlotsFirstDepot(config),
     ]
     return {policy.name: policy for policy in policies}
-
-
-def depot_policy_by_name(name: str, config: DepotConfig) -> DepotPolicy:
-    """The depot baseline called ``name``, or a ``ValueError`` listing them."""
-    baselines = depot_baselines(config)
-    if name not in baselines:
-        raise ValueError(f"--policy {name!r}: depot policies are {', '.join(baselines)}")
-    return baselines[name]

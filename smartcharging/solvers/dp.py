@@ -116,13 +116,21 @@ def departure_outcomes(
     expectation ``sd * pdf(z) + (mean - b) * sf(z)``; a negative demand counts as zero, which
     changes neither for ``b >= 0``.
     """
-    z = (levels_kwh - config.demand_mean_kwh) / config.demand_sd_kwh
-    survival = stats.norm.sf(z)
-    missing = (
-        config.demand_sd_kwh * stats.norm.pdf(z) - (levels_kwh - config.demand_mean_kwh) * survival
-    )
+    survival, missing = normal_shortfall(levels_kwh, config.demand_mean_kwh, config.demand_sd_kwh)
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
-    return penalty * survival + per_kwh * missing, survival, np.maximum(missing, 0.0)
+    return penalty * survival + per_kwh * missing, survival, missing
+
+
+def normal_shortfall(
+    levels_kwh: np.ndarray, mean_kwh: np.ndarray | float, sd_kwh: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(P(demand > b), E[(demand - b)+])`` for demand ~ Normal(mean, sd), broadcast over
+    levels ``b`` and the distribution's parameters; the depot's Lagrangian bound and MPC use
+    it per vehicle."""
+    z = (levels_kwh - mean_kwh) / sd_kwh
+    survival = stats.norm.sf(z)
+    missing = sd_kwh * stats.norm.pdf(z) - (levels_kwh - mean_kwh) * survival
+    return survival, np.maximum(missing, 0.0)
 
 
 def _next_values(values: np.ndarray, moves: SlotTransitions) -> np.ndarray:

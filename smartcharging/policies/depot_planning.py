@@ -1,0 +1,301 @@
+"""Depot policies that plan: the Lagrangian decomposition and model-predictive control.
+
+Both read the depot observation (layout in :mod:`smartcharging.sim.depot`) and
+need the episode's price row beyond the observed forecast: they take the row of the
+configuration whose prices match the observed window (day-ahead prices are published the
+day before, time-of-use tariffs are fixed), as the bound assumes them known too.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from smartcharging.config.depot import DepotConfig
+from smartcharging.policies.depot import DepotPolicy, depot_baselines
+from smartcharging.solvers.dp import solve
+from smartcharging.solvers.lagrangian import expected_site_prices, sample_episodes, vehicle_config
+from smartcharging.solvers.mpc import PLAN_METHODS, PlanVehicles, solve_plan
+
+
+def profile_of(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
+    """The price row of each depot: the one closest to the observed prices (now and the
+    forecast) at the observed time step."""
+    n, width = config.n_chargers, config.forecast_slots + 1
+    if config.n_profiles == 1:
+        return np.zeros(len(observations), dtype=np.int64)
+    seen = observations[:, 4 * n + 1 : 4 * n + 1 + width].astype(np.float64)
+    time_step = observations[:, 4 * n].astype(np.int64)
+    padded = np.pad(config.prices, ((0, 0), (0, width + 1)))
+    window = np.minimum(time_step, config.n_slots)[:, None] + np.arange(width)
+    rows = padded[:, window]  # (profiles, depots, width)
+    distance = ((rows - seen[None, :, :]) ** 2).sum(axis=2)
+    return distance.argmin(axis=0).astype(np.int64)
+
+
+class LagrangianDecomposition(DepotPolicy):
+    """Every vehicle follows its own exact optimal policy (backward induction on the charger
+    levels) at the site's prices: one price per slot and price row, the multipliers that
+    minimise the Lagrangian bound averaged over ``samples`` schedule draws (so they do not
+    depend on the episode's schedule). The allocation keeps each slot feasible. Table
+    look-ups at run time; tables are built per price row when it first occurs."""
+
+    name = "lagrangian"
+
+    def __init__(self, config: DepotConfig, samples: int = 8, seed: int = 0) -> None:
+        super().__init__(config)
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+            raise ValueError(f"invalid samples={samples!r}: must be an integer >= 1")
+        self._episodes = sample_episodes(config, samples, seed)
+        kinds = [
+            (
+                config.capacity_kwh[i],
+                config.start_kwh[i][0],
+                config.demand_mean_kwh[i],
+                config.demand_sd_kwh[i],
+            )
+            for i in range(self.n)
+        ]
+        unique = sorted(set(kinds))
+        self._kind = np.array([unique.index(k) for k in kinds])
+        self._representative = [kinds.index(k) for k in unique]
+        self._first_departure = min(pair[0] for pair in config.departure_slots)
+        self._departures = range(
+            self._first_departure, max(pair[1] for pair in config.departure_slots) + 1
+        )
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.site_prices: dict[int, np.ndarray] = {}
+
+    def _table(self, profile: int) -> tuple[np.ndarray, np.ndarray]:
+        """Actions ``[kind, departure, t, level]`` at price row ``profile``, and each kind's
+        grid step."""
+        if profile in self._tables:
+            return self._tables[profile]
+        cfg = self.config
+        prices = expected_site_prices(cfg, profile, self._episodes)
+        self.site_prices[profile] = prices
+        solutions = [
+            [solve(vehicle_config(cfg, i, d, prices)) for d in self._departures]
+            for i in self._representative
+        ]
+        size = max(s.grid.size for row in solutions for s in row)
+        table = np.zeros((len(solutions), len(self._departures), cfg.n_slots, size), np.int8)
+        steps = np.array([row[0].grid.step_kwh for row in solutions])
+        for kind, row in enumerate(solutions):
+            for j, solution in enumerate(row):
+                policy = solution.policy
+                table[kind, j, : policy.shape[0], : policy.shape[1]] = policy
+        self._tables[profile] = (table, steps)
+        return table, steps
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        present, battery, slots_left, _ = self._split(observations)
+        n = self.n
+        time_step = observations[:, 4 * n].astype(np.int64)
+        profiles = profile_of(self.config, observations)
+        out = np.zeros(present.shape, dtype=np.int64)
+        for profile in np.unique(profiles):
+            rows = profiles == profile
+            table, steps = self._table(int(profile))
+            t = np.minimum(time_step[rows], self.config.n_slots - 1)[:, None]
+            departure = np.clip(
+                t + slots_left[rows].astype(np.int64) - self._first_departure,
+                0,
+                len(self._departures) - 1,
+            )
+            level = np.clip(
+                np.rint(battery[rows] / steps[self._kind][None, :]).astype(np.int64),
+                0,
+                table.shape[3] - 1,
+            )
+            chosen = table[self._kind[None, :], departure, t, level]
+            out[rows] = np.where(present[rows], chosen, 0)
+        return out
+
+
+class MPCPolicy(DepotPolicy):
+    """Model-predictive control: every slot, the expected-cost plan
+    (:func:`smartcharging.solvers.mpc.solve_plan`, HiGHS) for the vehicles present over the
+    next ``horizon`` slots (None: until the last of them leaves), of which the first slot is
+    applied. ``method="lp"`` rounds each planned power to the nearest charger level;
+    ``"milp"`` chooses levels in the first slot exactly. When a solve fails (no optimum
+    within ``time_limit_s``, or an error) the depot takes the ``fallback`` baseline's
+    actions for that slot; :meth:`stats` counts solves, failures and solve times.
+
+    With ``forecast_arrivals`` the plan also holds a charger's vehicle that has not arrived
+    yet (absent before the end of its arrival range): it arrives in the middle of the
+    arrival slots still possible, with the middle of its arrival levels, and leaves in the
+    middle of its departure range, so that the plan keeps grid capacity for it.
+
+    The past peak is not in the observation, so the demand charge is planned on the
+    remaining slots' peak alone (conservative when an earlier peak was higher)."""
+
+    name = "mpc"
+
+    def __init__(
+        self,
+        config: DepotConfig,
+        horizon: int | None = None,
+        method: str = "lp",
+        fallback: str = "earliest-deadline-first",
+        time_limit_s: float = 2.0,
+        forecast_arrivals: bool = True,
+    ) -> None:
+        super().__init__(config)
+        if horizon is not None and (
+            isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1
+        ):
+            raise ValueError(f"invalid horizon={horizon!r}: must be an integer >= 1 or None")
+        if method not in PLAN_METHODS:
+            raise ValueError(f"invalid method={method!r}: must be one of {list(PLAN_METHODS)}")
+        baselines = depot_baselines(config)
+        if fallback not in baselines:
+            raise ValueError(f"invalid fallback={fallback!r}: must be one of {list(baselines)}")
+        if not time_limit_s > 0:
+            raise ValueError(f"invalid time_limit_s={time_limit_s!r}: must be > 0")
+        self.horizon = horizon
+        self.method = method
+        self.fallback = baselines[fallback]
+        self.time_limit_s = float(time_limit_s)
+        self.forecast_arrivals = bool(forecast_arrivals)
+        self._arrival_high = np.array([pair[1] for pair in config.arrival_slots])
+        self._departure_mid = np.array([sum(pair) / 2 for pair in config.departure_slots])
+        self._start_mid = np.array([sum(pair) / 2 for pair in config.start_kwh])
+        if method == "milp":
+            self.name = "mpc-milp"
+        self.reset_stats()
+
+    def reset_stats(self) -> None:
+        self._solve_seconds: list[float] = []
+        self._failures = 0
+
+    def stats(self) -> dict[str, Any]:
+        """Solves, failed solves (fallback used) and solve time per step, since the last
+        :meth:`reset_stats`."""
+        seconds = np.asarray(self._solve_seconds)
+        return {
+            "solves": len(seconds),
+            "failed_solves": self._failures,
+            "fallback": self.fallback.name,
+            "mean_solve_ms": float(seconds.mean() * 1e3) if len(seconds) else 0.0,
+            "max_solve_ms": float(seconds.max() * 1e3) if len(seconds) else 0.0,
+        }
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        present, battery, slots_left, _ = self._split(observations)
+        time_step = observations[:, 4 * self.n].astype(np.int64)
+        profiles = profile_of(cfg, observations)
+        out = np.zeros(present.shape, dtype=np.int64)
+        for row in range(len(observations)):
+            if not present[row].any():
+                continue
+            start = time.perf_counter()
+            try:
+                chosen = self._plan(
+                    present[row], battery[row], slots_left[row], int(time_step[row]), profiles[row]
+                )
+            except (ValueError, RuntimeError, np.linalg.LinAlgError):
+                chosen = None
+            self._solve_seconds.append(time.perf_counter() - start)
+            if chosen is None:
+                self._failures += 1
+                out[row] = self.fallback.actions(observations[row : row + 1])[0]
+            else:
+                out[row] = chosen
+        return out
+
+    def _plan(
+        self,
+        present: np.ndarray,
+        battery: np.ndarray,
+        slots_left: np.ndarray,
+        time_step: int,
+        profile: int,
+    ) -> np.ndarray | None:
+        """Actions of one depot from its plan, or None if the plan failed."""
+        cfg = self.config
+        here = np.flatnonzero(present)
+        first = np.zeros(self.n, dtype=np.int64)
+        left = slots_left.astype(np.int64)
+        level = battery.copy()
+        if self.forecast_arrivals:
+            coming = np.flatnonzero(~present & (self._arrival_high > time_step))
+            first[coming] = np.rint((time_step + 1 + self._arrival_high[coming]) / 2) - time_step
+            left[coming] = np.rint(self._departure_mid[coming]).astype(np.int64) - time_step
+            level[coming] = self._start_mid[coming]
+            here = np.union1d(here, coming)
+        left = left[here]
+        length = int(left.max()) if self.horizon is None else min(self.horizon, int(left.max()))
+        length = min(length, cfg.n_slots - time_step)
+        last = np.minimum(left, length)
+        top = float(cfg.power_kw[-1]) * cfg.slot_hours
+        vehicles = PlanVehicles(
+            battery_kwh=level[here],
+            capacity_kwh=np.asarray(cfg.capacity_kwh)[here],
+            demand_mean_kwh=np.asarray(cfg.demand_mean_kwh)[here],
+            demand_sd_kwh=np.asarray(cfg.demand_sd_kwh)[here],
+            first=first[here],
+            last=last,
+            extra_kwh=top * (left - last),
+        )
+        window = slice(time_step, time_step + length)
+        plan = solve_plan(
+            cfg,
+            vehicles,
+            cfg.prices[profile, window],
+            cfg.pv[window],
+            self.method,
+            self.time_limit_s,
+        )
+        if plan is None:
+            return None
+        actions = np.zeros(self.n, dtype=np.int64)
+        if plan.first_levels is not None:
+            actions[here] = plan.first_levels
+        else:
+            actions[here] = round_to_levels(plan.energy_kwh[:, 0] / cfg.slot_hours, cfg.power_kw)
+        return np.where(present, actions, 0)
+
+
+def round_to_levels(power_kw: np.ndarray, levels_kw: np.ndarray) -> np.ndarray:
+    """Charger levels (indices) for planned powers, keeping their total: each vehicle gets
+    the level at or below its plan, then the vehicles closest to the level above move up
+    while the planned total has room for at least half of the step. Rounding each power to
+    its nearest level instead would turn a plan that spreads a little power over many
+    vehicles (PV, a shared limit) into no charging at all."""
+    low = np.clip(np.searchsorted(levels_kw, power_kw + 1e-9, side="right") - 1, 0, None)
+    high = np.minimum(low + 1, len(levels_kw) - 1)
+    step = levels_kw[high] - levels_kw[low]
+    fraction = np.where(step > 0, (power_kw - levels_kw[low]) / np.maximum(step, 1e-12), 0.0)
+    budget = float(power_kw.sum() - levels_kw[low].sum())
+    chosen = low.copy()
+    for j in np.argsort(-fraction, kind="stable"):
+        if step[j] > 0 and budget >= 0.5 * step[j]:
+            chosen[j] = high[j]
+            budget -= step[j]
+    return chosen
+
+
+def planning_policies(config: DepotConfig) -> dict[str, DepotPolicy]:
+    """The planning policies with their defaults, keyed by name."""
+    policies: list[DepotPolicy] = [LagrangianDecomposition(config), MPCPolicy(config)]
+    return {policy.name: policy for policy in policies}
+
+
+def depot_policy_by_name(name: str, config: DepotConfig) -> DepotPolicy:
+    """The depot baseline or planning policy called ``name`` (only that one is built), or
+    a ``ValueError`` listing them."""
+    baselines = depot_baselines(config)
+    planners: dict[str, type[DepotPolicy]] = {
+        LagrangianDecomposition.name: LagrangianDecomposition,
+        MPCPolicy.name: MPCPolicy,
+    }
+    if name in baselines:
+        return baselines[name]
+    if name in planners:
+        return planners[name](config)
+    names = ", ".join([*baselines, *planners])
+    raise ValueError(f"--policy {name!r}: depot policies are {names}")
