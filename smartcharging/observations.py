@@ -42,8 +42,8 @@ def vehicle_size(config: ChargingConfig) -> int:
 
 def padded_prices(config: ChargingConfig) -> np.ndarray:
     """Price rows followed by ``forecast_slots + 1`` zeros: the forecast past departure,
-    and the final observation after departure, show price 0."""
-    return np.pad(config.prices, ((0, 0), (0, config.forecast_slots + 1)))
+    and the final observation after departure, show price 0 (computed once per config)."""
+    return config.padded_prices
 
 
 def vehicle_space(config: ChargingConfig) -> spaces.Box:

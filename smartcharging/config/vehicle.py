@@ -212,7 +212,7 @@ class ChargingConfig:
             "currency": str(self.currency),
         }
 
-    @property
+    @cached_property
     def physical(self) -> bool:
         """True for the physical cost model (prices, wear, shortfall per kWh)."""
         return self.cost_model == "physical"
@@ -228,6 +228,14 @@ class ChargingConfig:
         if not self.price_profiles:
             return np.zeros((1, self.n_slots))
         return np.asarray(self.price_profiles, dtype=np.float64)
+
+    @cached_property
+    def padded_prices(self) -> np.ndarray:
+        """The price table followed by ``forecast_slots + 1`` zero columns (the prices an
+        observation shows past departure); read-only."""
+        padded = np.pad(self.prices, ((0, 0), (0, self.forecast_slots + 1)))
+        padded.flags.writeable = False
+        return padded
 
     @cached_property
     def cost_rates(self) -> np.ndarray:

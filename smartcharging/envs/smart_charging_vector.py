@@ -178,19 +178,24 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             return self._restart_all(actions)
         cfg, state = self.config, self.state
         power = cfg.power_kw[actions]
-        price = self._prices[state.profile, np.minimum(state.time, cfg.n_slots - 1)]
+        price = (
+            self._prices[state.profile, np.minimum(state.time, cfg.n_slots - 1)]
+            if cfg.physical
+            else 0.0
+        )
         time = state.time + 1
         departing = time == cfg.n_slots
         battery, reward, info = vehicle_step(
             cfg,
             state.battery_kwh,
-            state.demand_kwh.copy(),
+            state.demand_kwh,
             power,
             cfg.cost_rates[actions],
             price,
             departing,
         )
         if "demand_kwh" in info:
+            info["demand_kwh"] = info["demand_kwh"].copy()  # the state array changes on restart
             info.update({f"_{key}": departing for key in DEPARTURE_KEYS})
         state.battery_kwh, state.time = battery, time
         terminated = departing

@@ -57,8 +57,8 @@ def slot_cost(
     price: Number,
 ) -> tuple[Number, Number, Number]:
     """``(cost, energy_cost, wear_cost)`` of a charged slot under the config's cost model:
-    the seed's ``hours * exp(kW)`` (whose two physical parts are 0), or the physical model's
-    grid energy at ``price`` plus battery wear."""
+    the seed's ``hours * exp(kW)`` (whose two physical parts are the scalar 0.0), or the
+    physical model's grid energy at ``price`` plus battery wear."""
     if config.physical:
         return dynamics.physical_costs(
             energy_kwh,
@@ -68,9 +68,7 @@ def slot_cost(
             config.efficiency,
             config.wear_cost_per_kw2h,
         )
-    cost = dynamics.charging_cost(charging_hours, cost_rate)
-    zero = cost * 0.0
-    return cost, zero, zero
+    return dynamics.charging_cost(charging_hours, cost_rate), 0.0, 0.0
 
 
 def vehicle_step(

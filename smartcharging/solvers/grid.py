@@ -131,7 +131,7 @@ class SlotTransitions:
         ``(levels, actions)``, by :func:`smartcharging.sim.vehicle.slot_cost`."""
         cfg = self.config
         price = np.asarray(price_per_kwh, dtype=np.float64)
-        return slot_cost(
+        cost, energy_cost, wear_cost = slot_cost(
             cfg,
             self.energy_kwh[levels],
             cfg.power_kw[None, :],
@@ -139,6 +139,8 @@ class SlotTransitions:
             cfg.cost_rates[None, :],
             price[:, None] if price.ndim else price,
         )
+        shape = np.shape(cost)
+        return cost, np.broadcast_to(energy_cost, shape), np.broadcast_to(wear_cost, shape)
 
 
 def slot_transitions(config: ChargingConfig, grid: BatteryGrid) -> SlotTransitions:
