@@ -24,9 +24,10 @@ from smartcharging.agents.run_directory import (
     RUN_FILE,
     RunDirectory,
     RunError,
+    check_new_run_folder,
 )
 from smartcharging.agents.scaling import ChargerView, depot_reward_scale
-from smartcharging.config import DepotConfig
+from smartcharging.config import DepotConfig, limits
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.solvers.hindsight import hindsight_bound
 
@@ -65,6 +66,11 @@ def train_depot(
         raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
     if steps < 1 or num_envs < 1 or checkpoints < 1:
         raise RunError("--steps, --num-envs and --checkpoints must be >= 1")
+    if num_envs > limits.MAX_DEPOTS:
+        raise RunError(f"--num-envs {num_envs}: depots train on at most {limits.MAX_DEPOTS:,}")
+    if not 0 <= seed <= limits.MAX_SEED:
+        raise RunError(f"--seed {seed}: must be in 0..{limits.MAX_SEED}")
+    check_new_run_folder(out)
     from smartcharging.agents.sb3_depot import DEPOT_HYPERPARAMETERS, make_depot_model
 
     spec = {
@@ -79,9 +85,13 @@ def train_depot(
         "steps_count": "charger transitions (depot steps x chargers)",
         "policy": "one network shared by all chargers",
     }
-    directory = RunDirectory.create(out, spec, CURVE_FIELDS)
     model = make_depot_model(algo, config, num_envs, seed)
-    return _train(directory, spec, config, model, 0.0, on_checkpoint)
+    directory = RunDirectory.create(out, spec, CURVE_FIELDS)
+    try:
+        return _train(directory, spec, config, model, 0.0, on_checkpoint)
+    except BaseException:
+        directory.abandon()  # only while no checkpoint has been written
+        raise
 
 
 def resume_depot(
@@ -104,7 +114,12 @@ def resume_depot(
     except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as error:
         raise RunError(f"corrupt checkpoint in {out}: {type(error).__name__}: {error}") from None
     directory.resume_from(checkpoint, [checkpoint["file"]])
-    return _train(directory, spec, config, model, float(checkpoint["wall_time_s"]), on_checkpoint)
+    try:
+        return _train(
+            directory, spec, config, model, float(checkpoint["wall_time_s"]), on_checkpoint
+        )
+    finally:
+        directory.release()
 
 
 def _train(

@@ -12,6 +12,13 @@ A checkpoint is written in this order: its files under new names, the curve row,
 Whatever the moment of an interruption, ``checkpoint.json`` names a complete checkpoint, and
 resuming drops any curve row written after it, so no row is lost or duplicated. Every JSON
 file and every curve row is flushed to disk (``fsync``) before the next step relies on it.
+
+A new run is built in a hidden sibling folder (``.NAME.partial-PID``) and renamed to its
+name once its first checkpoint is complete, so an interruption before that leaves no
+half-made run directory in the way (a killed process may leave the hidden folder, which
+nothing reads). From starting or resuming a run until its training stops, a process holds
+``run.lock`` (a file lock with the holder's pid in it); a second process is refused instead
+of writing the same curve twice.
 """
 
 from __future__ import annotations
@@ -20,15 +27,19 @@ import csv
 import json
 import os
 import platform
+import shutil
 from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 RUN_FILE = "run.json"
 VERSIONS_FILE = "versions.json"
 CURVE_FILE = "curve.csv"
 CHECKPOINT_FILE = "checkpoint.json"
+LOCK_FILE = "run.lock"
 
 _VERSIONED_PACKAGES = (
     "smartcharging",
@@ -65,6 +76,15 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
+def check_new_run_folder(folder: Path) -> None:
+    """Refuse ``folder`` for a new run unless it does not exist or is an empty directory."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise RunError(
+            f"--out {folder} exists and is not empty: choose a new directory, or resume "
+            f"it with --resume {folder}"
+        )
+
+
 def read_curve_rows(path: Path) -> list[dict[str, str]]:
     """The rows of a ``curve.csv``, as strings keyed by column."""
     with open(path, newline="") as file:
@@ -78,23 +98,53 @@ class RunDirectory:
         self.folder = folder
         self.curve_fields = tuple(curve_fields)
         self._files: list[str] = []
+        self._destination: Path | None = None
+        self._lock: FileLock | None = None
 
     @classmethod
     def create(
         cls, folder: Path, spec: dict[str, Any], curve_fields: Sequence[str]
     ) -> RunDirectory:
-        """A new run in an empty (or new) directory: ``run.json``, versions, curve header."""
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise RunError(
-                f"--out {folder} exists and is not empty: choose a new directory, or resume "
-                f"it with --resume {folder}"
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        directory = cls(folder, curve_fields)
-        write_json(folder / RUN_FILE, spec)
-        write_json(folder / VERSIONS_FILE, package_versions())
+        """A new run for ``folder`` (which must not exist, or be an empty directory):
+        ``run.json``, versions and the curve header, in a hidden partial folder that
+        :meth:`commit` renames to ``folder`` with the first checkpoint."""
+        check_new_run_folder(folder)
+        partial = folder.parent / f".{folder.name}.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        directory = cls(partial, curve_fields)
+        directory._destination = folder
+        directory.lock()
+        write_json(partial / RUN_FILE, spec)
+        write_json(partial / VERSIONS_FILE, package_versions())
         directory._write_rows([])
         return directory
+
+    def lock(self) -> None:
+        """Hold the run's lock until the process ends, or refuse if another holds it."""
+        path = self.folder / LOCK_FILE
+        lock = FileLock(path, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            holder = path.read_text().strip() if path.exists() else "unknown"
+            raise RunError(
+                f"{self.folder} is in use by another process (pid {holder or 'unknown'}): "
+                "wait for it to finish; a run directory is used by one process at a time"
+            ) from None
+        path.write_text(f"{os.getpid()}\n")
+        self._lock = lock
+
+    def release(self) -> None:
+        """Let another process use the run (training stopped: finished or interrupted)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def abandon(self) -> None:
+        """Remove a new run that never completed its first checkpoint (nothing otherwise)."""
+        if self._destination is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def read(self, name: str) -> dict[str, Any]:
         """A JSON file of the run (``run.json``, ``checkpoint.json``) as a dict."""
@@ -105,10 +155,43 @@ class RunDirectory:
 
     def resume_from(self, checkpoint: dict[str, Any], files: list[str]) -> None:
         """Continue after the checkpoint ``checkpoint.json`` names: curve rows written after
-        it are dropped, and its ``files`` are the ones the next checkpoint replaces."""
+        it are dropped, and its ``files`` are the ones the next checkpoint replaces. A
+        curve that lacks its header or the checkpoint's row is refused, never rewritten."""
         steps = int(checkpoint["steps"])
-        self._write_rows([row for row in self.read_curve() if int(row["steps"]) <= steps])
+        kept = [row for row in self._checked_curve() if int(row["steps"]) <= steps]
+        if not kept or int(kept[-1]["steps"]) != steps:
+            raise RunError(
+                f"{self.folder / CURVE_FILE} is damaged: it has no row for the last checkpoint "
+                f"(step {steps:,}); restore it from a copy, or start a new run with --out"
+            )
+        self.lock()
+        self._write_rows(kept)
         self._files = list(files)
+
+    def _checked_curve(self) -> list[dict[str, str]]:
+        path = self.folder / CURVE_FILE
+        damaged = f"{path} is damaged"
+        advice = "restore it from a copy, or start a new run with --out"
+        try:
+            with open(path, newline="") as file:
+                reader = csv.DictReader(file)
+                rows = list(reader)
+                header = tuple(reader.fieldnames or ())
+        except FileNotFoundError:
+            raise RunError(f"cannot resume {self.folder}: missing {CURVE_FILE}") from None
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise RunError(f"{damaged} ({error}): {advice}") from None
+        if header != self.curve_fields:
+            raise RunError(f"{damaged} (its header is not {','.join(self.curve_fields)}): {advice}")
+        for number, row in enumerate(rows, start=2):
+            try:
+                int(row["steps"])
+                [float(row[name]) for name in self.curve_fields[1:]]
+            except (TypeError, ValueError):
+                raise RunError(
+                    f"{damaged} (line {number} is not a row of numbers): {advice}"
+                ) from None
+        return rows
 
     def read_curve(self) -> list[dict[str, str]]:
         """The curve's rows, as strings keyed by column."""
@@ -128,6 +211,12 @@ class RunDirectory:
         for old in (set(self._files) | set(stale)) - set(files):
             (self.folder / old).unlink(missing_ok=True)
         self._files = list(files)
+        if self._destination is not None:
+            check_new_run_folder(self._destination)
+            if self._destination.exists():
+                self._destination.rmdir()  # empty, as checked
+            os.replace(self.folder, self._destination)
+            self.folder, self._destination = self._destination, None
 
     def _write_rows(self, rows: list[dict[str, str]]) -> None:
         temporary = self.folder / f"{CURVE_FILE}.tmp"

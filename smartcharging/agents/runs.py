@@ -27,8 +27,10 @@ from smartcharging.agents.run_directory import (
     RUN_FILE,
     RunDirectory,
     RunError,
+    check_new_run_folder,
     read_curve_rows,
 )
+from smartcharging.config import limits
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
@@ -64,8 +66,10 @@ class RunSpec:
             raise RunError(
                 f"invalid steps={self.total_steps} for --steps {self.total_steps}: must be >= 1"
             )
-        if self.num_envs < 1:
-            raise RunError(f"invalid num_envs={self.num_envs}: must be >= 1")
+        if not 1 <= self.num_envs <= limits.MAX_COPIES:
+            raise RunError(f"invalid num_envs={self.num_envs}: must be in 1..{limits.MAX_COPIES:,}")
+        if not 0 <= self.seed <= limits.MAX_SEED:
+            raise RunError(f"invalid seed={self.seed}: must be in 0..{limits.MAX_SEED}")
         if self.checkpoints < 1:
             raise RunError(f"invalid checkpoints={self.checkpoints}: must be >= 1")
 
@@ -247,7 +251,6 @@ class Run:
         self, directory: RunDirectory, spec: RunSpec, trainer: Trainer, wall_time_s: float
     ) -> None:
         self.directory = directory
-        self.folder = directory.folder
         self.spec = spec
         self.trainer = trainer
         self.solution: Optimum = solve_all(spec.config)
@@ -255,12 +258,24 @@ class Run:
         self._started = time.perf_counter()
         self.best: dict[str, Any] | None = None
 
+    @property
+    def folder(self) -> Path:
+        return self.directory.folder
+
     @classmethod
     def start(cls, folder: Path, spec: RunSpec) -> Run:
-        """A new run in an empty (or new) directory, with its step-0 checkpoint."""
+        """A new run in an empty (or new) directory, with its step-0 checkpoint. The
+        learner is built before anything is written, and an interruption before the first
+        checkpoint leaves nothing behind."""
+        check_new_run_folder(folder)
+        trainer = _trainer_class(spec.algo)(spec)
         directory = RunDirectory.create(folder, spec.to_json(), CURVE_FIELDS)
-        run = cls(directory, spec, _trainer_class(spec.algo)(spec), 0.0)
-        run.checkpoint()
+        try:
+            run = cls(directory, spec, trainer, 0.0)
+            run.checkpoint()
+        except BaseException:
+            directory.abandon()
+            raise
         return run
 
     @classmethod
@@ -350,12 +365,15 @@ class Run:
     def train(self, on_checkpoint: Callable[[CurvePoint], None] | None = None) -> CurvePoint:
         """Train to the total number of steps, checkpointing at regular intervals."""
         point = None
-        while not self.done:
-            chunk = min(self.spec.checkpoint_every, self.spec.total_steps - self.trainer.steps_done)
-            self.trainer.learn(chunk)
-            point = self.checkpoint()
-            if on_checkpoint is not None:
-                on_checkpoint(point)
+        try:
+            while not self.done:
+                steps_left = self.spec.total_steps - self.trainer.steps_done
+                self.trainer.learn(min(self.spec.checkpoint_every, steps_left))
+                point = self.checkpoint()
+                if on_checkpoint is not None:
+                    on_checkpoint(point)
+        finally:
+            self.directory.release()
         return point if point is not None else read_curve(self.folder / CURVE_FILE)[-1]
 
 
