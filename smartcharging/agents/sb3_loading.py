@@ -56,12 +56,13 @@ def check_torch_version(version: str) -> None:
         )
 
 
-def read_model_data(path: Path) -> dict[str, Any]:
-    """The ``data`` JSON of an SB3 model zip, after checking that every ``.pth`` member
-    loads with ``weights_only=True``; nothing is unpickled."""
+def read_model_data(path: Path, content: bytes) -> dict[str, Any]:
+    """The ``data`` JSON of an SB3 model zip (``content``, read from ``path``), after
+    checking that every ``.pth`` member loads with ``weights_only=True``; nothing is
+    unpickled."""
     check_torch_version(torch.__version__)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
             if "data" not in archive.namelist():
                 raise ValueError(f"{path.name} has no 'data' entry: not a Stable-Baselines3 model")
             data = json.loads(archive.read("data").decode())
@@ -114,11 +115,13 @@ def custom_objects(path: Path, data: dict[str, Any], template: BaseAlgorithm) ->
 def load_model_safely(path: Path, template: BaseAlgorithm) -> BaseAlgorithm:
     """The model saved at ``path``, as an algorithm of the template's class on its
     environment, loaded without unpickling anything from the file (see the module
-    docstring). The template is built by our code from the run's configuration."""
-    objects = custom_objects(path, read_model_data(path), template)
+    docstring). The template is built by our code from the run's configuration. The file
+    is read once, so SB3 loads exactly the bytes that were checked."""
+    content = path.read_bytes()
+    objects = custom_objects(path, read_model_data(path, content), template)
     try:
         return type(template).load(
-            path, env=template.get_env(), device="cpu", custom_objects=objects
+            io.BytesIO(content), env=template.get_env(), device="cpu", custom_objects=objects
         )
     except (RuntimeError, TypeError, AttributeError) as error:
         raise ValueError(
