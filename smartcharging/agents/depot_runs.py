@@ -182,14 +182,17 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
 
     directory = RunDirectory(folder, CURVE_FIELDS)
     try:
-        algo = directory.read(RUN_FILE)["algo"]
+        spec = directory.read(RUN_FILE)
+        algo = spec["algo"]
         model_file = directory.read(CHECKPOINT_FILE)["file"]
-        model = load_depot_model(algo, folder / model_file, config, None)
+        # The model is rebuilt on the depot it was trained on, then checked against this one.
+        trained_on = DepotConfig(**spec["depot"])
+        model = load_depot_model(algo, folder / model_file, trained_on, int(spec["num_envs"]))
     except FileNotFoundError as error:
         raise RunError(
             f"--model {folder}: not a depot run directory (missing {Path(error.filename).name})"
         ) from None
-    except (KeyError, ValueError, OSError, json.JSONDecodeError) as error:
+    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as error:
         raise RunError(f"--model {folder}: cannot load the agent: {error}") from None
     expected = ChargerView(config).size
     if model.observation_space.shape != (expected,):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
+from smartcharging.agents.safe_loading import load_archive, restore_arrays, save_archive
 from smartcharging.agents.scaling import check_reward_scale, default_reward_scale
 from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
@@ -138,30 +137,45 @@ class QLearningAgent:
             grid_step_kwh=self.grid.step_kwh,
         )
 
-    def save_state(self, path: Path) -> None:
-        """Everything needed to continue training exactly where it stopped."""
-        state: dict[str, Any] = {
-            "params": asdict(self.params),
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays that change while learning: Q-values, visit counts, the batch
+        environment's state (per copy: battery, demand, time, price row, stream key, episode
+        counter, done flag) and its last observations."""
+        env, state = self.env, self.env.state
+        return {
             "q": self.q,
             "visits": self.visits,
+            "observations": self._observations,
+            "battery_kwh": state.battery_kwh,
+            "demand_kwh": state.demand_kwh,
+            "time": state.time,
+            "profile": state.profile,
+            "keys": env._keys,
+            "episode": env._episode,
+            "prev_done": env._prev_done,
+        }
+
+    def save_state(self, path: Path) -> None:
+        """Everything needed to continue training exactly where it stopped, as a NumPy
+        archive: the arrays, and the scalars and generator states as JSON (no pickle)."""
+        meta = {
+            "params": asdict(self.params),
             "steps_done": self.steps_done,
             "total_steps": self.total_steps,
             "rng": self.rng.bit_generator.state,
-            "env": self.env,
-            "observations": self._observations,
+            "env_rng": self.env.np_random.bit_generator.state,
         }
-        with open(path, "wb") as file:
-            pickle.dump(state, file)
+        save_archive(path, meta, self._state_arrays())
 
     @classmethod
     def load_state(cls, path: Path, config: ChargingConfig) -> QLearningAgent:
-        with open(path, "rb") as file:
-            state = pickle.load(file)
-        agent = cls(config, QLearningParams(**state["params"]), 0, state["total_steps"])
-        agent.q, agent.visits = state["q"], state["visits"]
-        agent.steps_done = state["steps_done"]
-        agent.rng.bit_generator.state = state["rng"]
-        agent.env, agent._observations = state["env"], state["observations"]
+        """An agent continuing from :meth:`save_state`'s archive, read without pickle."""
+        meta, arrays = load_archive(path)
+        agent = cls(config, QLearningParams(**meta["params"]), 0, int(meta["total_steps"]))
+        restore_arrays(path, arrays, agent._state_arrays())
+        agent.steps_done = int(meta["steps_done"])
+        agent.rng.bit_generator.state = meta["rng"]
+        agent.env.np_random.bit_generator.state = meta["env_rng"]
         return agent
 
 

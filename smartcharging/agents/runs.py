@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import pickle
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from smartcharging.agents.run_directory import (
     check_new_run_folder,
     read_curve_rows,
 )
+from smartcharging.agents.safe_loading import check_state_file
 from smartcharging.config import limits
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.evaluation.vehicle import exact_value
@@ -170,7 +170,7 @@ class QLearningTrainer(Trainer):
         return self.agent.policy()
 
     def save(self, folder: Path) -> list[str]:
-        model, state = f"model-{self.steps_done}.npz", f"state-{self.steps_done}.pkl"
+        model, state = f"model-{self.steps_done}.npz", f"state-{self.steps_done}.npz"
         self.agent.save_model(folder / model)
         self.agent.save_state(folder / state)
         return [model, state]
@@ -181,7 +181,8 @@ class QLearningTrainer(Trainer):
 
     @classmethod
     def load(cls, spec: RunSpec, folder: Path, files: list[str]) -> QLearningTrainer:
-        return cls(spec, QLearningAgent.load_state(folder / files[1], spec.config))
+        state = check_state_file(folder, files[1])
+        return cls(spec, QLearningAgent.load_state(state, spec.config))
 
 
 class SB3Trainer(Trainer):
@@ -209,8 +210,10 @@ class SB3Trainer(Trainer):
         files = [f"model-{self.steps_done}.zip"]
         self.model.save(folder / files[0])
         if self.spec.algo == "dqn":
-            files.append(f"replay-{self.steps_done}.pkl")
-            self.model.save_replay_buffer(folder / files[1])
+            from smartcharging.agents.sb3_loading import save_replay_buffer
+
+            files.append(f"replay-{self.steps_done}.npz")
+            save_replay_buffer(self.model, folder / files[1])
         return files
 
     def save_model(self, folder: Path, stem: str) -> str:
@@ -220,12 +223,14 @@ class SB3Trainer(Trainer):
     @classmethod
     def load(cls, spec: RunSpec, folder: Path, files: list[str]) -> SB3Trainer:
         from smartcharging.agents.sb3_agents import load_model
+        from smartcharging.agents.sb3_loading import load_replay_buffer
 
+        replay = check_state_file(folder, files[1]) if spec.algo == "dqn" else None
         model: Any = load_model(
             spec.algo, folder / files[0], spec.config, spec.num_envs, spec.reward_scale
         )
-        if spec.algo == "dqn":
-            model.load_replay_buffer(folder / files[1])  # DQN is off-policy: it has one
+        if replay is not None:
+            load_replay_buffer(model, replay)  # DQN is off-policy: it has one
         return cls(spec, model)
 
 
@@ -298,7 +303,6 @@ class Run:
             TypeError,
             EOFError,
             OSError,
-            pickle.UnpicklingError,
             json.JSONDecodeError,
         ) as error:
             raise RunError(
@@ -423,6 +427,9 @@ def load_policy(
             return load_table_policy(folder / model_file, spec.config, name), spec
         from smartcharging.agents.sb3_agents import SB3Policy, load_model
 
-        return SB3Policy(load_model(spec.algo, folder / model_file), spec.config, name), spec
+        model = load_model(
+            spec.algo, folder / model_file, spec.config, spec.num_envs, spec.reward_scale
+        )
+        return SB3Policy(model, spec.config, name), spec
     except (OSError, ValueError, KeyError) as error:
         raise RunError(f"--model {folder}: cannot load the model: {error}") from None

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from smartcharging.agents.sb3_loading import load_model_safely
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import normalize_observations
 from smartcharging.config.vehicle import ChargingConfig
@@ -75,9 +76,14 @@ NUM_ENVS = {"ppo": 64, "a2c": 64, "dqn": 16}
 
 
 def make_model(
-    algo: str, config: ChargingConfig, num_envs: int, seed: int, reward_scale: float | None
+    algo: str,
+    config: ChargingConfig,
+    num_envs: int,
+    seed: int | None,
+    reward_scale: float | None,
 ) -> BaseAlgorithm:
-    """A fresh SB3 model on the native batch environment."""
+    """A fresh SB3 model on the native batch environment (``seed=None``: leave the global
+    random generators alone, as for a template of :func:`load_model`)."""
     env = SB3BatchVecEnv(config, num_envs, reward_scale)
     return ALGORITHMS[algo]("MlpPolicy", env, seed=seed, device="cpu", **hyperparameters(algo))
 
@@ -85,13 +91,14 @@ def make_model(
 def load_model(
     algo: str,
     path: Path,
-    config: ChargingConfig | None = None,
-    num_envs: int = 1,
-    reward_scale: float | None = None,
+    config: ChargingConfig,
+    num_envs: int,
+    reward_scale: float | None,
 ) -> BaseAlgorithm:
-    """A saved model; with ``config`` it gets a batch environment to continue training."""
-    env = None if config is None else SB3BatchVecEnv(config, num_envs, reward_scale)
-    return ALGORITHMS[algo].load(path, env=env, device="cpu")
+    """A saved model, on a batch environment of ``num_envs`` copies of ``config`` (the
+    configuration it was trained on) to continue training, loaded without unpickling
+    anything from the file (:func:`smartcharging.agents.sb3_loading.load_model_safely`)."""
+    return load_model_safely(path, make_model(algo, config, num_envs, None, reward_scale))
 
 
 class SB3Policy(Policy):

@@ -21,6 +21,7 @@ from gymnasium import spaces
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from smartcharging.agents.sb3_agents import ALGORITHMS, HYPERPARAMETERS
+from smartcharging.agents.sb3_loading import load_model_safely
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
 from smartcharging.agents.scaling import ChargerView, depot_reward_scale
 from smartcharging.config import DepotConfig
@@ -88,8 +89,9 @@ class SB3ChargerVecEnv(NativeBatchVecEnv):
         return self.view.observations(observations), rewards, dones, infos
 
 
-def make_depot_model(algo: str, config: DepotConfig, num_envs: int, seed: int) -> Any:
-    """A new shared charger policy learning on ``num_envs`` batch depots."""
+def make_depot_model(algo: str, config: DepotConfig, num_envs: int, seed: int | None) -> Any:
+    """A new shared charger policy learning on ``num_envs`` batch depots (``seed=None``:
+    leave the global random generators alone, as for a template of :func:`load_depot_model`)."""
     return ALGORITHMS[algo](
         "MlpPolicy",
         SB3ChargerVecEnv(config, num_envs),
@@ -99,10 +101,11 @@ def make_depot_model(algo: str, config: DepotConfig, num_envs: int, seed: int) -
     )
 
 
-def load_depot_model(algo: str, path: Path, config: DepotConfig, num_envs: int | None) -> Any:
-    """A saved shared charger policy; with ``num_envs``, ready to go on learning."""
-    env = SB3ChargerVecEnv(config, num_envs) if num_envs is not None else None
-    return ALGORITHMS[algo].load(path, env=env, device="cpu")
+def load_depot_model(algo: str, path: Path, config: DepotConfig, num_envs: int) -> Any:
+    """A saved shared charger policy on ``num_envs`` batch depots of ``config`` (the depot
+    it was trained on), ready to go on learning, loaded without unpickling anything from the
+    file (:func:`smartcharging.agents.sb3_loading.load_model_safely`)."""
+    return load_model_safely(path, make_depot_model(algo, config, num_envs, None))
 
 
 class DepotAgentPolicy:

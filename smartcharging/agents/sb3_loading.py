@@ -1,0 +1,154 @@
+"""Loading Stable-Baselines3 models and replay buffers without running code from them.
+
+A Stable-Baselines3 model zip holds ``data``, a JSON object in which SB3 stores every
+attribute that is not plain JSON (spaces, schedules, classes, last observations) as a
+cloudpickle under ``":serialized:"``, and ``.pth`` state dicts of the policy and its
+optimizer. ``ALGO.load`` would unpickle the former, so a crafted zip could run code. Here:
+
+* every object that is not plain data comes from a *template*: a model our own code builds
+  from the run's configuration and hyperparameters. It is handed to SB3 as
+  ``custom_objects`` for every pickled entry of ``data`` and for the entries that decide
+  which code the model runs (:data:`PINNED`), so SB3 never unpickles anything from ``data``;
+  a pickled entry that SB3 does not save for that algorithm is refused;
+* every ``.pth`` member is first read by us with torch's ``weights_only=True`` (tensors and
+  plain containers only; refused otherwise), whatever the installed SB3 does with it, and
+  torch must be 2.6 or newer (older ``weights_only`` loading could run code,
+  CVE-2025-32434).
+
+The DQN replay buffer is a NumPy archive (:mod:`smartcharging.agents.safe_loading`) of its
+arrays, copied into the buffer of the loaded model.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.save_util import is_json_serializable
+
+from smartcharging.agents.run_directory import RunError
+from smartcharging.agents.safe_loading import load_archive, restore_arrays, save_archive
+
+#: Entries of ``data`` always taken from the template: they choose the code that runs.
+PINNED = ("policy_class", "policy_kwargs", "observation_space", "action_space")
+#: Oldest torch whose ``weights_only=True`` loading runs no code (CVE-2025-32434).
+MIN_TORCH = (2, 6)
+#: The arrays of SB3's ``ReplayBuffer``; its ``pos`` and ``full`` are JSON.
+REPLAY_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+
+def check_torch_version(version: str) -> None:
+    """A :class:`RunError` if torch ``version`` cannot load tensors without running code."""
+    major, minor = (int(part) for part in version.split("+")[0].split(".")[:2])
+    if (major, minor) < MIN_TORCH:
+        raise RunError(
+            f"torch {version} cannot load model files safely (weights_only loading before "
+            f"{'.'.join(map(str, MIN_TORCH))} can run code, CVE-2025-32434): install torch >= "
+            f"{'.'.join(map(str, MIN_TORCH))}"
+        )
+
+
+def read_model_data(path: Path, content: bytes) -> dict[str, Any]:
+    """The ``data`` JSON of an SB3 model zip (``content``, read from ``path``), after
+    checking that every ``.pth`` member loads with ``weights_only=True``; nothing is
+    unpickled."""
+    check_torch_version(torch.__version__)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if "data" not in archive.namelist():
+                raise ValueError(f"{path.name} has no 'data' entry: not a Stable-Baselines3 model")
+            data = json.loads(archive.read("data").decode())
+            _check_tensors(path, archive)
+    except zipfile.BadZipFile:
+        raise ValueError(f"{path.name} is not a Stable-Baselines3 model zip") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name}: its 'data' is not a JSON object")
+    return data
+
+
+def _check_tensors(path: Path, archive: zipfile.ZipFile) -> None:
+    """Load every member SB3 torch-loads (by its test: the extension is ``.pth``) with
+    ``weights_only=True``; a :class:`RunError` if one holds more than tensors."""
+    for name in archive.namelist():
+        if os.path.splitext(name)[1] != ".pth":
+            continue
+        try:
+            torch.load(io.BytesIO(archive.read(name)), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            raise RunError(
+                f"{path}: refusing to load it: its {name} holds objects other than tensors, "
+                "which only a full unpickler builds (and that can run code)"
+            ) from None
+        except RuntimeError as error:
+            raise ValueError(f"{path.name}: unreadable {name}: {error}") from None
+
+
+def custom_objects(path: Path, data: dict[str, Any], template: BaseAlgorithm) -> dict[str, Any]:
+    """The template's value for every pickled entry of ``data``, every entry SB3 would
+    pickle and every :data:`PINNED` one; a :class:`RunError` for a pickled entry that SB3
+    does not save for the template's algorithm."""
+    excluded = template._excluded_save_params()
+    saved = {name: value for name, value in vars(template).items() if name not in excluded}
+    pickled = {
+        name for name, value in data.items() if isinstance(value, dict) and ":serialized:" in value
+    }
+    unknown = sorted(pickled - saved.keys())
+    if unknown:
+        raise RunError(
+            f"{path}: refusing to load it: its data has pickled entries {unknown} that "
+            f"Stable-Baselines3 does not save for {type(template).__name__}; pickled entries "
+            "are never loaded (they can run code)"
+        )
+    rebuilt = pickled | set(PINNED)
+    rebuilt |= {name for name, value in saved.items() if not is_json_serializable(value)}
+    return {name: saved[name] for name in rebuilt}
+
+
+def load_model_safely(path: Path, template: BaseAlgorithm) -> BaseAlgorithm:
+    """The model saved at ``path``, as an algorithm of the template's class on its
+    environment, loaded without unpickling anything from the file (see the module
+    docstring). The template is built by our code from the run's configuration. The file
+    is read once, so SB3 loads exactly the bytes that were checked."""
+    content = path.read_bytes()
+    objects = custom_objects(path, read_model_data(path, content), template)
+    try:
+        return type(template).load(
+            io.BytesIO(content), env=template.get_env(), device="cpu", custom_objects=objects
+        )
+    except (RuntimeError, TypeError, AttributeError) as error:
+        raise ValueError(
+            f"{path.name} does not fit the run's configuration: {type(error).__name__}: {error}"
+        ) from None
+
+
+def save_replay_buffer(model: OffPolicyAlgorithm, path: Path) -> None:
+    """The model's replay buffer as a NumPy archive (no pickle)."""
+    buffer = model.replay_buffer
+    assert buffer is not None, "an off-policy model has a replay buffer once set up"
+    arrays = {name: getattr(buffer, name) for name in REPLAY_ARRAYS}
+    save_archive(path, {"pos": int(buffer.pos), "full": bool(buffer.full)}, arrays)
+
+
+def load_replay_buffer(model: OffPolicyAlgorithm, path: Path) -> None:
+    """Fill the model's replay buffer from :func:`save_replay_buffer`'s archive; its arrays
+    must have the shapes and dtypes of the model's buffer."""
+    buffer = model.replay_buffer
+    assert buffer is not None, "an off-policy model has a replay buffer once set up"
+    meta, arrays = load_archive(path)
+    pos, full = meta["pos"], meta["full"]
+    if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < buffer.buffer_size:
+        raise ValueError(
+            f"{path.name}: invalid pos={pos!r}: must be an integer in 0..{buffer.buffer_size - 1}"
+        )
+    if not isinstance(full, bool):
+        raise ValueError(f"{path.name}: invalid full={full!r}: must be true or false")
+    restore_arrays(path, arrays, {name: getattr(buffer, name) for name in REPLAY_ARRAYS})
+    buffer.pos, buffer.full = pos, full
