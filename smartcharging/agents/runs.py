@@ -3,7 +3,8 @@
 A run directory holds
 
 * ``run.json``: algorithm, total steps, seed, number of copies, reward scale, checkpoints,
-  the environment configuration and the algorithm's hyperparameters;
+  the environment configuration and the algorithm's hyperparameters (for SB3 agents read
+  back on resume);
 * ``versions.json``: Python and package versions;
 * ``curve.csv``: one row per checkpoint: steps, wall time, the greedy policy's exact
   expected return (unscaled), the optimum and the gap;
@@ -32,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from smartcharging.agents.hyperparameters import HyperparameterError, Hyperparameters, shipped
 from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load_table_policy
 from smartcharging.config import ChargingConfig, ConfigError
 from smartcharging.evaluate import exact_value
@@ -65,6 +67,8 @@ class RunSpec:
     num_envs: int
     checkpoints: int = 10
     reward_scale: float | None = None
+    #: SB3 algorithms: an entry as in ``hyperparams/<algo>.yml`` (None: the shipped one).
+    hyperparameters: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
@@ -77,6 +81,23 @@ class RunSpec:
             raise RunError(f"invalid num_envs={self.num_envs}: must be >= 1")
         if self.checkpoints < 1:
             raise RunError(f"invalid checkpoints={self.checkpoints}: must be >= 1")
+        if self.hyperparameters is not None and self.algo == "qlearning":
+            raise RunError("hyperparameters apply to dqn, ppo and a2c, not qlearning")
+        if self.algo != "qlearning":
+            try:
+                self.sb3_hyperparameters()
+            except HyperparameterError as error:
+                raise RunError(str(error)) from None
+
+    def sb3_hyperparameters(self) -> Hyperparameters:
+        """The SB3 setup of this run: its own entry or the shipped one, with ``num_envs``."""
+        if self.hyperparameters is None:
+            default = shipped(self.algo, self.config)
+            entry, source = default.to_dict(), default.source
+        else:
+            entry, source = dict(self.hyperparameters), "hyperparameters"
+        entry["n_envs"] = self.num_envs
+        return Hyperparameters.from_dict(self.algo, entry, source)
 
     @property
     def checkpoint_every(self) -> int:
@@ -104,24 +125,29 @@ class RunSpec:
             num_envs=int(data["num_envs"]),
             checkpoints=int(data["checkpoints"]),
             reward_scale=data["reward_scale"],
+            hyperparameters=None if data["algo"] == "qlearning" else data["hyperparameters"],
         )
 
 
-def default_num_envs(algo: str) -> int:
+def default_num_envs(algo: str, config: ChargingConfig) -> int:
+    """Copies of the batch environment: Q-learning's default, or the shipped entry's."""
     if algo == "qlearning":
         return QLearningParams().num_envs
-    from smartcharging.agents.sb3_agents import NUM_ENVS
+    return shipped(algo, config).n_envs
 
-    return NUM_ENVS[algo]
+
+def default_steps(algo: str, config: ChargingConfig) -> int:
+    """Training budget: 20M transitions for Q-learning, the shipped entry's otherwise."""
+    if algo == "qlearning":
+        return 20_000_000
+    return shipped(algo, config).n_timesteps
 
 
 def _hyperparameters(spec: RunSpec) -> dict[str, Any]:
     if spec.algo == "qlearning":
         params = QLearningParams(num_envs=spec.num_envs, reward_scale=spec.reward_scale)
         return {k: v for k, v in params.__dict__.items() if k not in ("num_envs", "reward_scale")}
-    from smartcharging.agents.sb3_agents import HYPERPARAMETERS
-
-    return HYPERPARAMETERS[spec.algo]
+    return spec.sb3_hyperparameters().to_dict()
 
 
 def package_versions() -> dict[str, str]:
@@ -195,7 +221,7 @@ class SB3Trainer(Trainer):
 
         self.spec = spec
         self.model: Any = model or make_model(
-            spec.algo, spec.config, spec.num_envs, spec.seed, spec.reward_scale
+            spec.config, spec.seed, spec.reward_scale, spec.sb3_hyperparameters()
         )
 
     @property
@@ -227,7 +253,7 @@ class SB3Trainer(Trainer):
         from smartcharging.agents.sb3_agents import load_model
 
         model: Any = load_model(
-            spec.algo, folder / files[0], spec.config, spec.num_envs, spec.reward_scale
+            spec.algo, folder / files[0], spec.config, spec.reward_scale, spec.sb3_hyperparameters()
         )
         if spec.algo == "dqn":
             model.load_replay_buffer(folder / files[1])  # DQN is off-policy: it has one

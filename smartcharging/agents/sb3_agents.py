@@ -1,4 +1,5 @@
-"""Stable-Baselines3 DQN, PPO and A2C with defaults for the smart-charging problem.
+"""Stable-Baselines3 DQN, PPO and A2C on the smart-charging problem (hyperparameters from
+:mod:`smartcharging.agents.hyperparameters`).
 
 Stable-Baselines3 and torch are the optional ``rl`` extra; this module imports them, so the
 core package never does.
@@ -6,12 +7,12 @@ core package never does.
 
 from __future__ import annotations
 
-import copy
+import inspect
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from smartcharging.agents.hyperparameters import HyperparameterError, Hyperparameters
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import normalize_observations
 from smartcharging.config import ChargingConfig
@@ -28,69 +29,36 @@ except ImportError as error:  # pragma: no cover - exercised only without the rl
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"dqn": DQN, "ppo": PPO, "a2c": A2C}
 
-#: Episodes are 8 steps long and the return is an undiscounted sum, hence gamma = 1.
-HYPERPARAMETERS: dict[str, dict[str, Any]] = {
-    "ppo": {
-        "n_steps": 64,
-        "batch_size": 512,
-        "n_epochs": 10,
-        "gamma": 1.0,
-        "gae_lambda": 0.95,
-        "learning_rate": 3e-4,
-        "ent_coef": 0.0,
-        "policy_kwargs": {"net_arch": [64, 64]},
-    },
-    "a2c": {
-        "n_steps": 8,
-        "gamma": 1.0,
-        "gae_lambda": 1.0,
-        "learning_rate": 1e-3,
-        "ent_coef": 0.0,
-        "policy_kwargs": {"net_arch": [64, 64]},
-    },
-    "dqn": {
-        "gamma": 1.0,
-        "learning_rate": 5e-4,
-        "buffer_size": 200_000,
-        "learning_starts": 2_000,
-        "batch_size": 256,
-        "train_freq": 1,
-        "gradient_steps": 1,
-        "target_update_interval": 1_000,
-        "exploration_fraction": 0.3,
-        "exploration_final_eps": 0.02,
-        "policy_kwargs": {"net_arch": [64, 64]},
-    },
-}
-
-
-def hyperparameters(algo: str) -> dict[str, Any]:
-    """A fresh copy of an algorithm's defaults: SB3 writes into the ``policy_kwargs`` it is
-    given (A2C adds its optimizer class), which must not leak into the shared defaults."""
-    return copy.deepcopy(HYPERPARAMETERS[algo])
-
-
-#: Copies of the batch environment each algorithm collects from by default.
-NUM_ENVS = {"ppo": 64, "a2c": 64, "dqn": 16}
-
 
 def make_model(
-    algo: str, config: ChargingConfig, num_envs: int, seed: int, reward_scale: float | None
+    config: ChargingConfig, seed: int, reward_scale: float | None, params: Hyperparameters
 ) -> BaseAlgorithm:
-    """A fresh SB3 model on the native batch environment."""
-    env = SB3BatchVecEnv(config, num_envs, reward_scale)
-    return ALGORITHMS[algo]("MlpPolicy", env, seed=seed, device="cpu", **hyperparameters(algo))
+    """A fresh SB3 model on the native batch environment with these hyperparameters."""
+    env = SB3BatchVecEnv(config, params.n_envs, reward_scale, params.expected_shortfall)
+    algorithm = ALGORITHMS[params.algo]
+    kwargs = params.model_kwargs()
+    allowed = set(inspect.signature(algorithm.__init__).parameters) - {"self", "policy", "env"}
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        raise HyperparameterError(
+            f"{params.source}: unknown {params.algo} hyperparameter {unknown[0]!r}: "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    return algorithm("MlpPolicy", env, seed=seed, device="cpu", **kwargs)
 
 
 def load_model(
     algo: str,
     path: Path,
     config: ChargingConfig | None = None,
-    num_envs: int = 1,
     reward_scale: float | None = None,
+    params: Hyperparameters | None = None,
 ) -> BaseAlgorithm:
-    """A saved model; with ``config`` it gets a batch environment to continue training."""
-    env = None if config is None else SB3BatchVecEnv(config, num_envs, reward_scale)
+    """A saved model; with ``config`` and ``params`` it gets a batch environment to
+    continue training."""
+    env = None
+    if config is not None and params is not None:
+        env = SB3BatchVecEnv(config, params.n_envs, reward_scale, params.expected_shortfall)
     return ALGORITHMS[algo].load(path, env=env, device="cpu")
 
 

@@ -25,6 +25,7 @@ from smartcharging.agents.runs import (
     Run,
     RunSpec,
     default_num_envs,
+    default_steps,
     load_policy,
     read_curve,
 )
@@ -251,7 +252,13 @@ def train_command(
     algo: str | None = typer.Option(
         None, "--algo", help=f"Algorithm: {', '.join(ALGORITHMS)}.", show_default=False
     ),
-    steps: int = typer.Option(20_000_000, "--steps", help="Environment steps (transitions)."),
+    steps: int | None = typer.Option(
+        None,
+        "--steps",
+        help="Environment steps (transitions) [qlearning: 20M; SB3: the shipped "
+        "hyperparameters' n_timesteps].",
+        show_default=False,
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the environment and the agent."),
     out: Path | None = typer.Option(None, "--out", help="New run directory."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory."),
@@ -274,7 +281,8 @@ def train_command(
     hindsight bound.
     """
     if depot is not None or (resume is not None and is_depot_run(resume)):
-        run_depot_training(depot, algo, steps, seed, out, resume, num_envs, checkpoints)
+        depot_steps = 20_000_000 if steps is None else steps
+        run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
         return
     if resume is not None:
         run = Run.resume(resume)
@@ -284,6 +292,7 @@ def train_command(
             raise CliError("--algo and --out are required (or --resume DIR)")
         if algo not in ALGORITHMS:
             raise CliError(f"--algo {algo!r}: choose one of {', '.join(ALGORITHMS)}")
+        steps = default_steps(algo, config) if steps is None else steps
         if steps < 1:
             raise CliError(f"--steps {steps}: must be >= 1")
         spec = RunSpec(
@@ -291,7 +300,7 @@ def train_command(
             total_steps=steps,
             seed=seed,
             config=config,
-            num_envs=default_num_envs(algo) if num_envs is None else num_envs,
+            num_envs=default_num_envs(algo, config) if num_envs is None else num_envs,
             checkpoints=checkpoints,
             reward_scale=reward_scale,
         )
@@ -355,7 +364,9 @@ def demo_command(
     if run_dir.exists():
         shutil.rmtree(run_dir)
     console.print(f"[bold]2. Training tabular Q-learning for {steps:,} steps[/] ({run_dir})")
-    spec = RunSpec("qlearning", steps, seed, config, default_num_envs("qlearning"), checkpoints=10)
+    spec = RunSpec(
+        "qlearning", steps, seed, config, default_num_envs("qlearning", config), checkpoints=10
+    )
     point = Run.start(run_dir, spec).train()
     console.print(
         f"trained in {point.wall_time_s:.1f} s: exact gap {100 * point.relative_gap:.3f}%\n"
