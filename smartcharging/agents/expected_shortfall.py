@@ -31,7 +31,7 @@ from smartcharging.solvers.dp import departure_outcomes
 
 def departure_battery(final_battery: Any, info: dict[str, Any]) -> Any:
     """The battery (kWh) a vehicle left with, from the departure step's ``info`` and the
-    battery after departure (``final_battery``, 0 if it ran out): remaining + demand −
+    battery after departure (``final_battery``, 0 if it ran out): remaining + demand -
     shortfall, which is the departing level whether or not the demand was met."""
     return np.maximum(
         np.asarray(final_battery, dtype=np.float64) + info["demand_kwh"] - info["shortfall_kwh"],

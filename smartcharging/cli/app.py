@@ -39,6 +39,7 @@ from smartcharging.cli.output import (
     reports_table,
 )
 from smartcharging.cli.scenario_commands import scenario_app
+from smartcharging.cli.tune_command import tune_command
 from smartcharging.config import ChargingConfig
 from smartcharging.depot_config import DepotConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
@@ -54,6 +55,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(scenario_app, name="scenario")
+app.command("tune")(tune_command)
 
 
 @app.callback()
