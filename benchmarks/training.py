@@ -190,7 +190,7 @@ def main() -> None:
         plot(results, args.plot / "learning_curves.png")
     seed_config = ChargingConfig()
     solution = solve_all(seed_config)
-    speed = [
+    speed: list[dict[str, Any]] = [
         {
             "seed": seed,
             "batch_env": time_to_target(True, seed_config, solution, seed, args.eval_every),
@@ -198,7 +198,7 @@ def main() -> None:
         }
         for seed in range(args.speed_seeds)
     ]
-    output = {
+    output: dict[str, Any] = {
         "machine": f"{platform.machine()}, CPython {platform.python_version()}, torch threads 1",
         "results": results,
         "time_to_1pct_ppo_seed": speed,

@@ -218,7 +218,17 @@ class Tuning:
         """Run trials until ``spec.trials`` have finished; write and return ``best.yml``'s
         entry."""
         while len(self.finished) < self.spec.trials:
-            self.study.optimize(self._objective, n_trials=1, catch=(ValueError,))
+            try:
+                self.study.optimize(self._objective, n_trials=1, catch=(ValueError,))
+            except BaseException:  # Ctrl-C or a crash: the trial is re-run on --resume
+                trial = self.study.trials[-1]
+                self.study.enqueue_trial(trial.params)
+                self.interrupted.append(trial.number)
+                write_json(
+                    self.folder / "tune.json",
+                    {**self.spec.to_json(), "interrupted": self.interrupted},
+                )
+                raise
             if on_trial is not None:
                 on_trial(self.study.trials[-1])
         return self.write_best()
@@ -229,6 +239,7 @@ class Tuning:
             best = self.study.best_trial
         except ValueError:
             raise RunError(f"{self.folder}: no trial finished with a gap") from None
+        assert best.value is not None  # a completed trial has its value
         entry = self.entry(best.params)
         key = scenario_name(self.spec.config) or "default"
         header = (

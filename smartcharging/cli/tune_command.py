@@ -67,7 +67,8 @@ def tune_command(
 
     entry = tuning.run(show)
     best = tuning.study.best_trial
+    gap = 100 * (best.value or 0.0)
     console.print(
-        f"best: trial {best.number}, final exact gap {100 * best.value:.4f}%; its entry is in "
-        f"{tuning.folder / 'best.yml'} ({len(entry)} keys)"
+        f"best: trial {best.number}, final exact gap {gap:.4f}%; its entry "
+        f"({len(entry)} keys) is in {tuning.folder / 'best.yml'}"
     )
