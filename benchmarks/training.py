@@ -175,9 +175,10 @@ def main() -> None:
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for scenario in args.scenarios.split(","):
+        algos = [algo for algo in args.algos.split(",") if algo]  # "" runs part 2 only
+        for scenario in args.scenarios.split(",") if algos else []:
             config = load_scenario(scenario).to_config()
-            for algo in args.algos.split(","):
+            for algo in algos:
                 runs = [
                     train_one(algo, config, seed, Path(tmp) / f"{scenario}-{algo}-{seed}")
                     for seed in SEEDS
@@ -185,7 +186,7 @@ def main() -> None:
                 results.append(summarize(algo, scenario, runs))
                 if not args.json:
                     print_row(results[-1])
-    if args.plot is not None:
+    if args.plot is not None and results:
         args.plot.mkdir(parents=True, exist_ok=True)
         plot(results, args.plot / "learning_curves.png")
     seed_config = ChargingConfig()

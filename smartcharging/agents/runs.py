@@ -229,7 +229,10 @@ class SB3Trainer(Trainer):
         return int(self.model.num_timesteps)
 
     def learn(self, steps: int) -> None:
-        self.model.learn(total_timesteps=steps, reset_num_timesteps=False)
+        from smartcharging.agents.sb3_agents import WholeRunProgress
+
+        progress = WholeRunProgress(self.spec.total_steps)
+        self.model.learn(total_timesteps=steps, reset_num_timesteps=False, callback=progress)
 
     def policy(self) -> Policy:
         from smartcharging.agents.sb3_agents import SB3Policy

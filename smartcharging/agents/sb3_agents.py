@@ -21,6 +21,7 @@ from smartcharging.policies.base import Policy
 try:
     from stable_baselines3 import A2C, DQN, PPO
     from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.callbacks import BaseCallback
 except ImportError as error:  # pragma: no cover - exercised only without the rl extra
     raise ImportError(
         "DQN, PPO and A2C need the rl extra: pip install 'smartcharging[rl]' "
@@ -60,6 +61,28 @@ def load_model(
     if config is not None and params is not None:
         env = SB3BatchVecEnv(config, params.n_envs, reward_scale, params.expected_shortfall)
     return ALGORITHMS[algo].load(path, env=env, device="cpu")
+
+
+class WholeRunProgress(BaseCallback):
+    """Makes an off-policy model's schedules (DQN's exploration) span the whole run.
+
+    A run learns in chunks between checkpoints (``learn(chunk, reset_num_timesteps=False)``)
+    and SB3 measures progress against the current call's end, so DQN's epsilon would fall
+    to its final value within the first chunk (1.5% of a 20-checkpoint run instead of
+    ``exploration_fraction``). Setting the model's total to the run's restores the schedule
+    the hyperparameters describe. (On-policy models take progress from ``learn``'s own
+    argument; the shipped PPO and A2C entries use no schedules.)
+    """
+
+    def __init__(self, total_steps: int) -> None:
+        super().__init__()
+        self.total_steps = total_steps
+
+    def _on_training_start(self) -> None:
+        self.model._total_timesteps = max(self.total_steps, self.model.num_timesteps)
+
+    def _on_step(self) -> bool:
+        return True
 
 
 class SB3Policy(Policy):
