@@ -125,8 +125,23 @@ class RunSpec:
             num_envs=int(data["num_envs"]),
             checkpoints=int(data["checkpoints"]),
             reward_scale=data["reward_scale"],
-            hyperparameters=None if data["algo"] == "qlearning" else data["hyperparameters"],
+            hyperparameters=_stored_hyperparameters(data),
         )
+
+
+def _stored_hyperparameters(data: dict[str, Any]) -> dict[str, Any] | None:
+    """An SB3 run's entry from ``run.json``. Runs written before entries carried
+    ``n_envs``, ``n_timesteps`` and ``expected_shortfall`` learned on the drawn penalty."""
+    if data["algo"] == "qlearning":
+        return None
+    entry = dict(data["hyperparameters"])
+    if "expected_shortfall" not in entry:
+        entry.update(
+            n_envs=int(data["num_envs"]),
+            n_timesteps=int(data["total_steps"]),
+            expected_shortfall=False,
+        )
+    return entry
 
 
 def default_num_envs(algo: str, config: ChargingConfig) -> int:

@@ -144,3 +144,16 @@ def test_dqn_exploration_spans_the_whole_run_not_each_checkpoint_chunk(tmp_path)
     assert 0.1 < model.exploration_rate < 1.0
     run.trainer.learn(1_500)
     assert model.exploration_rate == pytest.approx(0.02)
+
+
+def test_a_run_from_before_shipped_entries_still_loads_and_resumes(tmp_path) -> None:
+    """Old run.json files hold bare SB3 kwargs; those runs learned on the drawn penalty."""
+    train(tmp_path / "old", "a2c", 128, 8, checkpoints=1)
+    run_json = json.loads((tmp_path / "old" / "run.json").read_text())
+    for key in ("n_envs", "n_timesteps", "expected_shortfall"):
+        del run_json["hyperparameters"][key]
+    (tmp_path / "old" / "run.json").write_text(json.dumps(run_json))
+    load_policy(tmp_path / "old", CONFIG)
+    resumed = Run.resume(tmp_path / "old")
+    assert resumed.spec.sb3_hyperparameters().expected_shortfall is False
+    assert resumed.trainer.model.env.expected_shortfall is False  # type: ignore[attr-defined]
