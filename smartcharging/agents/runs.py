@@ -2,10 +2,11 @@
 
 The run directory (:mod:`smartcharging.agents.run_directory`) holds in ``run.json`` the
 algorithm, total steps, seed, number of copies, reward scale, checkpoints, the environment
-configuration and the algorithm's hyperparameters; ``curve.csv`` has one row per checkpoint:
-steps, wall time, the greedy policy's exact expected return (unscaled), the optimum and the
-gap. Beside the last checkpoint's files it keeps the model of the checkpoint with the best
-exact expected return so far (``best-model-<steps>``).
+configuration and the algorithm's hyperparameters (for SB3 agents read back on resume);
+``curve.csv`` has one row per checkpoint: steps, wall time, the greedy policy's exact
+expected return (unscaled), the optimum and the gap. Beside the last checkpoint's files it
+keeps the model of the checkpoint with the best exact expected return so far
+(``best-model-<steps>``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smartcharging.agents.hyperparameters import HyperparameterError, Hyperparameters, shipped
 from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load_table_policy
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
@@ -59,6 +61,8 @@ class RunSpec:
     num_envs: int
     checkpoints: int = 10
     reward_scale: float | None = None
+    #: SB3 algorithms: an entry as in ``hyperparams/<algo>.yml`` (None: the shipped one).
+    hyperparameters: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         check_algorithm(self.algo)
@@ -72,6 +76,23 @@ class RunSpec:
             raise RunError(f"invalid seed={self.seed}: must be in 0..{limits.MAX_SEED}")
         if self.checkpoints < 1:
             raise RunError(f"invalid checkpoints={self.checkpoints}: must be >= 1")
+        if self.hyperparameters is not None and self.algo == "qlearning":
+            raise RunError("hyperparameters apply to dqn, ppo and a2c, not qlearning")
+        if self.algo != "qlearning":
+            try:
+                self.sb3_hyperparameters()
+            except HyperparameterError as error:
+                raise RunError(str(error)) from None
+
+    def sb3_hyperparameters(self) -> Hyperparameters:
+        """The SB3 setup of this run: its own entry or the shipped one, with ``num_envs``."""
+        if self.hyperparameters is None:
+            default = shipped(self.algo, self.config)
+            entry, source = default.to_dict(), default.source
+        else:
+            entry, source = dict(self.hyperparameters), "hyperparameters"
+        entry["n_envs"] = self.num_envs
+        return Hyperparameters.from_dict(self.algo, entry, source)
 
     @property
     def checkpoint_every(self) -> int:
@@ -99,6 +120,7 @@ class RunSpec:
             num_envs=int(data["num_envs"]),
             checkpoints=int(data["checkpoints"]),
             reward_scale=data["reward_scale"],
+            hyperparameters=_stored_hyperparameters(data),
         )
 
 
@@ -111,22 +133,40 @@ def check_algorithm(algo: str) -> str:
     return algo
 
 
-def default_num_envs(algo: str) -> int:
-    """Copies of the batch environment an algorithm learns on by default."""
+def _stored_hyperparameters(data: dict[str, Any]) -> dict[str, Any] | None:
+    """An SB3 run's entry from ``run.json``. Runs written before entries carried
+    ``n_envs``, ``n_timesteps`` and ``expected_shortfall`` learned on the drawn penalty."""
+    if data["algo"] == "qlearning":
+        return None
+    entry = dict(data["hyperparameters"])
+    if "expected_shortfall" not in entry:
+        entry.update(
+            n_envs=int(data["num_envs"]),
+            n_timesteps=int(data["total_steps"]),
+            expected_shortfall=False,
+        )
+    return entry
+
+
+def default_num_envs(algo: str, config: ChargingConfig) -> int:
+    """Copies of the batch environment: Q-learning's default, or the shipped entry's."""
     if check_algorithm(algo) == "qlearning":
         return QLearningParams().num_envs
-    from smartcharging.agents.sb3_agents import NUM_ENVS
+    return shipped(algo, config).n_envs
 
-    return NUM_ENVS[algo]
+
+def default_steps(algo: str, config: ChargingConfig) -> int:
+    """Training budget: 20M transitions for Q-learning, the shipped entry's otherwise."""
+    if algo == "qlearning":
+        return 20_000_000
+    return shipped(algo, config).n_timesteps
 
 
 def _hyperparameters(spec: RunSpec) -> dict[str, Any]:
     if spec.algo == "qlearning":
         params = QLearningParams(num_envs=spec.num_envs, reward_scale=spec.reward_scale)
         return {k: v for k, v in params.__dict__.items() if k not in ("num_envs", "reward_scale")}
-    from smartcharging.agents.sb3_agents import HYPERPARAMETERS
-
-    return HYPERPARAMETERS[spec.algo]
+    return spec.sb3_hyperparameters().to_dict()
 
 
 class Trainer(ABC):
@@ -191,7 +231,7 @@ class SB3Trainer(Trainer):
 
         self.spec = spec
         self.model: Any = model or make_model(
-            spec.algo, spec.config, spec.num_envs, spec.seed, spec.reward_scale
+            spec.config, spec.seed, spec.reward_scale, spec.sb3_hyperparameters()
         )
 
     @property
@@ -199,7 +239,10 @@ class SB3Trainer(Trainer):
         return int(self.model.num_timesteps)
 
     def learn(self, steps: int) -> None:
-        self.model.learn(total_timesteps=steps, reset_num_timesteps=False)
+        from smartcharging.agents.sb3_agents import WholeRunProgress
+
+        progress = WholeRunProgress(self.spec.total_steps)
+        self.model.learn(total_timesteps=steps, reset_num_timesteps=False, callback=progress)
 
     def policy(self) -> Policy:
         from smartcharging.agents.sb3_agents import SB3Policy
@@ -227,7 +270,7 @@ class SB3Trainer(Trainer):
 
         replay = check_state_file(folder, files[1]) if spec.algo == "dqn" else None
         model: Any = load_model(
-            spec.algo, folder / files[0], spec.config, spec.num_envs, spec.reward_scale
+            spec.algo, folder / files[0], spec.config, spec.reward_scale, spec.sb3_hyperparameters()
         )
         if replay is not None:
             load_replay_buffer(model, replay)  # DQN is off-policy: it has one
@@ -428,7 +471,11 @@ def load_policy(
         from smartcharging.agents.sb3_agents import SB3Policy, load_model
 
         model = load_model(
-            spec.algo, folder / model_file, spec.config, spec.num_envs, spec.reward_scale
+            spec.algo,
+            folder / model_file,
+            spec.config,
+            spec.reward_scale,
+            spec.sb3_hyperparameters(),
         )
         return SB3Policy(model, spec.config, name), spec
     except (OSError, ValueError, KeyError) as error:

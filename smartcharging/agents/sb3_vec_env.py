@@ -3,8 +3,9 @@
 SB3 trains on many copies through its ``VecEnv`` interface, usually a ``DummyVecEnv`` that
 loops over scalar environments in Python. This adapter hands SB3 the batch environment
 directly: one NumPy step for all copies, same-step autoreset with the last observation in
-``info["terminal_observation"]`` (SB3's convention), normalised observations and scaled
-rewards as in :mod:`smartcharging.agents.scaling`.
+``info["terminal_observation"]`` (SB3's convention), the departure cost in expectation
+(:mod:`smartcharging.agents.expected_shortfall`, unless ``expected_shortfall=False``),
+normalised observations and scaled rewards as in :mod:`smartcharging.agents.scaling`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
+from smartcharging.agents.expected_shortfall import expected_shortfall_rewards
 from smartcharging.agents.scaling import (
     check_reward_scale,
     default_reward_scale,
@@ -24,7 +26,7 @@ from smartcharging.agents.scaling import (
 )
 from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
-from smartcharging.observations import vehicle_normalized_space
+from smartcharging.observations import vehicle_battery, vehicle_normalized_space
 
 
 class NativeBatchVecEnv(VecEnv):
@@ -65,7 +67,11 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
     """``num_envs`` SmartCharging copies as one Stable-Baselines3 ``VecEnv``."""
 
     def __init__(
-        self, config: ChargingConfig, num_envs: int, reward_scale: float | None = None
+        self,
+        config: ChargingConfig,
+        num_envs: int,
+        reward_scale: float | None = None,
+        expected_shortfall: bool = True,
     ) -> None:
         self.env = SmartChargingVectorEnv(
             num_envs=num_envs, config=config, autoreset_mode=AutoresetMode.SAME_STEP
@@ -74,6 +80,7 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
         self.reward_scale = check_reward_scale(
             default_reward_scale(config) if reward_scale is None else reward_scale
         )
+        self.expected_shortfall = expected_shortfall
         super().__init__(num_envs, vehicle_normalized_space(config), self.env.single_action_space)
         self._actions = np.zeros(num_envs, dtype=np.int64)
 
@@ -94,5 +101,9 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
             for i in np.flatnonzero(dones):
                 infos[i]["terminal_observation"] = final[i]
                 infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        if self.expected_shortfall and dones.any():
+            reward = expected_shortfall_rewards(
+                self.config, reward, vehicle_battery(info["final_obs"]), info
+            )
         rewards = (reward / self.reward_scale).astype(np.float32)
         return normalize_observations(observations, self.config), rewards, dones, infos

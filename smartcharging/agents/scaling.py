@@ -75,7 +75,7 @@ class ScaleReward(gym.RewardWrapper[np.ndarray, np.int64]):
         self, action: np.int64
     ) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         observation, reward, terminated, truncated, info = self.env.step(action)
-        info["raw_reward"] = reward
+        info.setdefault("raw_reward", reward)  # an inner wrapper may have kept it already
         return observation, self.reward(reward), terminated, truncated, info
 
     def reward(self, reward: SupportsFloat) -> float:
@@ -83,12 +83,19 @@ class ScaleReward(gym.RewardWrapper[np.ndarray, np.int64]):
 
 
 def training_env(
-    env: gym.Env[np.ndarray, np.int64], reward_scale: float | None = None
+    env: gym.Env[np.ndarray, np.int64],
+    reward_scale: float | None = None,
+    expected_shortfall: bool = True,
 ) -> gym.Env[np.ndarray, np.int64]:
-    """The env as agents see it: normalised observations and scaled rewards."""
+    """The env as agents see it: the departure cost in expectation
+    (:class:`~smartcharging.agents.expected_shortfall.ExpectedShortfallCost`, unless
+    ``expected_shortfall=False``), normalised observations and scaled rewards."""
+    from smartcharging.agents.expected_shortfall import ExpectedShortfallCost
+
     config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
     scale = default_reward_scale(config) if reward_scale is None else reward_scale
-    return ScaleReward(NormalizeObservation(env), scale)
+    inner = ExpectedShortfallCost(env) if expected_shortfall else env
+    return ScaleReward(NormalizeObservation(inner), scale)
 
 
 def depot_reward_scale(config: DepotConfig) -> float:

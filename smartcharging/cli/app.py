@@ -25,7 +25,9 @@ from smartcharging.agents.runs import (
     CurvePoint,
     Run,
     RunSpec,
+    check_algorithm,
     default_num_envs,
+    default_steps,
     load_policy,
     read_curve,
 )
@@ -39,6 +41,7 @@ from smartcharging.cli.output import (
     reports_table,
 )
 from smartcharging.cli.scenario import scenario_app
+from smartcharging.cli.tune import tune_command
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
@@ -55,6 +58,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(scenario_app, name="scenario")
+app.command("tune")(tune_command)
 
 
 @app.callback()
@@ -218,7 +222,13 @@ def train_command(
     algo: str | None = typer.Option(
         None, "--algo", help=f"Algorithm: {', '.join(ALGORITHMS)}.", show_default=False
     ),
-    steps: int = typer.Option(20_000_000, "--steps", help="Environment steps (transitions)."),
+    steps: int | None = typer.Option(
+        None,
+        "--steps",
+        help="Environment steps (transitions) [qlearning: 20M; SB3: the shipped "
+        "hyperparameters' n_timesteps].",
+        show_default=False,
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the environment and the agent."),
     out: Path | None = typer.Option(None, "--out", help="New run directory."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory."),
@@ -241,7 +251,8 @@ def train_command(
     hindsight bound.
     """
     if depot is not None or (resume is not None and is_depot_run(resume)):
-        run_depot_training(depot, algo, steps, seed, out, resume, num_envs, checkpoints)
+        depot_steps = 20_000_000 if steps is None else steps
+        run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
         return
     if resume is not None:
         run = Run.resume(resume)
@@ -249,12 +260,13 @@ def train_command(
     else:
         if algo is None or out is None:
             raise CliError("--algo and --out are required (or --resume DIR)")
+        steps = default_steps(check_algorithm(algo), config) if steps is None else steps
         spec = RunSpec(
             algo=algo,
             total_steps=steps,
             seed=seed,
             config=config,
-            num_envs=default_num_envs(algo) if num_envs is None else num_envs,
+            num_envs=default_num_envs(algo, config) if num_envs is None else num_envs,
             checkpoints=checkpoints,
             reward_scale=reward_scale,
         )
@@ -318,7 +330,9 @@ def demo_command(
     if run_dir.exists():
         shutil.rmtree(run_dir)
     console.print(f"[bold]2. Training tabular Q-learning for {steps:,} steps[/] ({run_dir})")
-    spec = RunSpec("qlearning", steps, seed, config, default_num_envs("qlearning"), checkpoints=10)
+    spec = RunSpec(
+        "qlearning", steps, seed, config, default_num_envs("qlearning", config), checkpoints=10
+    )
     point = Run.start(run_dir, spec).train()
     console.print(
         f"trained in {point.wall_time_s:.1f} s: exact gap {100 * point.relative_gap:.3f}%\n"

@@ -40,7 +40,7 @@ def test_scaling_is_linear_and_keeps_the_raw_reward() -> None:
 
 
 def test_sb3_adapter_follows_vecenv_conventions() -> None:
-    env = SB3BatchVecEnv(ChargingConfig(), 3, reward_scale=1.0)
+    env = SB3BatchVecEnv(ChargingConfig(), 3, reward_scale=1.0, expected_shortfall=False)
     env.seed(5)
     first = env.reset()
     assert first.shape == (3, 2) and first.dtype == np.float32

@@ -134,3 +134,26 @@ def test_bad_runs_are_refused(tmp_path) -> None:
         load_policy(tmp_path / "full")
     with pytest.raises(RunError, match="trained on another configuration"):
         load_policy(tmp_path / "r", ChargingConfig(capacity_kwh=60))
+
+
+def test_dqn_exploration_spans_the_whole_run_not_each_checkpoint_chunk(tmp_path) -> None:
+    """SB3 measures progress per learn() call; a run's schedules must follow the run."""
+    run = Run.start(tmp_path / "d", RunSpec("dqn", 2_000, 0, CONFIG, 4, checkpoints=4))
+    run.trainer.learn(500)  # the first chunk; exploration_fraction 0.3 spans 600 steps
+    model = run.trainer.model  # type: ignore[attr-defined]
+    assert 0.1 < model.exploration_rate < 1.0
+    run.trainer.learn(1_500)
+    assert model.exploration_rate == pytest.approx(0.02)
+
+
+def test_a_run_from_before_shipped_entries_still_loads_and_resumes(tmp_path) -> None:
+    """Old run.json files hold bare SB3 kwargs; those runs learned on the drawn penalty."""
+    train(tmp_path / "old", "a2c", 128, 8, checkpoints=1)
+    run_json = json.loads((tmp_path / "old" / "run.json").read_text())
+    for key in ("n_envs", "n_timesteps", "expected_shortfall"):
+        del run_json["hyperparameters"][key]
+    (tmp_path / "old" / "run.json").write_text(json.dumps(run_json))
+    load_policy(tmp_path / "old", CONFIG)
+    resumed = Run.resume(tmp_path / "old")
+    assert resumed.spec.sb3_hyperparameters().expected_shortfall is False
+    assert resumed.trainer.model.env.expected_shortfall is False  # type: ignore[attr-defined]

@@ -1,0 +1,141 @@
+"""Shipped hyperparameters of the SB3 agents, per algorithm and scenario, as data.
+
+Like rl-baselines3-zoo's ``hyperparams/*.yml``: ``smartcharging/agents/hyperparams/<algo>.yml``
+holds a ``default`` entry and, per built-in scenario, the keys that differ for it (found
+with ``smartcharging tune``). A configuration gets its scenario's entry when it *is* that
+built-in scenario (same parameters, however it was built: ``--scenario``, ``gym.make``, a
+copied file), otherwise ``default``. Besides the algorithm's own keyword arguments an entry
+holds ``n_envs`` (copies of the batch environment), ``n_timesteps`` (the default training
+budget) and ``expected_shortfall`` (see :mod:`smartcharging.agents.expected_shortfall`).
+Files are read with ``yaml.safe_load``: data only.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from smartcharging.config import ChargingConfig
+
+SB3_ALGORITHMS = ("dqn", "ppo", "a2c")
+#: Keys of an entry that are not arguments of the SB3 algorithm.
+SETUP_KEYS = ("n_envs", "n_timesteps", "expected_shortfall")
+
+
+class HyperparameterError(ValueError):
+    """A hyperparameter entry is malformed; the message names the key and the value."""
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """One algorithm's training setup: batch size of the env, budget, reward, SB3 kwargs."""
+
+    algo: str
+    n_envs: int
+    n_timesteps: int
+    expected_shortfall: bool
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    source: str = "custom"
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """A fresh copy of the SB3 keyword arguments: SB3 writes into the ``policy_kwargs``
+        it is given (A2C adds its optimizer class), which must not leak back here."""
+        return copy.deepcopy(self.kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as it is written to YAML or ``run.json``."""
+        return {
+            "n_envs": self.n_envs,
+            "n_timesteps": self.n_timesteps,
+            "expected_shortfall": self.expected_shortfall,
+            **copy.deepcopy(self.kwargs),
+        }
+
+    @classmethod
+    def from_dict(cls, algo: str, data: dict[str, Any], source: str = "custom") -> Hyperparameters:
+        """Validate an entry (all of ``SETUP_KEYS`` plus SB3 keyword arguments)."""
+        if algo not in SB3_ALGORITHMS:
+            raise HyperparameterError(
+                f"invalid algo={algo!r}: hyperparameters exist for {', '.join(SB3_ALGORITHMS)}"
+            )
+        if not isinstance(data, dict):
+            raise HyperparameterError(f"{source}: expected a mapping of hyperparameters")
+        missing = [key for key in SETUP_KEYS if key not in data]
+        if missing:
+            raise HyperparameterError(f"{source}: missing {', '.join(missing)}")
+        kwargs = {k: v for k, v in data.items() if k not in SETUP_KEYS}
+        for key in ("n_envs", "n_timesteps"):
+            value = data[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise HyperparameterError(f"{source}: invalid {key}={value!r}: must be an int >= 1")
+        if not isinstance(data["expected_shortfall"], bool):
+            raise HyperparameterError(
+                f"{source}: invalid expected_shortfall={data['expected_shortfall']!r}: "
+                "must be true or false"
+            )
+        for key, value in kwargs.items():
+            if not isinstance(key, str) or not _plain(value):
+                raise HyperparameterError(
+                    f"{source}: invalid {key}={value!r}: values must be numbers, strings, "
+                    "booleans, lists or mappings"
+                )
+        return cls(
+            algo, data["n_envs"], data["n_timesteps"], data["expected_shortfall"], kwargs, source
+        )
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, bool | int | float | str) or value is None:
+        return True
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+@functools.cache
+def _entries(algo: str) -> dict[str, dict[str, Any]]:
+    path = resources.files("smartcharging.agents.hyperparams") / f"{algo}.yml"
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict) or "default" not in data:
+        raise HyperparameterError(f"{algo}.yml: needs a 'default' entry")
+    return data
+
+
+@functools.cache
+def _builtin_configs() -> tuple[tuple[str, ChargingConfig], ...]:
+    from smartcharging.config.scenarios import builtin_names, load_scenario
+
+    configs = []
+    for name in builtin_names():
+        if name.startswith("depot-"):
+            continue
+        configs.append((name, load_scenario(name).to_config()))
+    return tuple(configs)
+
+
+def scenario_name(config: ChargingConfig) -> str | None:
+    """The built-in scenario this configuration is, or None."""
+    return next((name for name, known in _builtin_configs() if known == config), None)
+
+
+def shipped(algo: str, config: ChargingConfig) -> Hyperparameters:
+    """The shipped hyperparameters of ``algo`` for this configuration's scenario."""
+    if algo not in SB3_ALGORITHMS:
+        raise HyperparameterError(
+            f"invalid algo={algo!r}: hyperparameters exist for {', '.join(SB3_ALGORITHMS)}"
+        )
+    entries = _entries(algo)
+    name = scenario_name(config)
+    entry = copy.deepcopy(entries["default"])
+    source = f"{algo}.yml: default"
+    if name is not None and name in entries:
+        entry.update(copy.deepcopy(entries[name]))
+        source = f"{algo}.yml: {name}"
+    return Hyperparameters.from_dict(algo, entry, source)

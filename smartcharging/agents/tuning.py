@@ -1,0 +1,252 @@
+"""Hyperparameter search with Optuna, scored by the exact final gap.
+
+``smartcharging tune --algo ppo --trials 20 --out tunes/ppo`` samples hyperparameters with
+Optuna's TPE sampler, trains one run directory per trial (``trial-000`` ...) with the
+sampled entry, and minimises the exact relative gap of the run's **last** checkpoint: the
+score a user gets, noise-free (no evaluation episodes), and never the best checkpoint, which
+only the exact optimum could pick.
+
+A tuning directory holds ``tune.json`` (algorithm, trials, steps per trial, seed, the
+environment), ``study.db`` (Optuna's SQLite storage: trial parameters and values as JSON
+and numbers, no pickles), the trial run directories and, when done, ``best.yml``: the best
+trial's entry in the format of ``smartcharging/agents/hyperparams/<algo>.yml``. Resuming
+(``--resume DIR``) reopens the study; a trial cut off by the interruption is marked failed
+and its parameters are tried again, so the study ends with ``trials`` finished trials. The
+sampler restarts from the study's trials (its random state is not saved).
+
+Optuna is part of the ``rl`` extra and imported only here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
+from smartcharging.agents.run_directory import write_json
+from smartcharging.agents.runs import Run, RunError, RunSpec
+from smartcharging.config import ChargingConfig, ConfigError
+
+STUDY_NAME = "smartcharging"
+
+
+@dataclass(frozen=True)
+class TuneSpec:
+    """What a tuning study searches: an algorithm, its budget, the environment."""
+
+    algo: str
+    trials: int
+    steps: int
+    seed: int
+    config: ChargingConfig
+    checkpoints: int = 5
+
+    def __post_init__(self) -> None:
+        if self.algo not in SB3_ALGORITHMS:
+            raise RunError(f"invalid algo={self.algo!r}: tuning covers {', '.join(SB3_ALGORITHMS)}")
+        for name in ("trials", "steps", "checkpoints"):
+            if getattr(self, name) < 1:
+                raise RunError(f"invalid {name}={getattr(self, name)}: must be >= 1")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "algo": self.algo,
+            "trials": self.trials,
+            "steps": self.steps,
+            "seed": self.seed,
+            "checkpoints": self.checkpoints,
+            "env": self.config.to_dict(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TuneSpec:
+        return cls(
+            algo=data["algo"],
+            trials=int(data["trials"]),
+            steps=int(data["steps"]),
+            seed=int(data["seed"]),
+            config=ChargingConfig(**data["env"]),
+            checkpoints=int(data["checkpoints"]),
+        )
+
+
+def _width(trial: Any) -> dict[str, Any]:
+    width = trial.suggest_categorical("net_width", [64, 128, 256])
+    return {"policy_kwargs": {"net_arch": [width, width]}}
+
+
+def sample_entry(algo: str, trial: Any) -> dict[str, Any]:
+    """The hyperparameters a trial samples (the rest stay as shipped)."""
+    learning_rate = trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True)
+    if algo == "ppo":
+        return {
+            "learning_rate": learning_rate,
+            "n_envs": trial.suggest_categorical("n_envs", [32, 64, 128]),
+            "n_steps": trial.suggest_categorical("n_steps", [16, 32, 64, 128]),
+            "batch_size": trial.suggest_categorical("batch_size", [256, 512, 1024, 2048]),
+            "n_epochs": trial.suggest_categorical("n_epochs", [5, 10, 20]),
+            "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
+            "clip_range": trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3]),
+            **_width(trial),
+        }
+    if algo == "a2c":
+        return {
+            "learning_rate": learning_rate,
+            "n_envs": trial.suggest_categorical("n_envs", [16, 64, 128]),
+            "n_steps": trial.suggest_categorical("n_steps", [8, 16, 32]),
+            "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
+            "vf_coef": trial.suggest_categorical("vf_coef", [0.25, 0.5, 1.0]),
+            **_width(trial),
+        }
+    return {
+        "learning_rate": learning_rate,
+        "n_envs": trial.suggest_categorical("n_envs", [4, 16, 64]),
+        "batch_size": trial.suggest_categorical("batch_size", [64, 128, 256, 512]),
+        "target_update_interval": trial.suggest_categorical(
+            "target_update_interval", [250, 1000, 4000]
+        ),
+        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.05, 0.5),
+        "exploration_final_eps": trial.suggest_categorical(
+            "exploration_final_eps", [0.0, 0.01, 0.02, 0.05]
+        ),
+        "n_steps": trial.suggest_categorical("n_steps", [1, 2, 4, 8]),
+        "gradient_steps": trial.suggest_categorical("gradient_steps", [1, 2, 4]),
+        **_width(trial),
+    }
+
+
+class Tuning:
+    """A tuning directory and its Optuna study."""
+
+    def __init__(self, folder: Path, spec: TuneSpec, interrupted: list[int]) -> None:
+        import optuna
+
+        self.folder = folder
+        self.spec = spec
+        self.interrupted = interrupted
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.study = optuna.create_study(
+            study_name=STUDY_NAME,
+            storage=f"sqlite:///{folder / 'study.db'}",
+            direction="minimize",
+            load_if_exists=True,
+        )
+        # Seeded by the trials so far, so a resumed study does not redraw its first samples.
+        self.study.sampler = optuna.samplers.TPESampler(seed=spec.seed + len(self.study.trials))
+
+    @classmethod
+    def start(cls, folder: Path, spec: TuneSpec) -> Tuning:
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise RunError(
+                f"--out {folder} exists and is not empty: choose a new directory, or resume "
+                f"it with --resume {folder}"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(folder / "tune.json", {**spec.to_json(), "interrupted": []})
+        return cls(folder, spec, [])
+
+    @classmethod
+    def resume(cls, folder: Path, trials: int | None = None) -> Tuning:
+        """Reopen a study; trials left running by an interruption are failed and re-queued.
+        ``trials`` raises (or lowers) the number of finished trials to reach."""
+        import optuna
+
+        try:
+            data = json.loads((folder / "tune.json").read_text())
+            spec = TuneSpec.from_json(data)
+            interrupted = [int(n) for n in data["interrupted"]]
+        except FileNotFoundError:
+            raise RunError(f"--resume {folder}: not a tuning directory (no tune.json)") from None
+        except (ConfigError, KeyError, ValueError, TypeError) as error:
+            raise RunError(f"--resume {folder}: corrupt tune.json: {error}") from None
+        if not (folder / "study.db").exists():
+            raise RunError(f"--resume {folder}: missing study.db")
+        if trials is not None:
+            spec = TuneSpec(**{**spec.__dict__, "trials": trials})
+        tuning = cls(folder, spec, interrupted)
+        for trial in tuning.study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
+            tuning.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+            tuning.study.enqueue_trial(trial.params)
+            tuning.interrupted.append(trial.number)
+        write_json(folder / "tune.json", {**spec.to_json(), "interrupted": tuning.interrupted})
+        return tuning
+
+    @property
+    def finished(self) -> list[Any]:
+        """Trials that ran to the end or failed by themselves (not by an interruption)."""
+        import optuna
+
+        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
+        return [t for t in self.study.get_trials(states=states) if t.number not in self.interrupted]
+
+    def entry(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The full hyperparameter entry of a trial's parameters."""
+        base = shipped(self.spec.algo, self.spec.config).to_dict()
+        width = params.get("net_width")
+        sampled = {k: v for k, v in params.items() if k != "net_width"}
+        if width is not None:
+            sampled["policy_kwargs"] = {"net_arch": [width, width]}
+        return {**base, **sampled, "n_timesteps": self.spec.steps}
+
+    def _objective(self, trial: Any) -> float:
+        entry = {**self.entry({}), **sample_entry(self.spec.algo, trial)}
+        run_spec = RunSpec(
+            algo=self.spec.algo,
+            total_steps=self.spec.steps,
+            seed=self.spec.seed,
+            config=self.spec.config,
+            num_envs=entry["n_envs"],
+            checkpoints=self.spec.checkpoints,
+            hyperparameters=entry,
+        )
+        run = Run.start(self.folder / f"trial-{trial.number:03d}", run_spec)
+        final = run.train()
+        assert run.best is not None
+        trial.set_user_attr("best_checkpoint_gap", run.best["relative_gap"])
+        trial.set_user_attr("wall_time_s", final.wall_time_s)
+        if not math.isfinite(final.relative_gap):
+            raise ValueError(f"trial {trial.number}: non-finite gap {final.relative_gap}")
+        return final.relative_gap
+
+    def run(self, on_trial: Callable[[Any], None] | None = None) -> dict[str, Any]:
+        """Run trials until ``spec.trials`` have finished; write and return ``best.yml``'s
+        entry."""
+        while len(self.finished) < self.spec.trials:
+            try:
+                self.study.optimize(self._objective, n_trials=1, catch=(ValueError,))
+            except BaseException:  # Ctrl-C or a crash: the trial is re-run on --resume
+                trial = self.study.trials[-1]
+                self.study.enqueue_trial(trial.params)
+                self.interrupted.append(trial.number)
+                write_json(
+                    self.folder / "tune.json",
+                    {**self.spec.to_json(), "interrupted": self.interrupted},
+                )
+                raise
+            if on_trial is not None:
+                on_trial(self.study.trials[-1])
+        return self.write_best()
+
+    def write_best(self) -> dict[str, Any]:
+        """``best.yml``: the best finished trial's entry under its scenario's name."""
+        try:
+            best = self.study.best_trial
+        except ValueError:
+            raise RunError(f"{self.folder}: no trial finished with a gap") from None
+        assert best.value is not None  # a completed trial has its value
+        entry = self.entry(best.params)
+        key = scenario_name(self.spec.config) or "default"
+        header = (
+            f"# smartcharging tune --algo {self.spec.algo}: trial {best.number} of "
+            f"{len(self.finished)}, final exact gap {100 * best.value:.4f}% after "
+            f"{self.spec.steps} steps (seed {self.spec.seed})\n"
+        )
+        text = header + yaml.safe_dump({key: entry}, sort_keys=False)
+        (self.folder / "best.yml").write_text(text)
+        return entry

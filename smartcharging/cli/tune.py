@@ -1,0 +1,74 @@
+"""``smartcharging tune``: Optuna search of an SB3 agent's hyperparameters, scored by the
+exact final gap (see :mod:`smartcharging.agents.tuning`)."""
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
+from smartcharging.agents.runs import default_steps
+from smartcharging.cli.options import CliError, env_options
+from smartcharging.cli.output import console
+from smartcharging.config import ChargingConfig
+from smartcharging.config.depot import DepotConfig
+
+
+@env_options
+def tune_command(
+    config: ChargingConfig,
+    depot: DepotConfig | None,
+    algo: str | None = typer.Option(
+        None, "--algo", help=f"Algorithm: {', '.join(SB3_ALGORITHMS)}.", show_default=False
+    ),
+    trials: int | None = typer.Option(
+        None, "--trials", help="Finished trials to reach [20].", show_default=False
+    ),
+    steps: int | None = typer.Option(
+        None,
+        "--steps",
+        help="Environment steps per trial [the shipped hyperparameters' n_timesteps].",
+        show_default=False,
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sampler and of every trial."),
+    checkpoints: int = typer.Option(5, "--checkpoints", help="Exact evaluations per trial."),
+    out: Path | None = typer.Option(None, "--out", help="New tuning directory."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue this tuning directory."),
+) -> None:
+    """Tune an SB3 agent with Optuna: minimise the exact gap of each trial's last checkpoint.
+
+    Writes one run directory per trial and best.yml (an entry for hyperparams/<algo>.yml).
+    """
+    from smartcharging.agents.tuning import TuneSpec, Tuning
+
+    if depot is not None:
+        raise CliError("tune works on single-vehicle scenarios, not on depots")
+    if resume is not None:
+        tuning = Tuning.resume(resume, trials)
+        console.print(f"resuming {resume}: {len(tuning.finished)} trials finished")
+    else:
+        if algo is None or out is None:
+            raise CliError("--algo and --out are required (or --resume DIR)")
+        if algo not in SB3_ALGORITHMS:
+            raise CliError(f"--algo {algo!r}: choose one of {', '.join(SB3_ALGORITHMS)}")
+        spec = TuneSpec(
+            algo=algo,
+            trials=20 if trials is None else trials,
+            steps=default_steps(algo, config) if steps is None else steps,
+            seed=seed,
+            config=config,
+            checkpoints=checkpoints,
+        )
+        tuning = Tuning.start(out, spec)
+
+    def show(trial: Any) -> None:
+        gap = "failed" if trial.value is None else f"final gap {100 * trial.value:.4f}%"
+        console.print(f"trial {trial.number}: {gap} {trial.params}", highlight=False)
+
+    entry = tuning.run(show)
+    best = tuning.study.best_trial
+    gap = 100 * (best.value or 0.0)
+    console.print(
+        f"best: trial {best.number}, final exact gap {gap:.4f}%; its entry "
+        f"({len(entry)} keys) is in {tuning.folder / 'best.yml'}"
+    )

@@ -1,0 +1,64 @@
+import pytest
+
+from smartcharging import ChargingConfig
+from smartcharging.agents.hyperparameters import (
+    HyperparameterError,
+    Hyperparameters,
+    scenario_name,
+    shipped,
+)
+from smartcharging.agents.runs import Run, RunError, RunSpec
+from smartcharging.config.scenarios import load_scenario
+
+CONFIG = ChargingConfig()
+
+
+def test_each_builtin_scenario_gets_its_entry_and_others_the_default() -> None:
+    overnight = load_scenario("overnight-day-ahead-nl").to_config()
+    assert scenario_name(CONFIG) == "seed" and scenario_name(overnight) == "overnight-day-ahead-nl"
+    assert scenario_name(ChargingConfig(capacity_kwh=60)) is None
+    for algo in ("ppo", "dqn", "a2c"):
+        params = shipped(algo, overnight)
+        assert params.source == f"{algo}.yml: overnight-day-ahead-nl"
+        assert params.n_timesteps > shipped(algo, CONFIG).n_timesteps
+        assert shipped(algo, ChargingConfig(capacity_kwh=60)).source == f"{algo}.yml: default"
+        assert params.kwargs["gamma"] == 1.0 and params.expected_shortfall
+
+
+def test_model_kwargs_are_fresh_copies() -> None:
+    params = shipped("a2c", CONFIG)
+    params.model_kwargs()["policy_kwargs"]["optimizer_class"] = object
+    assert "optimizer_class" not in params.model_kwargs()["policy_kwargs"]
+
+
+def test_bad_entries_are_refused() -> None:
+    good = shipped("ppo", CONFIG).to_dict()
+    with pytest.raises(HyperparameterError, match="missing n_envs"):
+        Hyperparameters.from_dict("ppo", {k: v for k, v in good.items() if k != "n_envs"})
+    with pytest.raises(HyperparameterError, match="invalid n_timesteps=0"):
+        Hyperparameters.from_dict("ppo", {**good, "n_timesteps": 0})
+    with pytest.raises(HyperparameterError, match="invalid expected_shortfall='yes'"):
+        Hyperparameters.from_dict("ppo", {**good, "expected_shortfall": "yes"})
+    with pytest.raises(HyperparameterError, match="invalid learning_rate=<function"):
+        Hyperparameters.from_dict("ppo", {**good, "learning_rate": lambda f: f})
+    with pytest.raises(HyperparameterError, match="invalid algo='sac'"):
+        shipped("sac", CONFIG)
+    with pytest.raises(RunError, match="not qlearning"):
+        RunSpec("qlearning", 10, 0, CONFIG, 1, hyperparameters=good)
+
+
+def test_an_unknown_sb3_argument_is_named(tmp_path) -> None:
+    entry = {**shipped("ppo", CONFIG).to_dict(), "learning_rat": 1e-3}
+    with pytest.raises(HyperparameterError, match="unknown ppo hyperparameter 'learning_rat'"):
+        Run.start(tmp_path / "r", RunSpec("ppo", 64, 0, CONFIG, 2, hyperparameters=entry))
+
+
+def test_a_run_keeps_its_own_entry_when_resumed(tmp_path) -> None:
+    entry = {**shipped("a2c", CONFIG).to_dict(), "learning_rate": 0.0042}
+    spec = RunSpec("a2c", 256, 0, CONFIG, 8, checkpoints=2, hyperparameters=entry)
+    run = Run.start(tmp_path / "r", spec)
+    run.train()
+    resumed = Run.resume(tmp_path / "r")
+    assert resumed.spec.hyperparameters is not None
+    assert resumed.spec.hyperparameters["learning_rate"] == 0.0042
+    assert resumed.trainer.model.learning_rate == 0.0042  # type: ignore[attr-defined]
