@@ -200,6 +200,12 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
             f"--model {folder} was trained on another depot (observation size "
             f"{model.observation_space.shape}, this scenario has {expected})"
         )
+    if trained_on.power_levels_kw != config.power_levels_kw:
+        raise RunError(
+            f"--model {folder} was trained with power levels {list(trained_on.power_levels_kw)} "
+            f"kW, this scenario has {list(config.power_levels_kw)}: its actions would mean "
+            "other powers"
+        )
     return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
 
 

@@ -9,7 +9,6 @@ code 2.
 import csv
 import io
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,13 @@ from smartcharging.agents.runs import (
     read_curve,
 )
 from smartcharging.cli.depot import depot_report, run_depot_training
-from smartcharging.cli.options import CliError, env_options
+from smartcharging.cli.options import (
+    ENVIRONMENT_ERROR,
+    CliError,
+    describe_os_error,
+    env_options,
+    fail,
+)
 from smartcharging.cli.output import (
     console,
     policy_view,
@@ -42,13 +47,18 @@ from smartcharging.cli.output import (
 )
 from smartcharging.cli.scenario import scenario_app
 from smartcharging.cli.tune import tune_command
+from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.evaluation.vehicle import compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
 from smartcharging.policies.depot import depot_baselines
-from smartcharging.policies.depot_planning import depot_policy_by_name, planning_policies
+from smartcharging.policies.depot_planning import (
+    depot_policy_by_name,
+    depot_policy_names,
+    planning_policies,
+)
 from smartcharging.solvers.dp import solve_all
 
 app = typer.Typer(
@@ -110,16 +120,24 @@ def solve_command(
 def evaluate_command(
     config: ChargingConfig,
     depot: DepotConfig | None,
-    policy: str = typer.Option("optimal", "--policy", help="Policy name (see `compare`)."),
+    policy: str | None = typer.Option(
+        None,
+        "--policy",
+        help="Policy name (see `compare`) [optimal; required for depot scenarios].",
+        show_default=False,
+    ),
     model: Path | None = typer.Option(None, "--model", help="A training run directory."),
     episodes: int | None = typer.Option(
         None,
         "--episodes",
         min=0,
+        max=limits.MAX_EPISODES,
         help="Monte-Carlo episodes [1000; depots: 20].",
         show_default=False,
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the Monte-Carlo episodes."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Exact expected return and a Monte-Carlo check of one policy or trained agent.
@@ -129,6 +147,9 @@ def evaluate_command(
     if depot is not None:
         if model is not None:
             chosen_depot: Any = load_depot_policy(model, depot)
+        elif policy is None:
+            names = ", ".join(depot_policy_names(depot))
+            raise CliError(f"--policy is required for a depot scenario: one of {names}")
         else:
             chosen_depot = depot_policy_by_name(policy, depot)
         count = 20 if episodes is None else episodes
@@ -139,7 +160,7 @@ def evaluate_command(
     if model is not None:
         chosen, _ = load_policy(model, config)
     else:
-        chosen = policy_by_name(policy, config, lambda: solution, seed)
+        chosen = policy_by_name(policy or "optimal", config, lambda: solution, seed)
     with progress_bar() as progress:
         progress.add_task(f"evaluating {chosen.name}", total=None)
         result = report(chosen, solution, episodes, seed)
@@ -148,6 +169,15 @@ def evaluate_command(
         return
     title = f"{chosen.name} (optimum {solution.expected_return:.6g})"
     console.print(reports_table([result], title, config))
+
+
+def distinct_names(models: dict[Path, Any]) -> None:
+    """Name trained agents by their whole path where two share a folder name, so that no
+    row of a comparison hides another."""
+    names = [policy.name for policy in models.values()]
+    for folder, policy in models.items():
+        if names.count(policy.name) > 1:
+            policy.name = f"{policy.name.split(':')[0]}:{folder}"
 
 
 @app.command("compare")
@@ -159,10 +189,13 @@ def compare_command(
         0,
         "--episodes",
         min=0,
+        max=limits.MAX_EPISODES,
         help="Monte-Carlo episodes per policy (depots: episodes "
         "against the hindsight bound, 20 if 0).",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the Monte-Carlo episodes and random."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the Monte-Carlo episodes and random."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
     plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
@@ -174,15 +207,22 @@ def compare_command(
     each episode's hindsight and Lagrangian bounds.
     """
     if depot is not None:
+        if len(set(model)) != len(model):
+            raise CliError("--model: the same run directory is given twice")
+        agents = {folder: load_depot_policy(folder, depot) for folder in model}
+        distinct_names(agents)
         policies_ = [
             *depot_baselines(depot).values(),
             *planning_policies(depot).values(),
-            *(load_depot_policy(folder, depot) for folder in model),
+            *agents.values(),
         ]
         depot_report(depot, policies_, episodes or 20, seed, as_json, as_csv, plots_dir)
         return
     solution = solve_all(config)
+    if len(set(model)) != len(model):
+        raise CliError("--model: the same run directory is given twice")
     models = {folder: load_policy(folder, config)[0] for folder in model}
+    distinct_names(models)
     policies: dict[str, Policy] = {
         **all_policies(config, solution, seed),
         **{p.name: p for p in models.values()},
@@ -229,7 +269,9 @@ def train_command(
         "hyperparameters' n_timesteps].",
         show_default=False,
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the environment and the agent."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the environment and the agent."
+    ),
     out: Path | None = typer.Option(None, "--out", help="New run directory."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory."),
     num_envs: int | None = typer.Option(
@@ -309,7 +351,9 @@ def train_command(
 @env_options
 def demo_command(
     config: ChargingConfig,
-    seed: int = typer.Option(0, "--seed", help="Seed of the episode and the agent."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the episode and the agent."
+    ),
     steps: int = typer.Option(20_000_000, "--steps", min=1, help="Q-learning steps."),
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for runs and figures."),
 ) -> None:
@@ -326,9 +370,11 @@ def demo_command(
         total += float(reward)
         console.print(env.render(), markup=False, highlight=False)
     console.print(f"return {total:.6g}\n")
-    run_dir = out / "qlearning-run"
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
+    run_dir = next(
+        folder
+        for folder in (out / f"qlearning-run{'' if i == 1 else f'-{i}'}" for i in range(1, 10**6))
+        if not folder.exists()
+    )  # a new run beside earlier demos' runs: nothing the user made is replaced
     console.print(f"[bold]2. Training tabular Q-learning for {steps:,} steps[/] ({run_dir})")
     spec = RunSpec(
         "qlearning", steps, seed, config, default_num_envs("qlearning", config), checkpoints=10
@@ -348,14 +394,19 @@ def demo_command(
 
 
 def main() -> None:
-    """Console-script entry point: every usage error is one line and exit code 2."""
+    """Console-script entry point: every error is one line on stderr, with exit status 2
+    for a usage error and 1 for an environment error (see the README's error contract)."""
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:
-        Console(stderr=True, soft_wrap=True).print(
-            f"[bold red]error:[/] {error.format_message()}", highlight=False
-        )
-        sys.exit(2 if error.exit_code == 1 else error.exit_code)
+        raise SystemExit(
+            fail(error.format_message(), 2 if error.exit_code == 1 else error.exit_code).exit_code
+        ) from None
     except typer.Abort:
         sys.exit(130)
+    except OSError as error:
+        raise SystemExit(fail(describe_os_error(error), ENVIRONMENT_ERROR).exit_code) from None
+    except Exception as error:  # a bug: still one line, never a traceback
+        message = f"internal error (please report it): {type(error).__name__}: {error}"
+        raise SystemExit(fail(message, ENVIRONMENT_ERROR).exit_code) from None
     sys.exit(code if isinstance(code, int) else 0)

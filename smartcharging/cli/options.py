@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from smartcharging.agents.run_directory import RunError
 from smartcharging.config.depot import DepotConfig
@@ -21,6 +22,26 @@ from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 class CliError(Exception):
     """A user error: printed as one line, exit code 2."""
+
+
+#: Exit status of a usage error (a bad option, value, scenario or run directory).
+USAGE_ERROR = 2
+#: Exit status of an environment error (a file system or memory problem).
+ENVIRONMENT_ERROR = 1
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print ``message`` as one error line on stderr; the ``typer.Exit`` to raise."""
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False
+    )
+    return typer.Exit(code=code)
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OSError as one line naming the file and the problem."""
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}"
 
 
 #: CLI option → ChargingConfig field, so config errors can name the option the user typed.
@@ -86,7 +107,7 @@ def config_from_options(scenario: str | None, **options: Any) -> ChargingConfig:
         raise CliError(f"--scenario: {error}") from None
     except ConfigError as error:
         option = next(
-            (flag for flag, field in OPTION_FIELDS.values() if f" {field}=" in str(error)), None
+            (flag for flag, field in OPTION_FIELDS.values() if field == error.field), None
         )
         raise CliError(f"{option}: {error}" if option else str(error)) from None
 
@@ -169,10 +190,11 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
             ImportError,
         ) as error:
             message = error.args[0] if isinstance(error, KeyError) else str(error)
-            Console(stderr=True, soft_wrap=True).print(
-                f"[bold red]error:[/] {message}", highlight=False
-            )
-            raise typer.Exit(code=2) from None
+            raise fail(message, USAGE_ERROR) from None
+        except OSError as error:
+            raise fail(describe_os_error(error), ENVIRONMENT_ERROR) from None
+        except MemoryError:
+            raise fail("out of memory: ask for fewer copies, episodes or slots", 1) from None
 
     wrapper.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
     del wrapper.__wrapped__

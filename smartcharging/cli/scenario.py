@@ -4,9 +4,9 @@ from typing import Any
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
+from smartcharging.cli.options import USAGE_ERROR, fail
 from smartcharging.cli.output import console
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.scenarios import (
@@ -16,7 +16,8 @@ from smartcharging.config.scenarios import (
     load_depot_scenario,
     load_scenario,
 )
-from smartcharging.config.vehicle import ConfigError
+from smartcharging.config.vehicle import ChargingConfig, ConfigError
+from smartcharging.solvers.grid import make_grid
 
 scenario_app = typer.Typer(help="List, show and validate scenario files.", no_args_is_help=True)
 
@@ -35,14 +36,16 @@ def scenario_list() -> None:
 
 
 def _scenario_or_exit(name_or_path: str) -> Any:
-    """A validated scenario of either kind, or one error line and exit code 2."""
+    """A validated scenario of either kind, checked as the commands check it (including the
+    exact solver's size for a vehicle), or one error line and exit code 2."""
     try:
         depot = is_depot_scenario(name_or_path)
         scenario: Any = load_depot_scenario(name_or_path) if depot else load_scenario(name_or_path)
-        scenario.to_config()
+        config = scenario.to_config()
+        if isinstance(config, ChargingConfig):
+            make_grid(config)
     except (ScenarioError, ConfigError) as error:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
-        raise typer.Exit(code=2) from None
+        raise fail(str(error), USAGE_ERROR) from None
     return scenario
 
 

@@ -10,7 +10,7 @@ from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
 from smartcharging.agents.runs import default_steps
 from smartcharging.cli.options import CliError, env_options
 from smartcharging.cli.output import console
-from smartcharging.config import ChargingConfig
+from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.depot import DepotConfig
 
 
@@ -30,7 +30,9 @@ def tune_command(
         help="Environment steps per trial [the shipped hyperparameters' n_timesteps].",
         show_default=False,
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the sampler and of every trial."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the sampler and of every trial."
+    ),
     checkpoints: int = typer.Option(5, "--checkpoints", help="Exact evaluations per trial."),
     out: Path | None = typer.Option(None, "--out", help="New tuning directory."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this tuning directory."),

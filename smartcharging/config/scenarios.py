@@ -17,8 +17,15 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
+from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.prices import (
     NL_MARKET,
@@ -36,7 +43,23 @@ class ScenarioError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Scenario sections: unknown keys, infinities, NaN and true/false for numbers are
+    errors that name the file and the field, not silently accepted values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            items = value if isinstance(value, list | tuple) else [value]
+            numeric = field is not None and field.annotation is not bool
+            if numeric and any(isinstance(item, bool) for item in items):
+                raise ValueError(f"{name}={value!r}: must be a number or text, not true/false")
+        return data
 
 
 class Start(_Strict):
@@ -78,6 +101,11 @@ class Window(_Strict):
                 "departure_next_day: true for an overnight window)"
             )
         slots = minutes / self.slot_minutes
+        if slots > limits.MAX_SLOTS:
+            raise ValueError(
+                f"slot_minutes={self.slot_minutes:g} gives {slots:.4g} slots: must give at most "
+                f"{limits.MAX_SLOTS:,} (see smartcharging.config.limits)"
+            )
         if abs(slots - round(slots)) > 1e-9:
             raise ValueError(
                 f"slot_minutes={self.slot_minutes:g} must divide the window of {minutes} minutes"
@@ -452,7 +480,14 @@ def _scenario_text(name_or_path: str | Path) -> tuple[str, str]:
         raise ScenarioError(
             f"unknown scenario {text!r}: not a file, and not one of {', '.join(builtin_names())}"
         )
-    return path.read_text(), str(path)
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.start}): save the scenario as UTF-8 YAML"
+        ) from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot be read: {error.strerror or error}") from None
 
 
 def is_depot_scenario(name_or_path: str | Path) -> bool:

@@ -10,7 +10,10 @@ from gymnasium import error
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
+from smartcharging.config.limits import check_limit
+from smartcharging.config.validation import integer
 from smartcharging.config.vehicle import ConfigError
 from smartcharging.envs.depot import check_depot_actions, depot_spaces, resolve_depot_config
 from smartcharging.envs.vector_seeds import copy_keys, copy_seeds
@@ -36,8 +39,7 @@ class DepotVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         render_mode: str | None = None,
         **params: Any,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
-            raise ConfigError(f"invalid parameter num_envs={num_envs!r}: must be an integer >= 1")
+        check_limit("num_envs", integer("num_envs", num_envs, 1), limits.MAX_DEPOTS)
         if render_mode is not None:
             raise ConfigError(f"invalid parameter render_mode={render_mode!r}: no render modes")
         self.config = resolve_depot_config(config, scenario, params)

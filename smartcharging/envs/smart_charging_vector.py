@@ -11,7 +11,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from smartcharging import observations
-from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.config import ChargingConfig, ConfigError, limits
+from smartcharging.config.limits import check_limit
+from smartcharging.config.validation import integer
 from smartcharging.envs.smart_charging import resolve_config
 from smartcharging.envs.vector_seeds import copy_keys, copy_seeds
 from smartcharging.sim import episode_draws
@@ -66,8 +68,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
             )
         self.metadata = {**self.metadata, "autoreset_mode": AutoresetMode(autoreset_mode)}
         self._same_step = self.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
-            raise ConfigError(f"invalid parameter num_envs={num_envs!r}: must be an integer >= 1")
+        check_limit("num_envs", integer("num_envs", num_envs, 1), limits.MAX_COPIES)
         if render_mode is not None:
             raise ConfigError(
                 f"invalid parameter render_mode={render_mode!r}: the vector environment has "

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.policies.depot import DepotPolicy
@@ -178,8 +179,11 @@ def compare_depot(
 ) -> DepotComparison:
     """Every policy on the same episodes, and each episode's hindsight and Lagrangian
     bounds."""
-    if episodes < 1:
-        raise ValueError(f"invalid episodes={episodes}: must be >= 1")
+    if not 1 <= episodes <= limits.MAX_DEPOT_EPISODES:
+        raise ValueError(
+            f"invalid episodes={episodes}: must be in 1..{limits.MAX_DEPOT_EPISODES:,} "
+            "(each depot episode solves its bounds)"
+        )
     runs: list[DepotRun] = []
     drawn: list[Episode] = []
     for policy in policies:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from smartcharging import observations
-from smartcharging.config import ChargingConfig
+from smartcharging.config import ChargingConfig, limits
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.dp import Optimum, PolicyValue, evaluate_policy_rows
@@ -121,6 +121,8 @@ def monte_carlo(
     (so it is the first episode of ``SmartChargingEnv`` reset with that seed)."""
     if episodes < 2:
         raise ValueError(f"invalid episodes={episodes}: must be >= 2 for a confidence interval")
+    if episodes > limits.MAX_EPISODES:
+        raise ValueError(f"invalid episodes={episodes}: must be at most {limits.MAX_EPISODES:,}")
     returns, ran_out, energy, cost = (np.empty(episodes) for _ in range(4))
     for start in range(0, episodes, _CHUNK):
         size = min(_CHUNK, episodes - start)

@@ -285,6 +285,11 @@ def planning_policies(config: DepotConfig) -> dict[str, DepotPolicy]:
     return {policy.name: policy for policy in policies}
 
 
+def depot_policy_names(config: DepotConfig) -> list[str]:
+    """Names of every depot baseline and planning policy."""
+    return [*depot_baselines(config), LagrangianDecomposition.name, MPCPolicy.name]
+
+
 def depot_policy_by_name(name: str, config: DepotConfig) -> DepotPolicy:
     """The depot baseline or planning policy called ``name`` (only that one is built), or
     a ``ValueError`` listing them."""
