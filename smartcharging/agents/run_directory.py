@@ -111,7 +111,10 @@ class RunDirectory:
         check_new_run_folder(folder)
         partial = folder.parent / f".{folder.name}.partial-{os.getpid()}"
         shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
+        try:
+            partial.mkdir(parents=True)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, str(folder)) from None
         directory = cls(partial, curve_fields)
         directory._destination = folder
         directory.lock()

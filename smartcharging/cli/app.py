@@ -399,9 +399,11 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:
-        raise SystemExit(
-            fail(error.format_message(), 2 if error.exit_code == 1 else error.exit_code).exit_code
-        ) from None
+        code = 2 if error.exit_code == 1 else error.exit_code
+        message = error.format_message()
+        if not message:  # no command given: the usage was printed, nothing to add
+            sys.exit(code)
+        raise SystemExit(fail(message, code).exit_code) from None
     except typer.Abort:
         sys.exit(130)
     except OSError as error:

@@ -1,0 +1,176 @@
+"""What a careless or hostile user feeds the CLI: every case is one error line (exit 2 for
+usage, 1 for the environment) or a correct answer, never a traceback, NaN or lost data."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smartcharging import ChargingConfig
+from smartcharging.agents.runs import Run, RunSpec
+from tests.cli.cli_runner import run_cli
+
+SMALL = ("--steps", "20000", "--checkpoints", "2")
+
+
+def one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("solve", "--power-levels", "0,709"), "power_levels_kw"),
+        (("solve", "--power-levels", "0,710"), "power_levels_kw"),
+        (("solve", "--penalty-factor", "1e300"), "penalty_factor"),
+        (("solve", "--start-min", "80"), "--start-min"),
+        (("solve", "--slots", "1000000"), "n_slots"),
+        (("solve", "--capacity", "1e12"), "capacity_kwh"),
+        (("solve", "--start-step", "1e-9"), "start_step_kwh"),
+        (("solve", "--capacity", "500000", "--slots", "10000"), "exact solver"),
+        (("evaluate", "--seed", "-1"), "--seed"),
+        (("compare", "--scenario", "depot-10-overnight", "--seed", "-1"), "--seed"),
+        (("evaluate", "--scenario", "depot-25-evening"), "--policy is required"),
+        (("evaluate", "--episodes", "1000000000000"), "--episodes"),
+        (("train", "--algo", "qlearning", "--out", "x", "--num-envs", "1000000000"), "num_envs"),
+    ],
+)
+def test_bad_values_are_one_usage_error(args: tuple[str, ...], names: str) -> None:
+    code, out, err = run_cli(*args)
+    assert code == 2 and "nan" not in out.lower()
+    assert names in one_error_line(err)
+
+
+def test_no_arguments_prints_the_usage_without_an_empty_error() -> None:
+    code, out, err = run_cli()
+    assert code == 2 and "Usage" in out and err == ""
+
+
+def test_files_that_are_not_directories_are_environment_errors(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run_cli("train", "--algo", "qlearning", "--out", str(blocker / "run"), *SMALL)
+    assert code == 1 and str(blocker / "run") in one_error_line(err)
+    code, _, err = run_cli("compare", "--plots", str(blocker / "plots"))
+    assert code == 1 and "plots" in one_error_line(err)
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"\xff\xfe"])
+def test_model_files_and_damaged_runs_are_one_usage_error(tmp_path: Path, content: bytes) -> None:
+    model = tmp_path / "model.zip"
+    model.write_bytes(content)
+    code, _, err = run_cli("evaluate", "--model", str(model), "--episodes", "0")
+    assert code in (1, 2) and one_error_line(err)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_bytes(content)
+    code, _, err = run_cli("evaluate", "--model", str(run), "--episodes", "0")
+    assert code == 2 and str(run) in one_error_line(err)
+
+
+def test_scenario_files_name_the_file_and_the_field(tmp_path: Path) -> None:
+    text = (
+        "name: x\nvehicle: {capacity_kwh: VALUE, power_levels_kw: [0, 7]}\n"
+        "window: {arrival: '14:00', departure: '16:00'}\n"
+        "demand: {mean_kwh: 30, sd_kwh: 5}\ncost: {model: seed}\n"
+    )
+    for value in (".inf", ".nan", "true"):
+        path = tmp_path / f"s{value.strip('.')}.yaml"
+        path.write_text(text.replace("VALUE", value))
+        code, _, err = run_cli("scenario", "validate", str(path))
+        line = one_error_line(err)
+        assert code == 2 and str(path) in line and "capacity_kwh" in line
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"name: x\n\xff\xfe")
+    code, _, err = run_cli("scenario", "validate", str(binary))
+    assert code == 2 and "UTF-8" in one_error_line(err)
+    fine = tmp_path / "fine.yaml"
+    fine.write_text(
+        text.replace("VALUE", "72").replace("'16:00'}", "'16:00', slot_minutes: 1e-300}")
+    )
+    code, _, err = run_cli("scenario", "validate", str(fine))
+    assert code == 2 and "slot_minutes" in one_error_line(err)
+
+
+def test_a_run_directory_is_used_by_one_process_at_a_time(tmp_path: Path) -> None:
+    spec = RunSpec("qlearning", 20_000, 0, ChargingConfig(), 64, checkpoints=2)
+    run = Run.start(tmp_path / "run", spec)  # holds the run until its training stops
+    script = "from smartcharging.cli import main; main()"
+    other = subprocess.run(
+        [sys.executable, "-c", script, "train", "--resume", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
+    assert other.returncode == 2
+    assert f"in use by another process (pid {os.getpid()})" in one_error_line(other.stderr)
+    run.train()  # training releases the run: now it can be resumed
+    code, _, err = run_cli("train", "--resume", str(tmp_path / "run"))
+    assert code == 0, err
+
+
+def test_bad_options_create_nothing_and_interrupted_starts_leave_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(Exception, match="seed"):
+        RunSpec("qlearning", 10, -1, ChargingConfig(), 1)
+    code, _, _ = run_cli("train", "--algo", "ppo", "--out", str(out), "--num-envs", "0")
+    assert code == 2 and not out.exists()
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("smartcharging.agents.runs.exact_value", interrupted)
+    spec = RunSpec("qlearning", 20_000, 0, ChargingConfig(), 64, checkpoints=2)
+    with pytest.raises(KeyboardInterrupt):
+        Run.start(out, spec)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert Run.start(out, spec).train().steps >= 20_000
+
+
+@pytest.mark.parametrize("damage", ["empty", "no checkpoint row", "garbage"])
+def test_damaged_curves_are_refused_not_rewritten(tmp_path: Path, damage: str) -> None:
+    code, _, _ = run_cli("train", "--algo", "qlearning", "--out", str(tmp_path / "r"), *SMALL)
+    assert code == 0
+    curve = tmp_path / "r" / "curve.csv"
+    lines = curve.read_text().splitlines()
+    damaged = {
+        "empty": "",
+        "no checkpoint row": "\n".join(lines[:-1]) + "\n",
+        "garbage": "\n".join([*lines[:-1], "1,2,x"]) + "\n",
+    }[damage]
+    curve.write_text(damaged)
+    code, _, err = run_cli("train", "--resume", str(tmp_path / "r"))
+    assert code == 2 and "curve.csv" in one_error_line(err)
+    assert curve.read_text() == damaged
+
+
+def test_demo_never_deletes_what_the_user_made(tmp_path: Path) -> None:
+    mine = tmp_path / "qlearning-run" / "notes.txt"
+    mine.parent.mkdir()
+    mine.write_text("keep me")
+    code, _, _ = run_cli("demo", "--out", str(tmp_path), "--steps", "20000")
+    assert code == 0 and mine.read_text() == "keep me"
+    assert (tmp_path / "qlearning-run-2" / "curve.csv").exists()
+
+
+def test_two_agents_with_one_folder_name_both_show(tmp_path: Path) -> None:
+    for parent in ("a", "b"):
+        folder = tmp_path / parent / "agent"
+        code, _, _ = run_cli("train", "--algo", "qlearning", "--out", str(folder), *SMALL)
+        assert code == 0
+    first, second = str(tmp_path / "a" / "agent"), str(tmp_path / "b" / "agent")
+    code, out, _ = run_cli("compare", "--json", "--model", first, "--model", second)
+    names = {row["policy"] for row in json.loads(out)}
+    assert code == 0 and {f"qlearning:{first}", f"qlearning:{second}"} <= names
+    code, _, err = run_cli("compare", "--model", first, "--model", first)
+    assert code == 2 and "twice" in one_error_line(err)
