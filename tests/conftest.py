@@ -5,6 +5,7 @@ from collections.abc import Callable
 import pytest
 
 from smartcharging import DepotConfig
+from smartcharging.config.scenarios import load_depot_scenario
 
 
 def small_depot(**changes) -> DepotConfig:
@@ -37,3 +38,19 @@ def small_depot_factory() -> Callable[..., DepotConfig]:
     """A 3-charger depot with PV, two price rows and a limit that binds; keyword arguments
     override its fields."""
     return small_depot
+
+
+def named_depot(name: str) -> DepotConfig:
+    """``small``, ``small-priority`` (the small depot, earliest departure first under a
+    tighter limit) or a built-in depot scenario."""
+    if name == "small":
+        return small_depot()
+    if name == "small-priority":
+        return small_depot(allocation="priority", grid_limit_kw=8.0)
+    return load_depot_scenario(name).to_config()
+
+
+@pytest.fixture(name="named_depot", scope="session")
+def named_depot_factory() -> Callable[[str], DepotConfig]:
+    """Depot configurations by name (see :func:`named_depot`)."""
+    return named_depot

@@ -3,7 +3,7 @@ import pytest
 
 from smartcharging import ChargingConfig
 from smartcharging.config.depot import DepotConfig
-from smartcharging.config.scenarios import load_depot_scenario, scenario_config
+from smartcharging.config.scenarios import scenario_config
 from smartcharging.evaluation.depot import compare_depot
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.solvers.dp import hindsight_value
@@ -25,13 +25,8 @@ class RandomDepotPolicy:
 @pytest.mark.parametrize(
     "name", ["small", "small-priority", "depot-25-evening", "depot-10-overnight"]
 )
-def test_bound_is_above_every_policy_in_every_episode(small_depot, name: str) -> None:
-    if name == "small":
-        config = small_depot()
-    elif name == "small-priority":
-        config = small_depot(allocation="priority", grid_limit_kw=8.0)
-    else:
-        config = load_depot_scenario(name).to_config()
+def test_bound_is_above_every_policy_in_every_episode(named_depot, name: str) -> None:
+    config = named_depot(name)
     policies = [*depot_baselines(config).values(), RandomDepotPolicy(config)]
     comparison = compare_depot(config, policies, episodes=6, seed=2)
     for run in comparison.runs:

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from smartcharging.config.depot import DepotConfig
-from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.evaluation.depot import compare_depot
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
@@ -192,15 +191,10 @@ def test_bad_subgradient_steps_are_rejected() -> None:
 
 
 @pytest.mark.parametrize("name", ["small", "small-priority", "depot-10-overnight"])
-def test_every_episode_expected_return_is_below_its_bound(small_depot, name: str) -> None:
+def test_every_episode_expected_return_is_below_its_bound(named_depot, name: str) -> None:
     """Given the schedule, no policy's expected return passes the episode's bound (returns
     realised with lucky demands may)."""
-    if name == "small":
-        config = small_depot()
-    elif name == "small-priority":
-        config = small_depot(allocation="priority", grid_limit_kw=8.0)
-    else:
-        config = load_depot_scenario(name).to_config()
+    config = named_depot(name)
     policies = [*depot_baselines(config).values(), MPCPolicy(config, horizon=8)]
     comparison = compare_depot(config, policies, episodes=3, seed=5)
     for run in comparison.runs:
