@@ -255,7 +255,7 @@ class ChargingConfig:
             self.n_slots, self.slot_hours, float(self.cost_rates[-1]), self.penalty_factor
         )
 
-    @property
+    @cached_property
     def shortfall_cost_kwh(self) -> float:
         """The cost of each missing kWh at departure (physical model; 0 for the seed)."""
         return self.shortfall_cost_per_kwh if self.physical else 0.0

@@ -12,7 +12,7 @@ from gymnasium import spaces
 from smartcharging import observations
 from smartcharging.config import ChargingConfig, ConfigError
 from smartcharging.sim import episode_draws
-from smartcharging.sim.vehicle import VehicleState, vehicle_step
+from smartcharging.sim.vehicle import VehicleState, vehicle_stepper
 
 _BLOCK = 64  # episodes of random draws computed at once
 _INTEGER_TYPES = frozenset(
@@ -188,6 +188,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self._price_rows = observations.padded_prices(cfg).tolist()
         self._prices: list[float] = self._price_rows[0]
         self._templates = observations.vehicle_templates(cfg)
+        self._vehicle_step = vehicle_stepper(cfg)
         self._template = self._templates[0] if self._templates is not None else None
         self._key = 0
         self._episode = -1
@@ -296,8 +297,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         state = self.state
         time = state.time
         departing = time + 1 == self._n_slots
-        battery, reward, info = vehicle_step(
-            self.config,
+        battery, reward, info = self._vehicle_step(
             state.battery_kwh,
             state.demand_kwh,
             self._power[action],

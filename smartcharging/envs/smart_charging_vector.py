@@ -17,7 +17,7 @@ from smartcharging.config.validation import integer
 from smartcharging.envs.smart_charging import resolve_config
 from smartcharging.envs.vector_seeds import copy_keys, copy_seeds
 from smartcharging.sim import episode_draws
-from smartcharging.sim.vehicle import DEPARTURE_KEYS, STEP_KEYS, VehicleState, vehicle_step
+from smartcharging.sim.vehicle import DEPARTURE_KEYS, STEP_KEYS, VehicleState, vehicle_stepper
 
 
 class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
@@ -83,6 +83,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._prices = observations.padded_prices(cfg)
+        self._vehicle_step = vehicle_stepper(cfg)
         n = self.num_envs
         self.state = VehicleState(
             battery_kwh=np.zeros(n),
@@ -186,8 +187,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         )
         time = state.time + 1
         departing = time == cfg.n_slots
-        battery, reward, info = vehicle_step(
-            cfg,
+        battery, reward, info = self._vehicle_step(
             state.battery_kwh,
             state.demand_kwh,
             power,

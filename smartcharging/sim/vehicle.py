@@ -8,6 +8,7 @@ with arithmetic rather than branches, so the two agree bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,66 @@ def slot_cost(
     return dynamics.charging_cost(charging_hours, cost_rate), 0.0, 0.0
 
 
+VehicleStep = Callable[[Any, Any, Any, Any, Any, Any], tuple[Any, Any, dict[str, Any]]]
+
+
+def vehicle_stepper(config: ChargingConfig) -> VehicleStep:
+    """:func:`vehicle_step` for one configuration, its parameters bound once: what the
+    environments call in their step, where attribute look-ups would cost more than the
+    physics of one vehicle."""
+    capacity, slot_hours = config.capacity_kwh, config.slot_hours
+    penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
+    physical, efficiency, wear = config.physical, config.efficiency, config.wear_cost_per_kw2h
+    charge_slot, depart = dynamics.charge_slot, dynamics.depart
+
+    def step(
+        battery_kwh: Number,
+        demand_kwh: Number,
+        power_kw: Number,
+        cost_rate: Number,
+        price: Number,
+        departing: Any,
+    ) -> tuple[Number, Number, dict[str, Any]]:
+        battery, energy, hours = charge_slot(battery_kwh, power_kw, capacity, slot_hours)
+        info: dict[str, Any]
+        if physical:
+            cost, energy_cost, wear_cost = dynamics.physical_costs(
+                energy, power_kw, hours, price, efficiency, wear
+            )
+            info = {
+                "power_kw": power_kw,
+                "energy_kwh": energy,
+                "charging_hours": hours,
+                "price": price,
+                "energy_cost": energy_cost,
+                "wear_cost": wear_cost,
+                "cost": cost,
+            }
+        else:
+            cost = dynamics.charging_cost(hours, cost_rate)
+            info = {
+                "power_kw": power_kw,
+                "energy_kwh": energy,
+                "charging_hours": hours,
+                "cost": cost,
+            }
+        reward = 0.0 - cost  # 0.0 - 0.0 is +0.0, unlike -0.0
+        if departing is True or (departing is not False and departing.any()):
+            remaining, shortfall, ran_out, departure_cost = depart(
+                battery, demand_kwh, penalty, per_kwh
+            )
+            leaves = departing * 1.0
+            battery = remaining * leaves + battery * (1.0 - leaves)
+            reward = reward - departure_cost * leaves
+            info["demand_kwh"] = demand_kwh
+            info["shortfall_kwh"] = shortfall
+            info["ran_out"] = ran_out
+            info["penalty"] = departure_cost
+        return battery, reward, info
+
+    return step
+
+
 def vehicle_step(
     config: ChargingConfig,
     battery_kwh: Number,
@@ -88,27 +149,7 @@ def vehicle_step(
     they leave for their shift afterwards, the battery pays for ``demand_kwh`` and the
     departure cost enters the reward. ``info`` holds :data:`STEP_KEYS` and, when any
     vehicle departs, :data:`DEPARTURE_KEYS` (computed for every vehicle of a batch).
+    Works on floats and on arrays alike; environments bind it once with
+    :func:`vehicle_stepper`.
     """
-    battery, energy, hours = dynamics.charge_slot(
-        battery_kwh, power_kw, config.capacity_kwh, config.slot_hours
-    )
-    info: dict[str, Any] = {"power_kw": power_kw, "energy_kwh": energy, "charging_hours": hours}
-    cost, energy_cost, wear_cost = slot_cost(config, energy, power_kw, hours, cost_rate, price)
-    if config.physical:
-        info["price"] = price
-        info["energy_cost"] = energy_cost
-        info["wear_cost"] = wear_cost
-    info["cost"] = cost
-    reward = 0.0 - cost  # 0.0 - 0.0 is +0.0, unlike -0.0
-    if departing is True or (departing is not False and departing.any()):
-        remaining, shortfall, ran_out, penalty = dynamics.depart(
-            battery, demand_kwh, config.fixed_shortfall_penalty, config.shortfall_cost_kwh
-        )
-        leaves = departing * 1.0
-        battery = remaining * leaves + battery * (1.0 - leaves)
-        reward = reward - penalty * leaves
-        info["demand_kwh"] = demand_kwh
-        info["shortfall_kwh"] = shortfall
-        info["ran_out"] = ran_out
-        info["penalty"] = penalty
-    return battery, reward, info
+    return vehicle_stepper(config)(battery_kwh, demand_kwh, power_kw, cost_rate, price, departing)
