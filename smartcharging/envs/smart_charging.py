@@ -198,6 +198,14 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self._done = True
         self._last_line = ""
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the bound step (a closure), which unpickling binds again."""
+        return {key: value for key, value in self.__dict__.items() if key != "_vehicle_step"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._vehicle_step = vehicle_stepper(self.config)
+
     def _draws(self, episode: int) -> tuple[float, float, int]:
         """Arrival level, demand and price row of ``episode``, computed a block at a time."""
         offset = episode - self._block_start

@@ -96,6 +96,14 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._prev_done = np.zeros(n, dtype=bool)
         self._started = False
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the bound step (a closure), which unpickling binds again."""
+        return {key: value for key, value in self.__dict__.items() if key != "_vehicle_step"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._vehicle_step = vehicle_stepper(self.config)
+
     @property
     def state_bytes_per_copy(self) -> int:
         """Bytes of state per copy (battery, demand, time, price row, key, episode, done)."""
