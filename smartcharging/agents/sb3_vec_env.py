@@ -90,9 +90,9 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
         dones = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if dones.any():
-            final = normalize_observations(info["final_obs"], self.config)
-            for i in np.flatnonzero(dones):
-                infos[i]["terminal_observation"] = final[i]
+            final = normalize_observations(np.stack(info["final_obs"][dones]), self.config)
+            for row, i in enumerate(np.flatnonzero(dones)):
+                infos[i]["terminal_observation"] = final[row]
                 infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
         rewards = (reward / self.reward_scale).astype(np.float32)
         return normalize_observations(observations, self.config), rewards, dones, infos

@@ -167,3 +167,64 @@ def test_batch_envs_take_numpy_integer_seeds() -> None:
         for bad in (-1, 1.5, "3", [1, -2], [1]):
             with pytest.raises(ValueError, match="seed"):
                 env.reset(seed=bad)
+
+
+def assert_same_infos(ours: dict, theirs: dict, where: str) -> None:
+    """The same keys, and for each the same dtype, shape and every entry (masks too)."""
+    assert sorted(ours) == sorted(theirs), where
+    for key, expected in theirs.items():
+        got = ours[key]
+        if isinstance(expected, dict):
+            assert_same_infos(got, expected, f"{where} {key}")
+            continue
+        assert isinstance(got, np.ndarray), (where, key)
+        assert (got.dtype, got.shape) == (expected.dtype, expected.shape), (where, key)
+        if expected.dtype == object:
+            for a, b in zip(got, expected, strict=True):
+                assert (a is None and b is None) or np.array_equal(a, b), (where, key)
+        else:
+            assert np.array_equal(got, expected), (where, key)
+
+
+def side_by_side(env_id: str, scenario: str, **vector_kwargs) -> None:
+    """Step Gymnasium's sync vector env and the native batch env with the same seeds and
+    actions over three episodes (two autoresets) and compare everything they return."""
+    n, seed = 3, 5
+    envs = [
+        gym.make_vec(
+            env_id, num_envs=n, vectorization_mode=mode, vector_kwargs=kwargs, scenario=scenario
+        )
+        for mode, kwargs in (("sync", vector_kwargs), ("vector_entry_point", {}))
+    ]
+    native_kwargs = {"autoreset_mode": vector_kwargs["autoreset_mode"]} if vector_kwargs else {}
+    if native_kwargs:
+        envs[1] = gym.make_vec(
+            env_id,
+            num_envs=n,
+            vectorization_mode="vector_entry_point",
+            scenario=scenario,
+            **native_kwargs,
+        )
+    sync, native = envs
+    (sync_obs, sync_info), (obs, info) = sync.reset(seed=seed), native.reset(seed=seed)
+    assert np.array_equal(obs, sync_obs)
+    assert_same_infos(info, sync_info, "reset")
+    sync.action_space.seed(0)
+    for step in range(3 * native.unwrapped.config.n_slots + 2):  # type: ignore[attr-defined]
+        actions = sync.action_space.sample()
+        expected, got = sync.step(actions), native.step(actions)
+        for ours, theirs in zip(got[:4], expected[:4], strict=True):
+            assert np.array_equal(ours, theirs), step
+        assert_same_infos(got[4], expected[4], f"step {step}")
+
+
+@pytest.mark.parametrize(("env_id", "scenario"), CASES)
+def test_batch_env_infos_are_those_of_the_sync_vector_env(env_id: str, scenario: str) -> None:
+    side_by_side(env_id, scenario)
+
+
+def test_same_step_autoreset_infos_are_those_of_the_sync_vector_env() -> None:
+    from gymnasium.vector import AutoresetMode
+
+    for scenario in ("seed", "tou-evening-peak"):
+        side_by_side("SmartCharging-v0", scenario, autoreset_mode=AutoresetMode.SAME_STEP)
