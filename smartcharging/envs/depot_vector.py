@@ -12,7 +12,12 @@ from gymnasium.vector.utils import batch_space
 
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ConfigError
-from smartcharging.envs.depot import check_depot_actions, depot_spaces, resolve_depot_config
+from smartcharging.envs.depot import (
+    check_depot_actions,
+    check_depot_options,
+    depot_spaces,
+    resolve_depot_config,
+)
 from smartcharging.envs.vector_infos import masked, reported_by_all
 from smartcharging.envs.vector_seeds import copy_keys, copy_seeds
 from smartcharging.sim.depot import DepotSimulator
@@ -59,8 +64,7 @@ class DepotVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if options:
-            raise ValueError(f"unknown reset options {sorted(options)}: the depot takes none")
+        check_depot_options(options)
         sim = self.simulator
         seeds = copy_seeds(seed, self.num_envs)
         if seeds is not None and not isinstance(seed, Sequence | np.ndarray):
