@@ -110,7 +110,10 @@ def bad_files(folder, ppo_zip) -> dict:
     for name, (body, message) in files.items():
         (folder / name).write_bytes(body)
         paths[folder / name] = message
-    paths[folder / "missing.zip"] = "cannot read it"
+    paths[folder / "missing.zip"] = "no such run directory or model file"
+    (folder / "unreadable.zip").mkdir()
+    (folder / "unreadable.zip" / "run.json").write_text("{")
+    paths[folder / "unreadable.zip"] = "corrupt run files"
     return paths
 
 

@@ -154,6 +154,8 @@ def evaluate_command(
         return
     episodes = 1000 if episodes is None else episodes
     solution = solve_all(config)
+    if model is not None and not model.exists():
+        raise CliError(f"--model {model}: no such run directory or model file")
     if model is not None and not model.is_dir():
         from smartcharging.agents.sb3_agents import load_user_model
 

@@ -291,13 +291,14 @@ def test_rgb_array_frames_show_the_episode(env_id: str, scenario: str) -> None:
 def test_record_video_writes_an_episode(env_id: str, scenario: str, tmp_path) -> None:
     pytest.importorskip("moviepy")
     env = gym.make(env_id, scenario=scenario, render_mode="rgb_array")
-    env = gym.wrappers.RecordVideo(env, str(tmp_path), episode_trigger=lambda _: True)
+    folder = tmp_path / "videos"
+    env = gym.wrappers.RecordVideo(env, str(folder), episode_trigger=lambda _: True)
     env.reset(seed=0)
     terminated = False
     while not terminated:
         terminated = env.step(env.action_space.sample())[2]
     env.close()
-    videos = list(tmp_path.glob("*.mp4"))
+    videos = list(folder.glob("*.mp4"))
     assert len(videos) == 1 and videos[0].stat().st_size > 1000
 
 
