@@ -16,5 +16,16 @@ __all__ = [
     "DepotVectorEnv",
     "SmartChargingEnv",
     "SmartChargingVectorEnv",
+    "evaluate_policy",  # provided by __getattr__
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``evaluate_policy`` (:mod:`smartcharging.evaluation.scoring`), imported on first use
+    so that ``import smartcharging`` stays light."""
+    if name == "evaluate_policy":
+        from smartcharging.evaluation.scoring import evaluate_policy
+
+        return evaluate_policy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

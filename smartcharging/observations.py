@@ -10,7 +10,8 @@ A depot observes (float32, blocks of ``n_chargers``): ``present``, ``battery_kwh
 ``slots_to_departure``, ``expected_demand_kwh`` (zeros where no vehicle is present), then
 ``time_step``, ``price_now``, the next ``forecast_slots`` prices (0 past the end) and
 ``headroom_kw`` (grid limit plus PV in the coming slot). A charger's own view is its four
-vehicle columns followed by the shared site columns.
+vehicle columns followed by the shared site columns; the centralised state of the
+PettingZoo view (``state()``, for centralised critics) is the whole depot observation.
 
 Environments encode with these functions, exact evaluation builds the observation of every
 grid state with them, policies read columns through them and agents normalise with the
@@ -220,6 +221,11 @@ def depot_space(config: DepotConfig) -> spaces.Box:
     high[layout.prices] = max(float(config.prices.max()), 0.0)
     high[layout.headroom] = config.grid_limit_kw + float(config.pv.max())
     return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+
+
+def depot_state_space(config: DepotConfig) -> spaces.Box:
+    """The centralised state of the PettingZoo view: the whole depot observation."""
+    return depot_space(config)
 
 
 def depot_scale(config: DepotConfig) -> np.ndarray:

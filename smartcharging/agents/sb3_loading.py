@@ -112,13 +112,21 @@ def custom_objects(path: Path, data: dict[str, Any], template: BaseAlgorithm) ->
     return {name: saved[name] for name in rebuilt}
 
 
-def load_model_safely(path: Path, template: BaseAlgorithm) -> BaseAlgorithm:
+def load_model_safely(
+    path: Path,
+    template: BaseAlgorithm,
+    content: bytes | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> BaseAlgorithm:
     """The model saved at ``path``, as an algorithm of the template's class on its
     environment, loaded without unpickling anything from the file (see the module
     docstring). The template is built by our code from the run's configuration. The file
-    is read once, so SB3 loads exactly the bytes that were checked."""
-    content = path.read_bytes()
+    is read once (or its ``content`` given), so SB3 loads exactly the bytes that were
+    checked. ``overrides``: plain values to use instead of the file's (e.g. a small replay
+    buffer for a model that is only evaluated)."""
+    content = path.read_bytes() if content is None else content
     objects = custom_objects(path, read_model_data(path, content), template)
+    objects.update(overrides or {})
     try:
         return type(template).load(
             io.BytesIO(content), env=template.get_env(), device="cpu", custom_objects=objects

@@ -97,13 +97,14 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
         dones = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if dones.any():
-            final = normalize_observations(info["final_obs"], self.config)
-            for i in np.flatnonzero(dones):
-                infos[i]["terminal_observation"] = final[i]
+            final = normalize_observations(np.stack(info["final_obs"][dones]), self.config)
+            for row, i in enumerate(np.flatnonzero(dones)):
+                infos[i]["terminal_observation"] = final[row]
                 infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
         if self.expected_shortfall and dones.any():
-            reward = expected_shortfall_rewards(
-                self.config, reward, vehicle_battery(info["final_obs"]), info
-            )
+            final_battery = np.zeros(self.num_envs)
+            final_battery[dones] = vehicle_battery(np.stack(info["final_obs"][dones]))
+            step_info = info.get("final_info", info)  # the departing step's own info
+            reward = expected_shortfall_rewards(self.config, reward, final_battery, step_info)
         rewards = (reward / self.reward_scale).astype(np.float32)
         return normalize_observations(observations, self.config), rewards, dones, infos

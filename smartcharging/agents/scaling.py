@@ -16,6 +16,7 @@ Results are always reported in the environment's own, unscaled reward.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -52,8 +53,11 @@ def normalize_observations(observations: np.ndarray, config: ChargingConfig) -> 
     return (np.asarray(observations, dtype=np.float32) / vehicle_scale(config)).astype(np.float32)
 
 
-class NormalizeObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarray]):
-    """Maps SmartCharging observations to ``[0, 1]`` (see :func:`normalize_observations`)."""
+class ScaleObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarray]):
+    """Maps SmartCharging observations to ``[0, 1]`` by the fixed bounds of the
+    configuration (see :func:`normalize_observations`); unlike Gymnasium's
+    ``NormalizeObservation`` it keeps no running statistics.
+    """
 
     def __init__(self, env: gym.Env[np.ndarray, np.int64]) -> None:
         super().__init__(env)
@@ -95,7 +99,21 @@ def training_env(
     config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
     scale = default_reward_scale(config) if reward_scale is None else reward_scale
     inner = ExpectedShortfallCost(env) if expected_shortfall else env
-    return ScaleReward(NormalizeObservation(inner), scale)
+    return ScaleReward(ScaleObservation(inner), scale)
+
+
+def __getattr__(name: str) -> Any:
+    """``NormalizeObservation``, the old name of :class:`ScaleObservation`, with a warning."""
+    if name == "NormalizeObservation":
+        warnings.warn(
+            "smartcharging.agents.scaling.NormalizeObservation is deprecated and will be "
+            "removed in the next release: use ScaleObservation (Gymnasium's "
+            "NormalizeObservation is a different wrapper, with running statistics)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ScaleObservation
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def depot_reward_scale(config: DepotConfig) -> float:

@@ -126,7 +126,24 @@ def evaluate_command(
         help="Policy name (see `compare`) [optimal; required for depot scenarios].",
         show_default=False,
     ),
-    model: Path | None = typer.Option(None, "--model", help="A training run directory."),
+    model: Path | None = typer.Option(
+        None,
+        "--model",
+        help="A training run directory, or a Stable-Baselines3 model file (model.zip) saved "
+        "by your own script.",
+    ),
+    algo: str | None = typer.Option(
+        None,
+        "--algo",
+        help="Algorithm of a model file: dqn, ppo or a2c [detected from the file].",
+        show_default=False,
+    ),
+    raw_observations: bool = typer.Option(
+        False,
+        "--raw-observations",
+        help="The model file was trained on the environment's own observations, not on "
+        "observations scaled to [0, 1] (ScaleObservation, as `smartcharging train` does).",
+    ),
     episodes: int | None = typer.Option(
         None,
         "--episodes",
@@ -141,6 +158,11 @@ def evaluate_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Exact expected return and a Monte-Carlo check of one policy or trained agent.
+
+    A model file is loaded without running code from it (nothing in it is unpickled). It is
+    assumed to see observations scaled to [0, 1] (--raw-observations: as the environment
+    emits them); how its rewards were scaled in training does not matter, it is scored in
+    the environment's own reward.
 
     For a depot scenario: the policy against each episode's hindsight and Lagrangian bounds.
     """
@@ -157,7 +179,17 @@ def evaluate_command(
         return
     episodes = 1000 if episodes is None else episodes
     solution = solve_all(config)
-    if model is not None:
+    if model is not None and not model.exists():
+        raise CliError(f"--model {model}: no such run directory or model file")
+    if model is not None and not model.is_dir():
+        from smartcharging.agents.sb3_agents import load_user_model
+
+        chosen: Policy = load_user_model(model, config, algo, not raw_observations)
+        seen = "as the environment emits them" if raw_observations else "scaled to [0, 1]"
+        Console(stderr=True).print(
+            f"{chosen.name}: the model sees observations {seen}", highlight=False
+        )
+    elif model is not None:
         chosen, _ = load_policy(model, config)
     else:
         chosen = policy_by_name(policy or "optimal", config, lambda: solution, seed)

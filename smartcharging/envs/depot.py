@@ -9,6 +9,8 @@ import numpy as np
 from gymnasium import spaces
 
 from smartcharging.config import ConfigError, DepotConfig
+from smartcharging.envs import rendering
+from smartcharging.envs.smart_charging import format_clock
 from smartcharging.observations import depot_space
 from smartcharging.sim import episode_draws
 from smartcharging.sim.depot import DepotSimulator
@@ -67,7 +69,9 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
     ## Starting State
 
     Schedules, arrival levels, demands and the price day are drawn per episode from the
-    environment's seeded stream (:mod:`smartcharging.sim.episode_draws`).
+    environment's seeded stream (:mod:`smartcharging.sim.episode_draws`). ``reset`` takes no
+    options: any it is given are ignored with a warning naming them (PettingZoo's API test
+    requires that ``reset`` accepts options).
 
     ## Episode End
 
@@ -77,14 +81,20 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ``gymnasium.make("SmartChargingDepot-v0", scenario="depot-25-evening")`` (a built-in
     depot scenario or a YAML file; keyword arguments override its fields) or
-    ``DepotEnv(config=DepotConfig(...))``.
+    ``DepotEnv(config=DepotConfig(...))``. ``render_mode``: ``"ansi"`` (a text line: clock,
+    site load against the limit, the episode's cost so far, every charger's battery in % or
+    ``-`` when empty), ``"human"`` (that line printed at every step) or ``"rgb_array"`` (a
+    frame drawn with NumPy: clock and time, every charger's battery against its capacity and
+    its delivered power, the site load against the grid limit and the cost so far; for
+    ``gymnasium.wrappers.RecordVideo``).
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version; render modes ``ansi``, ``human`` and ``rgb_array``; reset
+      options are ignored with a warning (they raised ``ValueError`` before).
     """
 
-    metadata = {"render_modes": []}  # noqa: RUF012
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 4}  # noqa: RUF012
 
     def __init__(
         self,
@@ -93,22 +103,24 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
         render_mode: str | None = None,
         **params: Any,
     ) -> None:
-        if render_mode is not None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(
-                f"invalid parameter render_mode={render_mode!r}: the depot has "
-                "no render modes; use smartcharging compare --plots"
+                f"invalid parameter render_mode={render_mode!r}: must be None or one of "
+                f"{self.metadata['render_modes']}"
             )
+        self.render_mode = render_mode
         self.config = resolve_depot_config(config, scenario, params)
         self.observation_space, self.action_space = depot_spaces(self.config)
         self.simulator = DepotSimulator(self.config, 1)
         self._started = False
         self._done = True
+        self._last_info: dict[str, Any] | None = None  # the last step's, kept for render()
+        self._episode_cost = 0.0
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if options:
-            raise ValueError(f"unknown reset options {sorted(options)}: the depot takes none")
+        check_depot_options(options)
         super().reset(seed=seed)
         sim = self.simulator
         if seed is not None or not self._started:
@@ -118,6 +130,10 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
             sim.episode[0] += np.uint64(1)
         sim.start_episodes(slice(None))
         self._started, self._done = True, False
+        if self.render_mode is not None:
+            self._last_info, self._episode_cost = None, 0.0
+            if self.render_mode == "human":
+                self.render()
         info = {
             "arrival_slot": sim.arrival[0].copy(),
             "departure_slot": sim.departure[0].copy(),
@@ -134,7 +150,84 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
         reward, info = self.simulator.step(actions[None, :])
         self._done = bool(self.simulator.time[0] >= self.config.n_slots)
         info = {key: value[0] for key, value in info.items()}
+        if self.render_mode is not None:
+            self._last_info = info
+            self._episode_cost += float(info["cost"])
+            if self.render_mode == "human":
+                self.render()
         return self.simulator.observations()[0], float(reward[0]), self._done, False, info
+
+    def _view(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str]:
+        """Presence, battery, delivered power per charger, grid power and the clock now."""
+        cfg, sim = self.config, self.simulator
+        observation, layout = sim.observations()[0], sim.layout
+        info = self._last_info
+        delivered = info["delivered_kw"] if info is not None else np.zeros(cfg.n_chargers)
+        grid_kw = float(info["grid_kw"]) if info is not None else 0.0
+        clock = format_clock(cfg.arrival_hour + int(sim.time[0]) * cfg.slot_hours)
+        present = observation[layout.present] > 0
+        return present, observation[layout.battery], delivered, grid_kw, clock
+
+    def _line(self) -> str:
+        present, battery, _, grid_kw, clock = self._view()
+        charged = 100 * battery / self.simulator.capacity[0]
+        chargers = " ".join(
+            f"{share:3.0f}%" if here else "   -"
+            for here, share in zip(present, charged, strict=True)
+        )
+        return (
+            f"{clock} site {grid_kw:6.1f}/{self.config.grid_limit_kw:g} kW, cost "
+            f"{self._episode_cost:.4g} | {chargers}"
+        )
+
+    def _frame(self) -> np.ndarray:
+        cfg = self.config
+        present, battery, delivered, grid_kw, clock = self._view()
+        n = cfg.n_chargers
+        column = min(24, max(6, 240 // n))
+        canvas = rendering.Canvas(176, max(256, 16 + n * column))
+        time = int(self.simulator.time[0])
+        canvas.text(8, 8, f"{clock}  {time}/{cfg.n_slots}")
+        canvas.text(8, 136, f"cost {rendering.number(self._episode_cost)}")
+        canvas.bar(26, 8, 8, n * column, time / cfg.n_slots, rendering.TIME)
+        capacity, top_kw = self.simulator.capacity[0], float(cfg.power_kw.max())
+        for i in range(n):
+            left = 8 + i * column
+            if present[i]:
+                canvas.bar(42, left, 60, column - 2, battery[i] / capacity[i], rendering.BATTERY)
+            else:
+                canvas.rect(42, left, 60, column - 2, rendering.EMPTY)
+            canvas.bar(106, left, 20, column - 2, delivered[i] / top_kw, rendering.POWER)
+        canvas.bar(134, 8, 12, n * column, grid_kw / cfg.grid_limit_kw, rendering.LIMIT)
+        canvas.text(152, 8, f"{rendering.number(grid_kw)}/{rendering.number(cfg.grid_limit_kw)}kW")
+        return canvas.pixels
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'"
+            )
+            return None
+        if not self._started:
+            raise gym.error.ResetNeeded("render() before reset(): call reset() first")
+        if self.render_mode == "rgb_array":
+            return self._frame()
+        if self.render_mode == "human":
+            print(self._line())
+            return None
+        return self._line()
+
+
+def check_depot_options(options: dict[str, Any] | None) -> None:
+    """The depot's reset options, the same for every view of it: it takes none, and warns
+    (naming them) about any it is given; PettingZoo's API test requires that ``reset``
+    accepts options, so they are not refused."""
+    if options is not None and not isinstance(options, dict):
+        raise ValueError(f"invalid reset options {options!r}: must be a dict or None")
+    if options:
+        gym.logger.warn(
+            f"ignoring reset options {sorted(options, key=str)}: the depot takes no reset options"
+        )
 
 
 def check_depot_actions(action: Any, config: DepotConfig, shape: tuple[int, ...]) -> np.ndarray:

@@ -11,7 +11,7 @@ from pettingzoo import ParallelEnv
 
 from smartcharging.config import DepotConfig
 from smartcharging.envs.depot import DepotEnv
-from smartcharging.observations import DepotLayout
+from smartcharging.observations import DepotLayout, depot_state_space
 
 
 class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
@@ -26,15 +26,31 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
     cost (in proportion to its energy drawn) and an equal share of the demand charge; the
     agents' rewards add up to the depot's reward. All agents end together after the last
     slot (``terminations`` true), so ``agents`` is then empty.
+
+    Centralised training (e.g. a MAPPO critic) reads :meth:`state`, the whole depot's
+    observation (every charger and the site, as ``DepotEnv`` observes it), in
+    ``state_space``. ``render_mode`` and reset options are those of ``DepotEnv``.
     """
 
-    metadata = {"name": "smartcharging_depot_v0", "render_modes": [], "is_parallelizable": True}  # noqa: RUF012
+    metadata = {  # noqa: RUF012
+        "name": "smartcharging_depot_v0",
+        "render_modes": DepotEnv.metadata["render_modes"],
+        "render_fps": DepotEnv.metadata["render_fps"],
+        "is_parallelizable": True,
+    }
 
     def __init__(
-        self, config: DepotConfig | None = None, scenario: str | None = None, **params: Any
+        self,
+        config: DepotConfig | None = None,
+        scenario: str | None = None,
+        render_mode: str | None = None,
+        **params: Any,
     ) -> None:
-        self.depot = DepotEnv(config=config, scenario=scenario, **params)
+        self.depot = DepotEnv(config=config, scenario=scenario, render_mode=render_mode, **params)
+        self.render_mode = render_mode
         self.config = cfg = self.depot.config
+        self.state_space = depot_state_space(cfg)
+        self._started = False
         self.possible_agents = [f"charger_{i}" for i in range(cfg.n_chargers)]
         self.agents: list[str] = []
         full = self.depot.observation_space
@@ -69,9 +85,8 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
     def reset(
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
-        # The depot takes no reset options; PettingZoo's API test passes some, so they are
-        # ignored here rather than refused as DepotEnv does.
-        observation, info = self.depot.reset(seed=seed)
+        observation, info = self.depot.reset(seed=seed, options=options)
+        self._started = True
         self.agents = list(self.possible_agents)
         infos = {
             agent: {
@@ -81,6 +96,16 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
             for i, agent in enumerate(self.agents)
         }
         return self._split(observation), infos
+
+    def state(self) -> np.ndarray:
+        """The whole depot's observation now (layout in :mod:`smartcharging.observations`)."""
+        if not self._started:
+            raise gym.error.ResetNeeded("state() before reset(): call reset() first")
+        return self.depot.simulator.observations()[0]
+
+    def render(self) -> str | np.ndarray | None:
+        """The depot's frame or text line (see ``DepotEnv``)."""
+        return self.depot.render()
 
     def _levels(self, actions: dict[str, int]) -> np.ndarray:
         """Every charger's power level (0 for an agent that did not act), or an

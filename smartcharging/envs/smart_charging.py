@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from smartcharging import observations
 from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.envs import rendering
 from smartcharging.sim import episode_draws
 from smartcharging.sim.vehicle import VehicleState, vehicle_stepper
 
@@ -145,7 +146,10 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     ``start_max_kwh``, ``start_step_kwh``, ``demand_mean_kwh``, ``demand_sd_kwh``,
     ``penalty_factor``, ``arrival_hour``, the physical model's ``cost_model``,
     ``efficiency``, ``wear_cost_per_kw2h``, ``shortfall_cost_per_kwh``, ``price_profiles``,
-    ``profile_labels``, ``forecast_slots``, and ``render_mode`` (``"ansi"`` or ``"human"``).
+    ``profile_labels``, ``forecast_slots``, and ``render_mode``: ``"ansi"`` (a text line per
+    step), ``"human"`` (that line printed at every step) or ``"rgb_array"`` (a 144x256 frame
+    drawn with NumPy: clock, battery against capacity, power, the episode's cost so far and
+    the departure's outcome; for ``gymnasium.wrappers.RecordVideo``).
     ``scenario="NAME"`` (a built-in scenario, see ``smartcharging scenario list``) or
     ``scenario="path/to/file.yaml"`` loads a scenario; other parameters then override it.
     A scenario with several price rows (day-ahead prices: one per date) draws one per
@@ -158,10 +162,10 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     ## Version History
 
     * v0: the seed notebook's model, made runnable and Gymnasium-native; the physical
-      cost model and scenarios.
+      cost model and scenarios; ``render_mode="rgb_array"``.
     """
 
-    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}  # noqa: RUF012
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 4}  # noqa: RUF012
 
     def __init__(
         self,
@@ -196,7 +200,8 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         self._block_start = 0
         self.state = VehicleState(battery_kwh=0.0, demand_kwh=0.0, time=0, profile=0)
         self._done = True
-        self._last_line = ""
+        self._last_info: dict[str, Any] | None = None  # the last step's, kept for render()
+        self._episode_cost = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the bound step (a closure), which unpickling binds again."""
@@ -241,7 +246,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             self._template = self._templates[profile]
         self._done = False
         if self.render_mode is not None:
-            self._last_line = f"{format_clock(self.config.arrival_hour)} arrive {self._bar()}"
+            self._last_info, self._episode_cost = None, 0.0
             if self.render_mode == "human":
                 self.render()
         info: dict[str, Any] = {"battery_kwh": battery}
@@ -317,7 +322,8 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         state.time = time = time + 1
         self._done = departing
         if self.render_mode is not None:
-            self._last_line = self._step_line(info)
+            self._last_info = info
+            self._episode_cost -= float(reward)
             if self.render_mode == "human":
                 self.render()
         observation = observations.vehicle_observation(battery, time, self._template)
@@ -350,11 +356,41 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
             line += f" | depart: demand {info['demand_kwh']:.2f} kWh, {outcome}"
         return line
 
-    def render(self) -> str | None:
+    def _line(self) -> str:
+        if self._last_info is None:
+            return f"{format_clock(self.config.arrival_hour)} arrive {self._bar()}"
+        return self._step_line(self._last_info)
+
+    def _frame(self) -> np.ndarray:
+        """The clock and slots elapsed, the battery against capacity, the last slot's power
+        against the largest, the episode's cost so far and, once departed, whether the
+        vehicle was served (green) or ran out (red)."""
+        cfg, state, info = self.config, self.state, self._last_info or {}
+        canvas = rendering.Canvas(144, 256)
+        clock = cfg.arrival_hour + state.time * cfg.slot_hours
+        canvas.text(8, 8, format_clock(clock))
+        canvas.text(8, 64, f"{state.time}/{cfg.n_slots}")
+        if "ran_out" in info:
+            canvas.rect(6, 224, 14, 24, rendering.LIMIT if info["ran_out"] else rendering.BATTERY)
+        canvas.bar(26, 8, 8, 240, state.time / cfg.n_slots, rendering.TIME)
+        battery = state.battery_kwh
+        canvas.bar(42, 8, 28, 240, battery / cfg.capacity_kwh, rendering.BATTERY)
+        canvas.text(76, 8, f"{rendering.number(battery)}/{rendering.number(cfg.capacity_kwh)}kWh")
+        power = info.get("power_kw", 0.0)
+        canvas.bar(96, 8, 12, 150, power / max(self._power), rendering.POWER)
+        canvas.text(97, 166, f"{rendering.number(power)}kW")
+        canvas.text(120, 8, f"cost {rendering.number(self._episode_cost)}")
+        return canvas.pixels
+
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi'")
+            gym.logger.warn(
+                "render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'"
+            )
             return None
+        if self.render_mode == "rgb_array":
+            return self._frame()
         if self.render_mode == "human":
-            print(self._last_line)
+            print(self._line())
             return None
-        return self._last_line
+        return self._line()

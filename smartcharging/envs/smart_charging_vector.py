@@ -15,6 +15,7 @@ from smartcharging.config import ChargingConfig, ConfigError, limits
 from smartcharging.config.limits import check_limit
 from smartcharging.config.validation import integer
 from smartcharging.envs.smart_charging import resolve_config
+from smartcharging.envs.vector_infos import masked, object_array, reported_by_all
 from smartcharging.envs.vector_seeds import copy_keys, copy_seeds
 from smartcharging.sim import episode_draws
 from smartcharging.sim.vehicle import DEPARTURE_KEYS, STEP_KEYS, VehicleState, vehicle_stepper
@@ -29,10 +30,11 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
 
     **Autoreset** follows Gymnasium's ``AutoresetMode.NEXT_STEP`` by default (as
     ``CartPoleVectorEnv``): the step after a copy terminates resets it, ignores its action
-    and returns its first observation with reward 0 and ``terminated=False``. With
-    ``autoreset_mode=AutoresetMode.SAME_STEP`` a terminating copy is reset in the same step:
-    the returned observation is the new episode's first, and the last one is in
-    ``info["final_obs"]`` (masked by ``info["_final_obs"]``), the convention that
+    and returns its first observation with reward 0, ``terminated=False`` and the reset's
+    info. With ``autoreset_mode=AutoresetMode.SAME_STEP`` a terminating copy is reset in the
+    same step: the returned observation and info are the new episode's first, the last
+    observation is in ``info["final_obs"]`` and the step's info in ``info["final_info"]``
+    (each masked by ``info["_final_obs"]``, ``info["_final_info"]``), the convention that
     Stable-Baselines3's vectorised environments follow.
 
     **Seeding** is per copy: ``reset(seed=s)`` seeds copy ``i`` with ``s + i`` (a list of
@@ -40,9 +42,11 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     infos of ``SmartChargingEnv`` reset with that seed. ``reset()`` without a seed draws keys
     from the vector environment's own ``np_random``.
 
-    **Infos** are batched the Gymnasium way: each key maps to an array over copies, and the
-    departure keys (``demand_kwh``, ``shortfall_kwh``, ``ran_out``, ``penalty``) come with a
-    boolean mask ``_key`` marking the copies that departed in this step.
+    **Infos** are exactly what ``gymnasium.make_vec(..., vectorization_mode="sync")`` builds
+    from the scalar environment (:mod:`smartcharging.envs.vector_infos`): each key maps to
+    an array over copies with a boolean mask ``_key`` of the copies that reported it (the
+    departure keys ``demand_kwh``, ``shortfall_kwh``, ``ran_out``, ``penalty`` only in the
+    step in which the copies depart; ``profile`` is an object array of labels).
 
     Actions: an integer array of shape ``(num_envs,)`` with values in
     ``0 .. len(power_levels_kw) - 1``. Observations: float32 ``(num_envs, 2)`` of battery
@@ -84,6 +88,7 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._prices = observations.padded_prices(cfg)
         self._vehicle_step = vehicle_stepper(cfg)
+        self._labels = np.asarray(cfg.profile_labels, dtype=object)
         n = self.num_envs
         self.state = VehicleState(
             battery_kwh=np.zeros(n),
@@ -144,10 +149,14 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._draw(slice(None))
         self._prev_done[:] = False
         self._started = True
-        info: dict[str, Any] = {"battery_kwh": self.state.battery_kwh.copy()}
+        return self._observations(), self._reset_info(np.ones(self.num_envs, dtype=bool))
+
+    def _reset_info(self, copies: np.ndarray) -> dict[str, Any]:
+        """The reset info of the copies in the mask ``copies`` (just started)."""
+        info = {"battery_kwh": self.state.battery_kwh.copy()}
         if self.config.physical:
-            info["profile"] = np.asarray(self.config.profile_labels)[self.state.profile]
-        return self._observations(), info
+            info["profile"] = self._labels[self.state.profile]
+        return masked(info, copies)
 
     def _observations(self) -> np.ndarray:
         state = self.state
@@ -205,33 +214,47 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         )
         if "demand_kwh" in info:
             info["demand_kwh"] = info["demand_kwh"].copy()  # the state array changes on restart
-            info.update({f"_{key}": departing for key in DEPARTURE_KEYS})
         state.battery_kwh, state.time = battery, time
+        restart = self._prev_done
+        restarting = bool(restart.any())
         terminated = departing
-        if self._prev_done.any():
-            restart = np.flatnonzero(self._prev_done)
+        if restarting:
             self._episode[restart] += np.uint64(1)
             self._draw(restart)
             reward[restart] = 0.0
-            terminated = departing & ~self._prev_done
-            for key in STEP_KEYS:
-                if key in info:
-                    info[key][restart] = 0.0
+            terminated = departing & ~restart
         observations = self._observations()
         if self._same_step and terminated.any():
-            info["final_obs"], info["_final_obs"] = observations, terminated
+            out = self._step_info(info, ~terminated, departing)
+            out["final_info"] = self._step_info(info, terminated, departing)
+            out["final_obs"] = object_array(observations)
+            out["_final_info"] = out["_final_obs"] = terminated
             self._episode[terminated] += np.uint64(1)
             self._draw(terminated)
+            out.update(self._reset_info(terminated))
             observations = self._observations()
-        else:
+        elif restarting:
+            out = self._step_info(info, ~restart, departing)
+            out.update(self._reset_info(restart))
             self._prev_done = terminated
-        return (
-            observations,
-            reward,
-            terminated,
-            np.zeros(self.num_envs, dtype=bool),
-            info,
-        )
+        else:  # the common path: every copy stepped
+            departed = {key: info.pop(key) for key in DEPARTURE_KEYS if key in info}
+            out = reported_by_all(info, self.num_envs)
+            if departed:
+                out.update(masked(departed, departing))
+            self._prev_done = terminated
+        return observations, reward, terminated, np.zeros(self.num_envs, dtype=bool), out
+
+    @staticmethod
+    def _step_info(
+        info: dict[str, Any], copies: np.ndarray, departing: np.ndarray
+    ) -> dict[str, Any]:
+        """The step's info as reported by the copies in the mask ``copies``: the step keys,
+        and the departure keys where those copies departed."""
+        out = masked({key: info[key] for key in STEP_KEYS if key in info}, copies)
+        if "demand_kwh" in info:
+            out.update(masked({key: info[key] for key in DEPARTURE_KEYS}, copies & departing))
+        return out
 
     def _restart_all(
         self, actions: np.ndarray
@@ -241,8 +264,6 @@ class SmartChargingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self._episode += np.uint64(1)
         self._draw(slice(None))
         self._prev_done[:] = False
-        zeros = np.zeros(self.num_envs)
-        keys = STEP_KEYS if self.config.physical else STEP_KEYS[:4]
-        info = {key: zeros.copy() for key in keys}
         false = np.zeros(self.num_envs, dtype=bool)
-        return self._observations(), zeros, false, false.copy(), info
+        info = self._reset_info(~false)
+        return self._observations(), np.zeros(self.num_envs), false, false.copy(), info

@@ -6,7 +6,7 @@ from stable_baselines3.common.env_checker import check_env
 from smartcharging import ChargingConfig, SmartChargingEnv
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import (
-    NormalizeObservation,
+    ScaleObservation,
     ScaleReward,
     default_reward_scale,
     training_env,
@@ -27,7 +27,7 @@ def test_sb3_check_env_passes_for_the_depot() -> None:
 
 
 def test_scaling_is_linear_and_keeps_the_raw_reward() -> None:
-    env = ScaleReward(NormalizeObservation(SmartChargingEnv()), 4.0)
+    env = ScaleReward(ScaleObservation(SmartChargingEnv()), 4.0)
     obs, _ = env.reset(seed=0, options={"battery_kwh": 36.0, "demand_kwh": 20.0})
     assert obs.tolist() == [0.5, 0.0]
     obs, reward, *_, info = env.step(1)
@@ -56,3 +56,14 @@ def test_sb3_adapter_follows_vecenv_conventions() -> None:
     assert all("terminal_observation" in info for info in infos)
     assert infos[0]["terminal_observation"][1] == 1.0
     assert (obs[:, 1] == 0).all()
+
+
+def test_the_old_wrapper_name_warns_and_is_the_new_wrapper() -> None:
+    from smartcharging.agents import scaling
+
+    with pytest.warns(DeprecationWarning, match="use ScaleObservation"):
+        old = scaling.NormalizeObservation
+    assert old is ScaleObservation
+    assert old is not gym.wrappers.NormalizeObservation
+    with pytest.raises(AttributeError, match="no_such_name"):
+        scaling.no_such_name  # noqa: B018

@@ -123,7 +123,7 @@ def test_train_then_evaluate_and_compare_the_model(monkeypatch, capsys, tmp_path
         (["train", "--algo", "sac", "--out", "x"], "--algo 'sac': choose one of qlearning"),
         (["train", "--algo", "ppo", "--steps", "0", "--out", "x"], "--steps 0: must be >= 1"),
         (["train", "--steps", "10"], "--algo and --out are required"),
-        (["evaluate", "--model", "/nonexistent"], "not a run directory"),
+        (["evaluate", "--model", "/nonexistent"], "no such run directory or model file"),
     ],
 )
 def test_train_bad_input(monkeypatch, capsys, args, message) -> None:

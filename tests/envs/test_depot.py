@@ -23,7 +23,8 @@ def test_check_env_and_parallel_api(scenario: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(gym.make("SmartChargingDepot-v0", scenario=scenario).unwrapped)
-    parallel_api_test(DepotParallelEnv(scenario=scenario), num_cycles=60)
+    with pytest.warns(UserWarning, match=r"ignoring reset options \['options'\]"):
+        parallel_api_test(DepotParallelEnv(scenario=scenario), num_cycles=60)
 
 
 def rollout(env: DepotEnv, seed: int, steps: int) -> list:
@@ -196,3 +197,31 @@ def test_builtin_depot_scenarios_bind_their_limit() -> None:
         assert config.n_chargers * config.power_kw[-1] / config.efficiency > config.grid_limit_kw
     assert load_depot_scenario("depot-25-evening").to_config().n_chargers == 25
     assert load_depot_scenario("depot-10-overnight").to_config().n_profiles == 365
+
+
+@pytest.mark.parametrize("scenario", ["depot-10-overnight"])
+def test_pettingzoo_seed_render_and_state(scenario: str) -> None:
+    from pettingzoo.test import parallel_seed_test, render_test
+    from pettingzoo.utils.conversions import parallel_to_aec
+
+    parallel_seed_test(lambda: DepotParallelEnv(scenario=scenario), num_cycles=60)
+    render_test(
+        lambda render_mode=None: parallel_to_aec(
+            DepotParallelEnv(scenario=scenario, render_mode=render_mode)
+        )
+    )
+    env, depot = (
+        DepotParallelEnv(scenario=scenario),
+        gym.make("SmartChargingDepot-v0", scenario=scenario),
+    )
+    with pytest.raises(gym.error.ResetNeeded, match="state"):
+        env.state()
+    env.reset(seed=2)
+    expected, _ = depot.reset(seed=2)
+    assert env.state_space.contains(env.state()) and np.array_equal(env.state(), expected)
+    actions = {agent: 1 for agent in env.agents}
+    env.step(actions)
+    expected = depot.step(np.ones(env.config.n_chargers, dtype=np.int64))[0]
+    assert np.array_equal(env.state(), expected)
+    own = env.observation_space("charger_0").shape[0]
+    assert env.state_space.shape[0] > own and env.render_mode is None

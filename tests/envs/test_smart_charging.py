@@ -232,8 +232,11 @@ def test_invalid_make_parameters(params: dict, message: str) -> None:
 
 
 def test_invalid_render_mode() -> None:
-    with pytest.raises(ConfigError, match="render_mode='rgb_array': must be None or one of"):
-        SmartChargingEnv(render_mode="rgb_array")
+    from smartcharging import DepotEnv
+
+    for env_class in (SmartChargingEnv, DepotEnv):
+        with pytest.raises(ConfigError, match="render_mode='rgb': must be None or one of"):
+            env_class(render_mode="rgb")
 
 
 @pytest.mark.parametrize(

@@ -164,7 +164,8 @@ def test_same_step_autoreset_returns_final_and_first_observations() -> None:
     assert terminated.all() and same_terminated.all()
     assert np.array_equal(reward, same_reward)
     assert "final_obs" not in info
-    assert np.array_equal(same_info["final_obs"], last) and same_info["_final_obs"].all()
+    assert np.array_equal(np.stack(same_info["final_obs"]), last) and same_info["_final_obs"].all()
+    assert np.array_equal(same_info["final_info"]["ran_out"], info["ran_out"])
     assert np.array_equal(next_step.step(actions)[0], first)
     assert (first[:, 1] == 0).all()
     with pytest.raises(ConfigError, match="autoreset_mode='later'"):
