@@ -1,6 +1,7 @@
 """One vehicle's slot — charge, pay, and in the last slot depart — written once.
 
-:func:`vehicle_step` is what ``SmartCharging-v0`` and its batch version both call. Like
+:func:`vehicle_stepper` binds the step that ``SmartCharging-v0`` and its batch version
+both call. Like
 :mod:`smartcharging.sim.dynamics` it works unchanged on Python floats (one vehicle, where
 NumPy call overhead would dominate) and on NumPy arrays (a batch of vehicles), and selects
 with arithmetic rather than branches, so the two agree bit for bit.
@@ -76,9 +77,18 @@ VehicleStep = Callable[[Any, Any, Any, Any, Any, Any], tuple[Any, Any, dict[str,
 
 
 def vehicle_stepper(config: ChargingConfig) -> VehicleStep:
-    """:func:`vehicle_step` for one configuration, its parameters bound once: what the
-    environments call in their step, where attribute look-ups would cost more than the
-    physics of one vehicle."""
+    """The slot function of one configuration, its parameters bound once (in the scalar
+    step, attribute look-ups would cost more than the physics of one vehicle).
+
+    ``step(battery_kwh, demand_kwh, power_kw, cost_rate, price, departing)`` charges at
+    ``power_kw`` from ``battery_kwh`` and returns ``(battery, reward, info)``. ``cost_rate``
+    is the action's seed rate (``config.cost_rates``) and ``price`` the slot's price
+    (physical model); each caller looks both up its own fastest way. ``departing`` (a bool,
+    or a bool array) marks the vehicles whose last slot this is: they leave for their shift
+    afterwards, the battery pays for ``demand_kwh`` and the departure cost enters the
+    reward. ``info`` holds :data:`STEP_KEYS` and, when any vehicle departs,
+    :data:`DEPARTURE_KEYS` (computed for every vehicle of a batch). Floats and arrays alike.
+    """
     capacity, slot_hours = config.capacity_kwh, config.slot_hours
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     physical, efficiency, wear = config.physical, config.efficiency, config.wear_cost_per_kw2h
@@ -130,26 +140,3 @@ def vehicle_stepper(config: ChargingConfig) -> VehicleStep:
         return battery, reward, info
 
     return step
-
-
-def vehicle_step(
-    config: ChargingConfig,
-    battery_kwh: Number,
-    demand_kwh: Number,
-    power_kw: Number,
-    cost_rate: Number,
-    price: Number,
-    departing: Any,
-) -> tuple[Number, Number, dict[str, Any]]:
-    """One slot at ``power_kw`` from ``battery_kwh``; returns ``(battery, reward, info)``.
-
-    ``cost_rate`` is the action's seed rate (``config.cost_rates``) and ``price`` the
-    slot's price (physical model); each caller looks both up its own fastest way.
-    ``departing`` (a bool, or a bool array) marks the vehicles whose last slot this is:
-    they leave for their shift afterwards, the battery pays for ``demand_kwh`` and the
-    departure cost enters the reward. ``info`` holds :data:`STEP_KEYS` and, when any
-    vehicle departs, :data:`DEPARTURE_KEYS` (computed for every vehicle of a batch).
-    Works on floats and on arrays alike; environments bind it once with
-    :func:`vehicle_stepper`.
-    """
-    return vehicle_stepper(config)(battery_kwh, demand_kwh, power_kw, cost_rate, price, departing)
