@@ -1,10 +1,9 @@
 """One vehicle's slot — charge, pay, and in the last slot depart — written once.
 
 :func:`vehicle_stepper` binds the step that ``SmartCharging-v0`` and its batch version
-both call. Like
-:mod:`smartcharging.sim.dynamics` it works unchanged on Python floats (one vehicle, where
-NumPy call overhead would dominate) and on NumPy arrays (a batch of vehicles), and selects
-with arithmetic rather than branches, so the two agree bit for bit.
+both call. Like :mod:`smartcharging.sim.dynamics` it works unchanged on Python floats (one
+vehicle, where NumPy call overhead would dominate) and on NumPy arrays (a batch of
+vehicles), and selects with arithmetic rather than branches, so the two agree bit for bit.
 """
 
 from __future__ import annotations
