@@ -181,6 +181,8 @@ def evaluate_command(
     solution = solve_all(config)
     if model is not None and not model.exists():
         raise CliError(f"--model {model}: no such run directory or model file")
+    if model is not None and not model.is_dir() and not model.is_file():
+        raise CliError(f"--model {model}: not a regular file or a run directory")
     if model is not None and not model.is_dir():
         from smartcharging.agents.sb3_agents import load_user_model
 
@@ -421,7 +423,7 @@ def demo_command(
     console.print(reports_table(compare(policies, solution), "Policies, best first", config))
     from smartcharging.plots import policy_figures
 
-    for path in policy_figures(config, solution, out, seed, {run_dir: agent}):
+    for path in policy_figures(config, solution, run_dir, seed, {run_dir: agent}):
         console.print(f"wrote {path}")
 
 

@@ -52,6 +52,11 @@ def test_no_arguments_prints_the_usage_without_an_empty_error() -> None:
     assert code == 2 and "Usage" in out and err == ""
 
 
+def test_device_files_are_refused_as_models() -> None:
+    code, _, err = run_cli("evaluate", "--model", "/dev/zero", "--episodes", "0")
+    assert code == 2 and "not a regular file" in one_error_line(err)
+
+
 def test_files_that_are_not_directories_are_environment_errors(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -158,8 +163,11 @@ def test_demo_never_deletes_what_the_user_made(tmp_path: Path) -> None:
     mine = tmp_path / "qlearning-run" / "notes.txt"
     mine.parent.mkdir()
     mine.write_text("keep me")
+    figure = tmp_path / "policy_maps.png"
+    figure.write_text("my own file")
     code, _, _ = run_cli("demo", "--out", str(tmp_path), "--steps", "20000")
-    assert code == 0 and mine.read_text() == "keep me"
+    assert code == 0 and mine.read_text() == "keep me" and figure.read_text() == "my own file"
+    assert (tmp_path / "qlearning-run-2" / "policy_maps.png").exists()
     assert (tmp_path / "qlearning-run-2" / "curve.csv").exists()
 
 
