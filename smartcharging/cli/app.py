@@ -326,6 +326,20 @@ def train_command(
     On a depot scenario: PPO or A2C, one policy shared by the chargers, scored against the
     hindsight bound.
     """
+    if resume is not None:
+        given = {
+            "--algo": algo is not None,
+            "--out": out is not None,
+            "--steps": steps is not None,
+            "--num-envs": num_envs is not None,
+            "--reward-scale": reward_scale is not None,
+        }
+        clashing = [name for name, set_ in given.items() if set_]
+        if clashing:
+            raise CliError(
+                f"{clashing[0]} cannot be combined with --resume: a resumed run keeps the "
+                "settings in its run.json"
+            )
     if depot is not None or (resume is not None and is_depot_run(resume)):
         depot_steps = 20_000_000 if steps is None else steps
         run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)

@@ -154,6 +154,8 @@ def test_damaged_curves_are_refused_not_rewritten(tmp_path: Path, damage: str) -
         "garbage": "\n".join([*lines[:-1], "1,2,x"]) + "\n",
     }[damage]
     curve.write_text(damaged)
+    code, _, err = run_cli("train", "--resume", str(tmp_path / "r"), "--steps", "99")
+    assert code == 2 and "--steps cannot be combined with --resume" in one_error_line(err)
     code, _, err = run_cli("train", "--resume", str(tmp_path / "r"))
     assert code == 2 and "curve.csv" in one_error_line(err)
     assert curve.read_text() == damaged
