@@ -21,6 +21,7 @@ from smartcharging.evaluation.depot import DepotComparison
 from smartcharging.evaluation.vehicle import grid_observations
 from smartcharging.policies.base import Policy
 from smartcharging.policies.registry import all_policies
+from smartcharging.policies.v2g import ChargeOnlyOptimum
 from smartcharging.solvers.dp import Optimum
 from smartcharging.solvers.grid import BatteryGrid
 
@@ -146,11 +147,17 @@ def learning_curve(points: list[CurvePoint], name: str, path: Path) -> Path:
 
 
 def price_schedules(
-    policies: list[Policy], config: ChargingConfig, path: Path, seed: int = 0, profile: int = 0
+    policies: list[Policy],
+    config: ChargingConfig,
+    path: Path,
+    seed: int = 0,
+    profile: int = 0,
+    arrival_quantile: float = 0.2,
 ) -> Path:
-    """Prices over the window (top) and each policy's charging power (below), for one
-    episode with the same price day, demand and (low: the 20th percentile) arrival level
-    for every policy."""
+    """Prices over the window (top) and each policy's average power in each slot (below:
+    the energy moved over the slot's length, negative while discharging), for one episode
+    with the same price day, demand and arrival level (the ``arrival_quantile`` of the
+    arrival distribution: low by default) for every policy."""
     clock = [config.arrival_hour + t * config.slot_hours for t in range(config.n_slots + 1)]
     fig, axes = plt.subplots(
         2, 1, figsize=(9, 5.5), sharex=True, layout="constrained", height_ratios=(1, 2)
@@ -160,11 +167,12 @@ def price_schedules(
     unit = config.currency or "currency"
     axes[0].set_ylabel(f"price ({unit}/kWh)")
     label = config.profile_labels[profile] if config.profile_labels else ""
-    low_arrival = float(config.start_levels_kwh[len(config.start_levels_kwh) // 5])
+    levels = config.start_levels_kwh
+    arrival_kwh = float(levels[min(int(len(levels) * arrival_quantile), len(levels) - 1)])
     arrival = None
     for offset, policy in enumerate(policies):
         env = SmartChargingEnv(config=config)
-        options: dict[str, object] = {"battery_kwh": low_arrival}
+        options: dict[str, object] = {"battery_kwh": arrival_kwh}
         if config.physical:
             options["profile"] = profile
         observation, info = env.reset(seed=seed, options=options)
@@ -172,19 +180,53 @@ def price_schedules(
         powers, terminated = [], False
         while not terminated:
             observation, _, terminated, _, info = env.step(policy.act(observation))
-            powers.append(info["power_kw"])
+            powers.append(info["energy_kwh"] / config.slot_hours)
         shift = 0.15 * offset  # keep overlapping schedules visible
         axes[1].step(
             clock, [p + shift for p in [*powers, powers[-1]]], where="post", label=policy.name
         )
-    axes[1].set_ylabel("charging power (kW)")
+    axes[1].set_ylabel("mean power (kW, < 0: discharging)" if config.v2g else "mean power (kW)")
     axes[1].set_xlabel("hour (past 24 = next day)")
     axes[1].legend(fontsize=8, ncol=2)
-    fig.suptitle(f"Prices {label} and charging schedules (arrival at {arrival:g} kWh)")
+    fig.suptitle(f"Prices {label} and power schedules (arrival at {arrival:g} kWh)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def v2g_figures(
+    config: ChargingConfig,
+    solution: Optimum,
+    policies: dict[str, Policy],
+    folder: Path,
+    seed: int,
+) -> list[Path]:
+    """The value of V2G per price night (the V2G optimum minus the charge-only optimum,
+    both exact), and the charge/discharge schedules against prices on the night V2G is
+    worth most."""
+    charge_only = policies[ChargeOnlyOptimum.name]
+    assert isinstance(charge_only, ChargeOnlyOptimum)
+    gain = solution.profile_returns - charge_only.optimum.profile_returns
+    fig, ax = plt.subplots(figsize=(9, 3.5), layout="constrained")
+    ax.bar(np.arange(len(gain)), gain, width=1.0, color="tab:green")
+    ax.axhline(float(gain.mean()), color="black", ls="--", label=f"mean {gain.mean():.3f}")
+    step = max(len(gain) // 12, 1)
+    ax.set_xticks(np.arange(0, len(gain), step), config.profile_labels[::step], rotation=45)
+    ax.set_ylabel(f"value of V2G ({config.currency or 'currency'} per night)")
+    ax.set_title("Exact value of V2G per price night: optimum with V2G minus without")
+    ax.legend(fontsize=8)
+    value_path = folder / "v2g_value.png"
+    value_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(value_path, dpi=110)
+    plt.close(fig)
+    scheduled = [policies["optimal"], charge_only]
+    scheduled += [p for n, p in policies.items() if n.startswith("price-threshold")]
+    best = int(np.argmax(gain))
+    schedule_path = price_schedules(
+        scheduled, config, folder / "v2g_schedule.png", seed, profile=best, arrival_quantile=0.8
+    )
+    return [value_path, schedule_path]
 
 
 def policy_figures(
@@ -213,6 +255,8 @@ def policy_figures(
             *(p for n, p in policies.items() if n.startswith(("cheapest", "asap"))),
         ]
         paths.append(price_schedules(scheduled, config, folder / "prices.png", seed))
+    if config.v2g:
+        paths += v2g_figures(config, solution, policies, folder, seed)
     for run_dir, policy in models.items():
         curve = read_curve(run_dir / CURVE_FILE)
         name = policy.name.replace(":", "_").replace("/", "_")

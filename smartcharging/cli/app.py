@@ -44,6 +44,7 @@ from smartcharging.cli.output import (
     profiles_table,
     progress_bar,
     reports_table,
+    v2g_table,
 )
 from smartcharging.cli.scenario import scenario_app
 from smartcharging.cli.tune import tune_command
@@ -51,6 +52,7 @@ from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
+from smartcharging.evaluation.v2g import v2g_value
 from smartcharging.evaluation.vehicle import compare, report
 from smartcharging.policies import Policy, TablePolicy, all_policies, policy_by_name
 from smartcharging.policies.depot import depot_baselines
@@ -59,6 +61,7 @@ from smartcharging.policies.depot_planning import (
     depot_policy_names,
     planning_policies,
 )
+from smartcharging.policies.v2g import ChargeOnlyOptimum
 from smartcharging.solvers.dp import solve_all
 
 app = typer.Typer(
@@ -281,6 +284,10 @@ def compare_command(
                 reports, f"Policies against the exact optimum ({solution.grid.describe()})", config
             )
         )
+        if config.v2g:
+            by_name = {r.name: r for r in reports}
+            value = v2g_value(config, by_name["optimal"], by_name[ChargeOnlyOptimum.name])
+            console.print(v2g_table(value, config))
     if plots_dir is not None:
         from smartcharging.plots import policy_figures
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import format_clock
+from smartcharging.evaluation.v2g import NIGHTS_PER_YEAR, V2gValue
 from smartcharging.evaluation.vehicle import PolicyReport
 from smartcharging.solvers.dp import Optimum
 
@@ -72,16 +73,23 @@ def _mc_cell(row: PolicyReport) -> str:
 
 def reports_table(reports: list[PolicyReport], title: str, config: ChargingConfig) -> Table:
     """Exact figures per policy; the gap is to the optimum's expected return."""
-    physical = config.physical
+    physical, bidirectional = config.physical, config.v2g_physics
     unit = f" {config.currency}" if config.currency else ""
     caption = (
         f"exact expected values; costs in{unit}: energy + wear = charging, shortfall at departure"
         if physical
         else "exact expected values; cost excludes the penalty"
     )
-    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1))
     names = ["policy", r"E\[return]", "gap", "gap %", "P(run out)", "kWh"]
     names += ["energy", "wear", "shortfall"] if physical else ["cost"]
+    if bidirectional:
+        caption = (
+            f"exact expected values; costs in{unit}: energy (net of export revenue) + wear + "
+            "ageing (cycle ageing) = charging, shortfall at departure; kWh charged in, out"
+        )
+        names = ["policy", r"E\[return]", "gap %", "P(run out)", "in", "out"]
+        names += ["energy", "wear", "ageing", "shortfall"]
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1))
     for name in names:
         table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
     if any(r.monte_carlo for r in reports):
@@ -96,15 +104,40 @@ def reports_table(reports: list[PolicyReport], title: str, config: ChargingConfi
             f"{value.shortfall_probability:.2e}",
             f"{value.expected_energy_kwh:.1f}",
         ]
+        if bidirectional:
+            del cells[2]
+            cells.append(f"{value.expected_discharged_kwh:.1f}")
         if physical:
-            cells += [
-                f"{value.expected_energy_cost:.3f}",
-                f"{value.expected_wear_cost:.3f}",
-                f"{value.expected_shortfall_cost:.3f}",
-            ]
+            cells += [f"{value.expected_energy_cost:.3f}", f"{value.expected_wear_cost:.3f}"]
+            if bidirectional:
+                cells.append(f"{value.expected_degradation_cost:.3f}")
+            cells.append(f"{value.expected_shortfall_cost:.3f}")
         else:
             cells.append(f"{value.expected_charging_cost:.3g}")
         if row.monte_carlo is not None:
             cells.append(_mc_cell(row))
         table.add_row(*cells)
+    return table
+
+
+def v2g_table(value: V2gValue, config: ChargingConfig) -> Table:
+    """The value of V2G per night and per year, split into its parts."""
+    unit = config.currency or "currency"
+    summary = value.as_dict()
+    table = Table(
+        title="Value of V2G: exact optimum with V2G minus the optimum without it",
+        caption=(
+            f"{unit}; positive = gain; {len(value.per_night)} price nights, per year = mean x "
+            f"{NIGHTS_PER_YEAR}; export revenue {value.export_revenue:.3f} per night, "
+            f"{value.discharged_kwh:.2f} kWh discharged per night; gain on "
+            f"{summary['nights_with_gain']} nights, best {summary['best_night']} "
+            f"({summary['best_night_value']:.3f})"
+        ),
+        box=box.SIMPLE_HEAD,
+    )
+    for name in ("", "per night", "per year"):
+        table.add_column(name, justify="left" if not name else "right")
+    for name, part in value.parts().items():
+        table.add_row(name, f"{part:.4f}", f"{part * NIGHTS_PER_YEAR:.2f}")
+    table.add_row("value of V2G", f"{value.total:.4f}", f"{value.per_year:.2f}", style="bold")
     return table

@@ -76,8 +76,10 @@ class Start(_Strict):
 
 class Vehicle(_Strict):
     capacity_kwh: float = Field(gt=0, description="usable battery capacity (kWh)")
-    power_levels_kw: list[Annotated[float, Field(ge=0)]] = Field(
-        min_length=1, description="charger power of each action (kW), increasing"
+    power_levels_kw: list[float] = Field(
+        min_length=1,
+        description="charger power of each action (kW), increasing; negative levels "
+        "discharge (only with a v2g section)",
     )
     efficiency: float = Field(1.0, gt=0, le=1, description="charging efficiency (0..1]")
     start: Start = Field(Start(), description="arrival battery level")
@@ -152,6 +154,29 @@ class PhysicalCost(_Strict):
     shortfall_cost_per_kwh: float = Field(
         ge=0, description="cost of each kWh missing at departure (currency per kWh)"
     )
+    degradation_cost_per_kwh: float = Field(
+        0.0,
+        ge=0,
+        description="cycle ageing per kWh of battery throughput, either way (currency per kWh)",
+    )
+
+
+class VehicleToGrid(_Strict):
+    """Discharging into the grid (vehicle-to-grid): enabled by this section's presence."""
+
+    discharge_efficiency: float = Field(
+        1.0, gt=0, le=1, description="share of the discharged energy that reaches the grid"
+    )
+    reserve_kwh: float = Field(0.0, ge=0, description="never discharge below this level (kWh)")
+    export_fee_per_kwh: float = Field(
+        0.0, ge=0, description="exports earn the slot's price minus this fee (currency per kWh)"
+    )
+    export_tariff_per_kwh: float | None = Field(
+        None, description="a fixed feed-in tariff instead of the slot's price (currency per kWh)"
+    )
+
+    def config_fields(self) -> dict[str, Any]:
+        return {"v2g": True, **self.model_dump()}
 
 
 class FlatPrice(_Strict):
@@ -224,6 +249,7 @@ class Scenario(_Strict):
     cost: Annotated[SeedCost | PhysicalCost, Field(discriminator="model")]
     prices: PriceSource | None = Field(None, description="energy prices (physical model only)")
     forecast_slots: int = Field(0, ge=0, description="observed prices after the current slot")
+    v2g: VehicleToGrid | None = Field(None, description="vehicle-to-grid (discharging)")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -232,6 +258,12 @@ class Scenario(_Strict):
             raise ValueError("cost.model 'physical' needs a prices section")
         if not physical and (self.prices is not None or self.forecast_slots):
             raise ValueError("cost.model 'seed' has no prices: remove prices and forecast_slots")
+        if self.v2g is None and min(self.vehicle.power_levels_kw) < 0:
+            raise ValueError(
+                "vehicle.power_levels_kw has negative (discharging) levels: they need a v2g section"
+            )
+        if self.v2g is not None and not physical:
+            raise ValueError("v2g needs cost.model 'physical' (exports are priced)")
         return self
 
     def to_config(self, **overrides: Any) -> ChargingConfig:
@@ -259,6 +291,9 @@ class Scenario(_Strict):
         else:
             params["wear_cost_per_kw2h"] = self.cost.wear_cost_per_kw2h
             params["shortfall_cost_per_kwh"] = self.cost.shortfall_cost_per_kwh
+            params["degradation_cost_per_kwh"] = self.cost.degradation_cost_per_kwh
+        if self.v2g is not None:
+            params.update(self.v2g.config_fields())
         try:
             params.update(self._prices(window.arrival_hour, slot_hours, n_slots))
         except PriceError as error:

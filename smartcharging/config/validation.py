@@ -52,15 +52,21 @@ def non_negative_number(name: str, value: object) -> float:
     return number
 
 
-def power_levels(value: object) -> tuple[float, ...]:
-    allowed = "a non-empty, strictly increasing sequence of finite numbers >= 0 (kW)"
+def power_levels(value: object, discharging: bool = False) -> tuple[float, ...]:
+    """Strictly increasing power levels (kW); negative (discharging) ones only if
+    ``discharging`` (vehicle-to-grid)."""
+    sign = "" if discharging else " >= 0"
+    allowed = f"a non-empty, strictly increasing sequence of finite numbers{sign} (kW)"
+    if not discharging:
+        allowed += "; negative (discharging) levels need v2g=True"
     if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
         raise reject("power_levels_kw", value, allowed)
     levels = tuple(value)
     if not levels:
         raise reject("power_levels_kw", value, allowed)
+    check = finite_number if discharging else non_negative_number
     try:
-        numbers = tuple(non_negative_number("power_levels_kw", level) for level in levels)
+        numbers = tuple(check("power_levels_kw", level) for level in levels)
     except ConfigError:
         raise reject("power_levels_kw", value, allowed) from None
     if any(b <= a for a, b in pairwise(numbers)):

@@ -59,6 +59,14 @@ class ChargingConfig:
         profile_labels: a name for each price row (for day-ahead prices, its date).
         forecast_slots: prices of this many slots after the current one are observed.
         currency: unit of prices and costs, for display.
+        v2g: vehicle-to-grid: negative power levels discharge the battery into the grid
+            (physical model only; the levels must include 0 kW).
+        discharge_efficiency: share of the energy leaving the battery that reaches the grid.
+        reserve_kwh: the vehicle never discharges below this level (V2G).
+        export_fee_per_kwh: exported energy earns the slot's price minus this fee (V2G).
+        export_tariff_per_kwh: a fixed feed-in tariff instead of the slot's price (V2G).
+        degradation_cost_per_kwh: cycle ageing, per kWh of battery throughput in either
+            direction, on top of the power-dependent wear (physical model).
     """
 
     capacity_kwh: float = 72.0
@@ -80,11 +88,19 @@ class ChargingConfig:
     profile_labels: tuple[str, ...] = ()
     forecast_slots: int = 0
     currency: str = ""
+    v2g: bool = False
+    discharge_efficiency: float = 1.0
+    reserve_kwh: float = 0.0
+    export_fee_per_kwh: float = 0.0
+    export_tariff_per_kwh: float | None = None
+    degradation_cost_per_kwh: float = 0.0
 
     def __post_init__(self) -> None:
         capacity = positive_number("capacity_kwh", self.capacity_kwh)
         check_limit("capacity_kwh", capacity, limits.MAX_ENERGY_KWH, "kWh")
-        levels = power_levels(self.power_levels_kw)
+        if not isinstance(self.v2g, bool | np.bool_):
+            raise reject("v2g", self.v2g, "true or false")
+        levels = power_levels(self.power_levels_kw, discharging=bool(self.v2g))
         check_limit("power_levels_kw", len(levels), limits.MAX_ACTIONS, "power levels")
         slot_hours = positive_number("slot_hours", self.slot_hours)
         n_slots = integer("n_slots", self.n_slots, 1)
@@ -138,6 +154,7 @@ class ChargingConfig:
             "penalty_factor": penalty_factor,
             "arrival_hour": arrival_hour,
             **self._validate_costs(n_slots),
+            **self._validate_v2g(levels, capacity),
         }
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
@@ -155,15 +172,62 @@ class ChargingConfig:
                 raise reject("penalty_factor", self.penalty_factor, allowed)
             return
         price = float(np.abs(self.prices).max()) if self.price_profiles else 0.0
+        top_kw = max(top_kw, -self.power_levels_kw[0])
         terms = {
             "price_profiles": hours * price * top_kw / self.efficiency,
             "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
+            "degradation_cost_per_kwh": hours * self.degradation_cost_per_kwh * top_kw,
+            "export_fee_per_kwh": hours * top_kw * abs(self.export_fee_per_kwh),
+            "export_tariff_per_kwh": hours * top_kw * abs(self.export_tariff_per_kwh or 0.0),
             "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh
             * (self.demand_mean_kwh + 10 * self.demand_sd_kwh),
         }
         if not math.fsum(terms.values()) <= limits.MAX_COST:
             name = max(terms, key=lambda key: terms[key])
             raise reject(name, getattr(self, name) if name != "price_profiles" else price, allowed)
+
+    def _validate_v2g(self, levels: tuple[float, ...], capacity: float) -> dict[str, Any]:
+        """Vehicle-to-grid parameters; each one other than its default needs ``v2g=True``
+        (cycle ageing only the physical model), so that none is silently ignored."""
+        v2g = bool(self.v2g)
+        degradation = non_negative_number("degradation_cost_per_kwh", self.degradation_cost_per_kwh)
+        if degradation and self.cost_model != "physical":
+            raise reject("degradation_cost_per_kwh", degradation, "0 for cost_model='seed'")
+        values: dict[str, Any] = {
+            "v2g": v2g,
+            "discharge_efficiency": positive_number(
+                "discharge_efficiency", self.discharge_efficiency
+            ),
+            "reserve_kwh": non_negative_number("reserve_kwh", self.reserve_kwh),
+            "export_fee_per_kwh": finite_number("export_fee_per_kwh", self.export_fee_per_kwh),
+            "export_tariff_per_kwh": None
+            if self.export_tariff_per_kwh is None
+            else finite_number("export_tariff_per_kwh", self.export_tariff_per_kwh),
+            "degradation_cost_per_kwh": degradation,
+        }
+        if not v2g:
+            defaults: dict[str, float | None] = {"discharge_efficiency": 1.0, "reserve_kwh": 0.0}
+            defaults |= {"export_fee_per_kwh": 0.0, "export_tariff_per_kwh": None}
+            for name, default in defaults.items():
+                if values[name] != default:
+                    raise reject(name, values[name], f"{default} unless v2g=True")
+            return values
+        if self.cost_model != "physical":
+            raise reject("v2g", True, "false for cost_model='seed' (V2G needs prices)")
+        if 0.0 not in levels or levels[0] >= 0:
+            raise reject(
+                "power_levels_kw",
+                levels,
+                "levels that include 0 kW (idle) and at least one negative (discharging) "
+                "level when v2g=True",
+            )
+        if values["discharge_efficiency"] > 1:
+            raise reject("discharge_efficiency", self.discharge_efficiency, "in (0, 1]")
+        if values["reserve_kwh"] > capacity:
+            raise reject("reserve_kwh", self.reserve_kwh, f"<= capacity_kwh={capacity}")
+        if values["export_fee_per_kwh"] < 0:
+            raise reject("export_fee_per_kwh", self.export_fee_per_kwh, "a finite number >= 0")
+        return values
 
     def _validate_costs(self, n_slots: int) -> dict[str, Any]:
         if self.cost_model not in COST_MODELS:
@@ -216,6 +280,39 @@ class ChargingConfig:
     def physical(self) -> bool:
         """True for the physical cost model (prices, wear, shortfall per kWh)."""
         return self.cost_model == "physical"
+
+    @cached_property
+    def v2g_physics(self) -> bool:
+        """True when a slot needs the bidirectional physics (:func:`~smartcharging.sim.
+        dynamics.move_slot`, export prices, cycle ageing): V2G, or any cycle-ageing cost.
+        Every other configuration keeps the original charge-only step, bit for bit."""
+        return self.v2g or self.degradation_cost_per_kwh > 0
+
+    @cached_property
+    def idle_action(self) -> int:
+        """Index of the lowest non-negative power level (0 kW with V2G; action 0 without)."""
+        return int(np.searchsorted(self.power_kw, 0.0))
+
+    @cached_property
+    def export_prices(self) -> np.ndarray:
+        """What a kWh fed into the grid earns ``(n_profiles, n_slots)``: the feed-in tariff,
+        or the slot's price minus the export fee; zeros without V2G."""
+        if not self.v2g:
+            return np.zeros_like(self.prices)
+        if self.export_tariff_per_kwh is not None:
+            return np.full_like(self.prices, self.export_tariff_per_kwh)
+        return self.prices - self.export_fee_per_kwh
+
+    def without_v2g(self) -> ChargingConfig:
+        """The same vehicle with a charge-only charger (its non-negative levels): the
+        baseline that the value of V2G is measured against. Cycle ageing is kept."""
+        data = self.to_dict()
+        data["power_levels_kw"] = [p for p in self.power_levels_kw if p >= 0]
+        data["price_profiles"] = self.price_profiles
+        for name in ("v2g", "discharge_efficiency", "reserve_kwh", "export_fee_per_kwh"):
+            data[name] = ChargingConfig.__dataclass_fields__[name].default
+        data["export_tariff_per_kwh"] = None
+        return ChargingConfig(**data)
 
     @property
     def n_profiles(self) -> int:

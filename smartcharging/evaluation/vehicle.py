@@ -55,6 +55,7 @@ class PolicyReport:
     relative_gap: float
     monte_carlo: MonteCarloEstimate | None = None
     profile_returns: np.ndarray | None = None
+    bidirectional: bool = False  # V2G or cycle ageing: report discharge, export, ageing
 
     def as_dict(self) -> dict[str, object]:
         value = self.exact
@@ -72,6 +73,12 @@ class PolicyReport:
             "expected_shortfall_cost": value.expected_shortfall_cost,
             "exact": value.exact,
         }
+        if self.bidirectional:
+            row.update(
+                expected_discharged_kwh=value.expected_discharged_kwh,
+                expected_export_revenue=value.expected_export_revenue,
+                expected_degradation_cost=value.expected_degradation_cost,
+            )
         if self.monte_carlo is not None:
             mc = self.monte_carlo
             row.update(
@@ -169,6 +176,7 @@ def report(
         relative_gap=gap / scale if scale > 0 else 0.0,
         monte_carlo=monte_carlo(policy, optimum.config, episodes, seed) if episodes else None,
         profile_returns=np.array([v.expected_return for v in per_profile]),
+        bidirectional=optimum.config.v2g_physics,
     )
 
 

@@ -15,6 +15,7 @@ from smartcharging.policies.targets import (
     CheapestSlotsFirst,
     CheapestToQuantile,
 )
+from smartcharging.policies.v2g import ChargeOnlyOptimum, PriceThreshold
 from smartcharging.solvers.dp import Optimum
 
 
@@ -31,14 +32,19 @@ def baseline_policies(config: ChargingConfig, seed: int | None = 0) -> dict[str,
     ]
     if config.physical:
         policies.append(CheapestSlotsFirst(config, VEHICLE_TARGET_QUANTILE))
+    if config.v2g:
+        policies.append(PriceThreshold(config, VEHICLE_TARGET_QUANTILE))
     return {policy.name: policy for policy in policies}
 
 
 def all_policies(
     config: ChargingConfig, solution: Optimum, seed: int | None = 0
 ) -> dict[str, Policy]:
-    """The baselines and the DP-optimal policy."""
-    return {**baseline_policies(config, seed), "optimal": TablePolicy.optimal(solution)}
+    """The baselines and the DP-optimal policy (with V2G, also the charge-only optimum)."""
+    policies = {**baseline_policies(config, seed), "optimal": TablePolicy.optimal(solution)}
+    if config.v2g:
+        policies[ChargeOnlyOptimum.name] = ChargeOnlyOptimum(config)
+    return policies
 
 
 def policy_by_name(
@@ -50,6 +56,8 @@ def policy_by_name(
     """One policy by name; ``optimal`` solves the DP (through ``solution_factory``)."""
     if name == "optimal":
         return TablePolicy.optimal(solution_factory())
+    if name == ChargeOnlyOptimum.name and config.v2g:
+        return ChargeOnlyOptimum(config)
     baselines = baseline_policies(config, seed)
     if name not in baselines:
         known = ", ".join([*baselines, "optimal"])

@@ -18,6 +18,8 @@ class ConstantPolicy(Policy):
         self.action = action
         power = config.power_levels_kw[action]
         self.name = "idle" if power == 0 else f"constant-{power:g}kW"
+        if power < 0:
+            self.name = f"discharge-{-power:g}kW"
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         return np.full(len(observations), self.action, dtype=np.int64)

@@ -33,8 +33,9 @@ class _TargetPolicy(Policy):
         self.slot_energy = config.slot_energy_kwh
 
     def _lowest_action_adding(self, energy_kwh: np.ndarray) -> np.ndarray:
-        """Lowest power whose slot adds at least ``energy_kwh`` (the highest if none does)."""
-        index = np.searchsorted(self.slot_energy, energy_kwh, side="left")
+        """Lowest power whose slot adds at least ``energy_kwh`` (the highest if none does);
+        never a discharging one (V2G): these policies only charge."""
+        index = np.searchsorted(self.slot_energy, np.maximum(energy_kwh, 0.0), side="left")
         return np.minimum(index, self.n_actions - 1).astype(np.int64)
 
     def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,4 +107,4 @@ class CheapestSlotsFirst(_TargetPolicy):
         slots_needed = np.ceil(np.maximum(need, 0.0) / full_slot)
         charge = (need > 0) & (cheaper < slots_needed)
         action = self._lowest_action_adding(np.minimum(need, full_slot))
-        return np.where(charge, action, 0).astype(np.int64)
+        return np.where(charge, action, self.config.idle_action).astype(np.int64)

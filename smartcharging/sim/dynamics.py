@@ -60,6 +60,91 @@ def charge_slot(
     return battery_after, energy, hours
 
 
+def discharge_slot(
+    battery_kwh: Number, power_kw: Number, reserve_kwh: Number, slot_hours: float
+) -> tuple[Number, Number, Number]:
+    """Discharge at ``power_kw`` (< 0) for one slot; returns
+    ``(battery_after_kwh, energy_kwh, discharging_hours)``, the energy negative.
+
+    The mirror of :func:`charge_slot`: a full slot removes ``|power_kw| * slot_hours``; if
+    that would pass the reserve, the battery stops exactly at the reserve after
+    ``energy / power`` hours. A battery at or below the reserve does not discharge at all
+    (zero energy, zero hours).
+    """
+    requested = power_kw * slot_hours
+    above = battery_kwh - reserve_kwh
+    over = (above > 0) * 1.0
+    room = 0.0 - above * over  # <= 0: what may still leave the battery
+    empties = (requested < room) * 1.0
+    fits = 1.0 - empties
+    divisor = power_kw * empties + fits
+    energy = room * empties + requested * fits
+    hours = (room / divisor) * empties + slot_hours * fits + 0.0
+    # Stopping at the reserve lands on it exactly; at or below it the level is kept.
+    stopped = reserve_kwh * over + battery_kwh * (1.0 - over)
+    battery_after = stopped * empties + (battery_kwh + requested) * fits
+    return battery_after, energy, hours
+
+
+def move_slot(
+    battery_kwh: Number,
+    power_kw: Number,
+    capacity_kwh: Number,
+    reserve_kwh: Number,
+    slot_hours: float,
+) -> tuple[Number, Number, Number]:
+    """One slot of a bidirectional charger: :func:`charge_slot` for ``power_kw >= 0``,
+    :func:`discharge_slot` below; returns ``(battery_after_kwh, energy_kwh, hours)`` with
+    the energy negative while discharging. The battery stays within
+    ``[min(level, reserve), capacity]``."""
+    up = charge_slot(battery_kwh, power_kw, capacity_kwh, slot_hours)
+    down = discharge_slot(battery_kwh, power_kw, reserve_kwh, slot_hours)
+    discharging = (power_kw < 0) * 1.0
+    charging = 1.0 - discharging
+    return (
+        up[0] * charging + down[0] * discharging,
+        up[1] * charging + down[1] * discharging,
+        up[2] * charging + down[2] * discharging,
+    )
+
+
+def grid_energy(energy_kwh: Number, efficiency: float, discharge_efficiency: float) -> Number:
+    """Energy the grid supplies (> 0) or receives (< 0) for a battery change of
+    ``energy_kwh``: charging draws ``energy / efficiency``, discharging delivers
+    ``|energy| * discharge_efficiency``."""
+    charging = (energy_kwh > 0) * 1.0
+    return energy_kwh / efficiency * charging + energy_kwh * discharge_efficiency * (1.0 - charging)
+
+
+def bidirectional_costs(
+    energy_kwh: Number,
+    power_kw: Number,
+    hours: Number,
+    import_price: Number,
+    export_price: Number,
+    efficiency: float,
+    discharge_efficiency: float,
+    wear_cost_per_kw2h: float,
+    degradation_cost_per_kwh: float,
+) -> tuple[Number, Number, Number, Number, Number]:
+    """Physical cost of a slot that may discharge; returns
+    ``(total, net_energy_cost, wear_cost, export_revenue, degradation_cost)``.
+
+    Imported energy is paid at ``import_price``, exported energy earns ``export_price``
+    (``net_energy_cost`` is the bill minus that revenue). On top of the power-dependent
+    :func:`wear_cost`, cycle ageing costs ``degradation_cost_per_kwh`` per kWh of battery
+    throughput in either direction.
+    """
+    grid = grid_energy(energy_kwh, efficiency, discharge_efficiency)
+    importing = (grid > 0) * 1.0
+    bill = import_price * grid * importing
+    revenue = 0.0 - export_price * grid * (1.0 - importing)
+    wear = wear_cost(power_kw, hours, wear_cost_per_kw2h)
+    degradation = degradation_cost_per_kwh * abs(energy_kwh)
+    net = bill - revenue
+    return net + wear + degradation, net, wear, revenue, degradation
+
+
 def charging_cost(charging_hours: Number, rate: Number) -> Number:
     """Seed cost of a slot: hours actually charging times the power's :func:`cost_rate`."""
     return charging_hours * rate

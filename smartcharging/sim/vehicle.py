@@ -18,7 +18,8 @@ from smartcharging.sim.dynamics import Number
 if TYPE_CHECKING:
     from smartcharging.config.vehicle import ChargingConfig
 
-#: Info keys that every step reports (the last three only in the physical model).
+#: Info keys that every step reports (``price`` onwards only in the physical model; the
+#: last three only with the bidirectional physics of V2G and cycle ageing).
 STEP_KEYS = (
     "power_kw",
     "energy_kwh",
@@ -27,6 +28,9 @@ STEP_KEYS = (
     "price",
     "energy_cost",
     "wear_cost",
+    "export_price",
+    "export_revenue",
+    "degradation_cost",
 )
 #: Info keys that only the departing step reports.
 DEPARTURE_KEYS = ("demand_kwh", "shortfall_kwh", "ran_out", "penalty")
@@ -49,6 +53,15 @@ class VehicleState:
     profile: Any
 
 
+def export_price_terms(config: ChargingConfig) -> tuple[float, float]:
+    """``(share, offset)`` with export price ``= share * price + offset``: the feed-in
+    tariff (share 0), or the slot's price minus the export fee (share 1). Bit for bit
+    the config's ``export_prices`` table."""
+    if config.export_tariff_per_kwh is not None:
+        return 0.0, config.export_tariff_per_kwh
+    return 1.0, -config.export_fee_per_kwh
+
+
 def slot_cost(
     config: ChargingConfig,
     energy_kwh: Number,
@@ -56,12 +69,27 @@ def slot_cost(
     charging_hours: Number,
     cost_rate: Number,
     price: Number,
-) -> tuple[Number, Number, Number]:
-    """``(cost, energy_cost, wear_cost)`` of a charged slot under the config's cost model:
-    the seed's ``hours * exp(kW)`` (whose two physical parts are the scalar 0.0), or the
-    physical model's grid energy at ``price`` plus battery wear."""
+) -> tuple[Number, Number, Number, Number, Number]:
+    """``(cost, energy_cost, wear_cost, export_revenue, degradation_cost)`` of a slot under
+    the config's cost model: the seed's ``hours * exp(kW)`` (whose physical parts are the
+    scalar 0.0), the physical model's grid energy at ``price`` plus battery wear, or, with
+    V2G or cycle ageing, :func:`~smartcharging.sim.dynamics.bidirectional_costs` (energy
+    cost net of export revenue)."""
+    if config.v2g_physics:
+        share, offset = export_price_terms(config)
+        return dynamics.bidirectional_costs(
+            energy_kwh,
+            power_kw,
+            charging_hours,
+            price,
+            price * share + offset,
+            config.efficiency,
+            config.discharge_efficiency,
+            config.wear_cost_per_kw2h,
+            config.degradation_cost_per_kwh,
+        )
     if config.physical:
-        return dynamics.physical_costs(
+        total, energy_cost, wear_cost = dynamics.physical_costs(
             energy_kwh,
             power_kw,
             charging_hours,
@@ -69,7 +97,8 @@ def slot_cost(
             config.efficiency,
             config.wear_cost_per_kw2h,
         )
-    return dynamics.charging_cost(charging_hours, cost_rate), 0.0, 0.0
+        return total, energy_cost, wear_cost, 0.0, 0.0
+    return dynamics.charging_cost(charging_hours, cost_rate), 0.0, 0.0, 0.0, 0.0
 
 
 VehicleStep = Callable[[Any, Any, Any, Any, Any, Any], tuple[Any, Any, dict[str, Any]]]
@@ -91,7 +120,9 @@ def vehicle_stepper(config: ChargingConfig) -> VehicleStep:
     capacity, slot_hours = config.capacity_kwh, config.slot_hours
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     physical, efficiency, wear = config.physical, config.efficiency, config.wear_cost_per_kw2h
-    charge_slot, depart = dynamics.charge_slot, dynamics.depart
+    charge_slot, departure = dynamics.charge_slot, (penalty, per_kwh)
+    if config.v2g_physics:
+        return _bidirectional_stepper(config)
 
     def step(
         battery_kwh: Number,
@@ -126,16 +157,71 @@ def vehicle_stepper(config: ChargingConfig) -> VehicleStep:
             }
         reward = 0.0 - cost  # 0.0 - 0.0 is +0.0, unlike -0.0
         if departing is True or (departing is not False and departing.any()):
-            remaining, shortfall, ran_out, departure_cost = depart(
-                battery, demand_kwh, penalty, per_kwh
-            )
-            leaves = departing * 1.0
-            battery = remaining * leaves + battery * (1.0 - leaves)
-            reward = reward - departure_cost * leaves
-            info["demand_kwh"] = demand_kwh
-            info["shortfall_kwh"] = shortfall
-            info["ran_out"] = ran_out
-            info["penalty"] = departure_cost
+            battery, reward = _depart(battery, demand_kwh, departing, reward, info, *departure)
+        return battery, reward, info
+
+    return step
+
+
+def _depart(
+    battery: Number,
+    demand_kwh: Number,
+    departing: Any,
+    reward: Number,
+    info: dict[str, Any],
+    penalty: float,
+    per_kwh: float,
+) -> tuple[Number, Number]:
+    """The departure of the vehicles marked ``departing``: the battery pays for the
+    demand, the departure cost enters the reward and :data:`DEPARTURE_KEYS` the info."""
+    remaining, shortfall, ran_out, departure_cost = dynamics.depart(
+        battery, demand_kwh, penalty, per_kwh
+    )
+    leaves = departing * 1.0
+    info["demand_kwh"] = demand_kwh
+    info["shortfall_kwh"] = shortfall
+    info["ran_out"] = ran_out
+    info["penalty"] = departure_cost
+    return remaining * leaves + battery * (1.0 - leaves), reward - departure_cost * leaves
+
+
+def _bidirectional_stepper(config: ChargingConfig) -> VehicleStep:
+    """:func:`vehicle_stepper` for V2G and cycle ageing: the slot moves the battery either
+    way (:func:`~smartcharging.sim.dynamics.move_slot`) and its cost is
+    :func:`slot_cost`'s bidirectional one; ``info`` adds the export price, the export
+    revenue and the degradation cost. Departure is the same."""
+    capacity, reserve, slot_hours = config.capacity_kwh, config.reserve_kwh, config.slot_hours
+    penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
+    move_slot, departure = dynamics.move_slot, (penalty, per_kwh)
+
+    def step(
+        battery_kwh: Number,
+        demand_kwh: Number,
+        power_kw: Number,
+        cost_rate: Number,
+        price: Number,
+        departing: Any,
+    ) -> tuple[Number, Number, dict[str, Any]]:
+        battery, energy, hours = move_slot(battery_kwh, power_kw, capacity, reserve, slot_hours)
+        cost, energy_cost, wear_cost, revenue, degradation = slot_cost(
+            config, energy, power_kw, hours, cost_rate, price
+        )
+        share, offset = export_price_terms(config)
+        info: dict[str, Any] = {
+            "power_kw": power_kw,
+            "energy_kwh": energy,
+            "charging_hours": hours,
+            "price": price,
+            "energy_cost": energy_cost,
+            "wear_cost": wear_cost,
+            "export_price": price * share + offset,
+            "export_revenue": revenue,
+            "degradation_cost": degradation,
+            "cost": cost,
+        }
+        reward = 0.0 - cost
+        if departing is True or (departing is not False and departing.any()):
+            battery, reward = _depart(battery, demand_kwh, departing, reward, info, *departure)
         return battery, reward, info
 
     return step

@@ -79,7 +79,11 @@ class PolicyValue:
 
     ``expected_charging_cost`` is the total of the slot costs (the seed's ``exp(kW)`` cost,
     or energy plus wear); ``expected_shortfall_cost`` is the expected departure cost (the
-    seed's penalty times its probability, or the cost of the missing kWh).
+    seed's penalty times its probability, or the cost of the missing kWh). With V2G,
+    ``expected_energy_kwh`` counts the energy charged, ``expected_discharged_kwh`` the
+    energy discharged, ``expected_energy_cost`` is the bill net of
+    ``expected_export_revenue``, and ``expected_degradation_cost`` is the cycle ageing
+    (all part of ``expected_charging_cost``).
     """
 
     expected_return: float
@@ -91,6 +95,9 @@ class PolicyValue:
     expected_wear_cost: float
     expected_shortfall_cost: float
     exact: bool
+    expected_discharged_kwh: float = 0.0
+    expected_export_revenue: float = 0.0
+    expected_degradation_cost: float = 0.0
 
     @staticmethod
     def mean(values: list[PolicyValue]) -> PolicyValue:
@@ -163,9 +170,10 @@ def _error_bound(config: ChargingConfig, grid: BatteryGrid) -> float:
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     lipschitz = penalty * float(_demand(config).pdf(config.demand_mean_kwh)) + per_kwh
     if config.physical:
-        price = float(np.abs(config.prices).max())
-        wear = config.wear_cost_per_kw2h * float(config.power_kw.max())
-        slope = price / config.efficiency + wear
+        price = float(np.abs(config.prices).max()) / config.efficiency
+        export = float(np.abs(config.export_prices).max()) * config.discharge_efficiency
+        wear = config.wear_cost_per_kw2h * float(np.abs(config.power_kw).max())
+        slope = max(price, export) + wear + config.degradation_cost_per_kwh
     else:
         slope = max(
             (r / p for r, p in zip(config.cost_rates, config.power_kw, strict=True) if p > 0),
@@ -176,6 +184,15 @@ def _error_bound(config: ChargingConfig, grid: BatteryGrid) -> float:
         total += lipschitz * grid.step_kwh / 2
         lipschitz += slope
     return float(total + lipschitz * grid.step_kwh / 2)
+
+
+def _best_actions(config: ChargingConfig, action_values: np.ndarray) -> np.ndarray:
+    """The argmax over the last axis, ties going to the power closest to 0 kW (the lowest
+    power without V2G; idling rather than a discharge that the reserve stops)."""
+    order = np.argsort(np.abs(config.power_kw), kind="stable")
+    if (order == np.arange(len(order))).all():
+        return action_values.argmax(axis=-1)
+    return order[action_values[..., order].argmax(axis=-1)]
 
 
 def solve(config: ChargingConfig, grid: BatteryGrid | None = None, profile: int = 0) -> Solution:
@@ -190,7 +207,7 @@ def solve(config: ChargingConfig, grid: BatteryGrid | None = None, profile: int 
     for t in range(n_slots - 1, -1, -1):
         action_values[t] = _next_values(values[t + 1], moves) - moves.costs(prices[t])[0]
         values[t] = action_values[t].max(axis=1)
-    policy = action_values.argmax(axis=2)
+    policy = _best_actions(config, action_values)
     return Solution(
         config=config,
         grid=grid,
@@ -242,17 +259,20 @@ def evaluate_policy_rows(
     row_ids = np.asarray(rows, dtype=np.intp)
     n_rows, size = len(row_ids), grid.size
     mass = np.tile(_start_weights(config, grid), (n_rows, 1))
-    energy, total, energy_cost, wear_cost = (np.zeros(n_rows) for _ in range(4))
+    charged = np.maximum(moves.energy_kwh, 0.0)
+    discharged = charged - moves.energy_kwh
+    # Expected charged and discharged energy, then the five parts of the slot cost.
+    sums = np.zeros((7, n_rows))
     for t in range(config.n_slots):
         row, level = np.nonzero(mass)
         flow = mass[row, level][:, None] * probabilities(t, row_ids[row], level)
-        slot_total, slot_energy_cost, slot_wear_cost = moves.costs(
-            config.prices[row_ids[row], t], level
+        parts = (
+            charged[level],
+            discharged[level],
+            *moves.costs(config.prices[row_ids[row], t], level),
         )
-        energy += np.bincount(row, (flow * moves.energy_kwh[level]).sum(axis=1), n_rows)
-        total += np.bincount(row, (flow * slot_total).sum(axis=1), n_rows)
-        energy_cost += np.bincount(row, (flow * slot_energy_cost).sum(axis=1), n_rows)
-        wear_cost += np.bincount(row, (flow * slot_wear_cost).sum(axis=1), n_rows)
+        for total, part in zip(sums, parts, strict=True):
+            total += np.bincount(row, (flow * part).sum(axis=1), n_rows)
         weight = moves.weight[level]
         base = (row * size)[:, None]
         new = np.bincount(
@@ -267,6 +287,7 @@ def evaluate_policy_rows(
     shortfall_cost = mass @ departure_cost
     shortfall = mass @ survival
     missing_kwh = mass @ missing
+    energy, discharged_kwh, total, energy_cost, wear_cost, revenue, degradation = sums
     return [
         PolicyValue(
             expected_return=float(-total[i] - shortfall_cost[i]),
@@ -278,6 +299,9 @@ def evaluate_policy_rows(
             expected_wear_cost=float(wear_cost[i]),
             expected_shortfall_cost=float(shortfall_cost[i]),
             exact=grid.exact,
+            expected_discharged_kwh=float(discharged_kwh[i]),
+            expected_export_revenue=float(revenue[i]),
+            expected_degradation_cost=float(degradation[i]),
         )
         for i in range(n_rows)
     ]

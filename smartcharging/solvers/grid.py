@@ -90,6 +90,8 @@ def make_grid(
     """
     increments = [p * config.slot_hours for p in config.power_levels_kw]
     values = [config.capacity_kwh, config.start_min_kwh, config.start_step_kwh, *increments]
+    if config.v2g:
+        values.append(config.reserve_kwh)
     step = common_step(values)
     exact = step is not None and config.capacity_kwh / step + 1 <= max_exact_levels
     size = round(config.capacity_kwh / step) + 1 if exact and step else fallback_levels
@@ -125,13 +127,14 @@ class SlotTransitions:
 
     def costs(
         self, price_per_kwh: float | np.ndarray, levels: np.ndarray | slice = slice(None)
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(total, energy_cost, wear_cost)`` of the slot from the grid ``levels`` (all by
-        default) at ``price_per_kwh`` (one price, or one per level), shape
-        ``(levels, actions)``, by :func:`smartcharging.sim.vehicle.slot_cost`."""
+    ) -> tuple[np.ndarray, ...]:
+        """``(total, energy_cost, wear_cost, export_revenue, degradation_cost)`` of the slot
+        from the grid ``levels`` (all by default) at ``price_per_kwh`` (one price, or one
+        per level), each of shape ``(levels, actions)``, by
+        :func:`smartcharging.sim.vehicle.slot_cost`."""
         cfg = self.config
         price = np.asarray(price_per_kwh, dtype=np.float64)
-        cost, energy_cost, wear_cost = slot_cost(
+        parts = slot_cost(
             cfg,
             self.energy_kwh[levels],
             cfg.power_kw[None, :],
@@ -139,15 +142,20 @@ class SlotTransitions:
             cfg.cost_rates[None, :],
             price[:, None] if price.ndim else price,
         )
-        shape = np.shape(cost)
-        return cost, np.broadcast_to(energy_cost, shape), np.broadcast_to(wear_cost, shape)
+        shape = np.shape(parts[0])
+        return tuple(np.broadcast_to(part, shape) for part in parts)
 
 
 def slot_transitions(config: ChargingConfig, grid: BatteryGrid) -> SlotTransitions:
     levels = grid.levels_kwh[:, None]
     power = config.power_kw[None, :]
-    after, energy, hours = dynamics.charge_slot(
-        levels, power, config.capacity_kwh, config.slot_hours
-    )
+    if config.v2g_physics:
+        after, energy, hours = dynamics.move_slot(
+            levels, power, config.capacity_kwh, config.reserve_kwh, config.slot_hours
+        )
+    else:
+        after, energy, hours = dynamics.charge_slot(
+            levels, power, config.capacity_kwh, config.slot_hours
+        )
     lower, upper, weight = grid.locate(after)
     return SlotTransitions(config, energy, hours, lower, upper, weight)
