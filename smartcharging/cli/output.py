@@ -85,10 +85,11 @@ def reports_table(reports: list[PolicyReport], title: str, config: ChargingConfi
     if bidirectional:
         caption = (
             f"exact expected values; costs in{unit}: energy (net of export revenue) + wear + "
-            "ageing (cycle ageing) = charging, shortfall at departure; kWh charged in, out"
+            "ageing (cycle ageing) = charging, shortfall at departure, left: credit for the "
+            "energy left after the shift; kWh charged in, out"
         )
         names = ["policy", r"E\[return]", "gap %", "P(run out)", "in", "out"]
-        names += ["energy", "wear", "ageing", "shortfall"]
+        names += ["energy", "wear", "ageing", "shortfall", "left"]
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=(0, 1))
     for name in names:
         table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
@@ -112,6 +113,8 @@ def reports_table(reports: list[PolicyReport], title: str, config: ChargingConfi
             if bidirectional:
                 cells.append(f"{value.expected_degradation_cost:.3f}")
             cells.append(f"{value.expected_shortfall_cost:.3f}")
+            if bidirectional:
+                cells.append(f"{value.expected_residual_value:.3f}")
         else:
             cells.append(f"{value.expected_charging_cost:.3g}")
         if row.monte_carlo is not None:

@@ -159,6 +159,9 @@ class PhysicalCost(_Strict):
         ge=0,
         description="cycle ageing per kWh of battery throughput, either way (currency per kWh)",
     )
+    residual_value_per_kwh: float = Field(
+        0.0, ge=0, description="credit per kWh left after the shift (currency per kWh)"
+    )
 
 
 class VehicleToGrid(_Strict):
@@ -292,6 +295,7 @@ class Scenario(_Strict):
             params["wear_cost_per_kw2h"] = self.cost.wear_cost_per_kw2h
             params["shortfall_cost_per_kwh"] = self.cost.shortfall_cost_per_kwh
             params["degradation_cost_per_kwh"] = self.cost.degradation_cost_per_kwh
+            params["residual_value_per_kwh"] = self.cost.residual_value_per_kwh
         if self.v2g is not None:
             params.update(self.v2g.config_fields())
         try:

@@ -67,6 +67,9 @@ class ChargingConfig:
         export_tariff_per_kwh: a fixed feed-in tariff instead of the slot's price (V2G).
         degradation_cost_per_kwh: cycle ageing, per kWh of battery throughput in either
             direction, on top of the power-dependent wear (physical model).
+        residual_value_per_kwh: credit per kWh left in the battery after the shift (physical
+            model; 0: leftover energy is worth nothing). With V2G it keeps the optimum from
+            selling energy that the next shift would have to buy back.
     """
 
     capacity_kwh: float = 72.0
@@ -94,6 +97,7 @@ class ChargingConfig:
     export_fee_per_kwh: float = 0.0
     export_tariff_per_kwh: float | None = None
     degradation_cost_per_kwh: float = 0.0
+    residual_value_per_kwh: float = 0.0
 
     def __post_init__(self) -> None:
         capacity = positive_number("capacity_kwh", self.capacity_kwh)
@@ -177,6 +181,7 @@ class ChargingConfig:
             "price_profiles": hours * price * top_kw / self.efficiency,
             "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
             "degradation_cost_per_kwh": hours * self.degradation_cost_per_kwh * top_kw,
+            "residual_value_per_kwh": self.residual_value_per_kwh * self.capacity_kwh,
             "export_fee_per_kwh": hours * top_kw * abs(self.export_fee_per_kwh),
             "export_tariff_per_kwh": hours * top_kw * abs(self.export_tariff_per_kwh or 0.0),
             "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh
@@ -191,8 +196,13 @@ class ChargingConfig:
         (cycle ageing only the physical model), so that none is silently ignored."""
         v2g = bool(self.v2g)
         degradation = non_negative_number("degradation_cost_per_kwh", self.degradation_cost_per_kwh)
-        if degradation and self.cost_model != "physical":
-            raise reject("degradation_cost_per_kwh", degradation, "0 for cost_model='seed'")
+        residual = non_negative_number("residual_value_per_kwh", self.residual_value_per_kwh)
+        for name, value in (
+            ("degradation_cost_per_kwh", degradation),
+            ("residual_value_per_kwh", residual),
+        ):
+            if value and self.cost_model != "physical":
+                raise reject(name, value, "0 for cost_model='seed'")
         values: dict[str, Any] = {
             "v2g": v2g,
             "discharge_efficiency": positive_number(
@@ -204,6 +214,7 @@ class ChargingConfig:
             if self.export_tariff_per_kwh is None
             else finite_number("export_tariff_per_kwh", self.export_tariff_per_kwh),
             "degradation_cost_per_kwh": degradation,
+            "residual_value_per_kwh": residual,
         }
         if not v2g:
             defaults: dict[str, float | None] = {"discharge_efficiency": 1.0, "reserve_kwh": 0.0}

@@ -26,7 +26,8 @@ class V2gValue:
     Each part is the V2G optimum's figure minus the charge-only optimum's, signed so that a
     positive number is a gain: ``energy`` (the bill net of export revenue), of which
     ``export_revenue`` is earned by discharging; ``wear`` (power-dependent), ``cycle_ageing``
-    (throughput) and ``shortfall`` (the expected cost of running short: the risk taken).
+    (throughput), ``shortfall`` (the expected cost of running short: the risk taken) and
+    ``energy_left`` (the credit for the energy left after the shift).
     ``per_night`` holds the total gain of each price night.
     """
 
@@ -36,6 +37,7 @@ class V2gValue:
     wear: float
     cycle_ageing: float
     shortfall: float
+    energy_left: float
     discharged_kwh: float
     per_night: np.ndarray
     labels: tuple[str, ...]
@@ -51,6 +53,7 @@ class V2gValue:
             "wear (power)": self.wear,
             "cycle ageing (throughput)": self.cycle_ageing,
             "shortfall risk": self.shortfall,
+            "energy left after the shift": self.energy_left,
         }
 
     def as_dict(self) -> dict[str, object]:
@@ -62,6 +65,7 @@ class V2gValue:
             "wear": self.wear,
             "cycle_ageing": self.cycle_ageing,
             "shortfall": self.shortfall,
+            "energy_left": self.energy_left,
             "discharged_kwh_per_night": self.discharged_kwh,
             "nights_with_gain": int((self.per_night > 1e-9).sum()),
             "best_night": self.labels[int(np.argmax(self.per_night))],
@@ -85,6 +89,7 @@ def v2g_value(
         wear=b.expected_wear_cost - a.expected_wear_cost,
         cycle_ageing=b.expected_degradation_cost - a.expected_degradation_cost,
         shortfall=b.expected_shortfall_cost - a.expected_shortfall_cost,
+        energy_left=a.expected_residual_value - b.expected_residual_value,
         discharged_kwh=a.expected_discharged_kwh,
         per_night=with_v2g.profile_returns - without_v2g.profile_returns,
         labels=config.profile_labels,

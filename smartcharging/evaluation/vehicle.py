@@ -55,7 +55,7 @@ class PolicyReport:
     relative_gap: float
     monte_carlo: MonteCarloEstimate | None = None
     profile_returns: np.ndarray | None = None
-    bidirectional: bool = False  # V2G or cycle ageing: report discharge, export, ageing
+    bidirectional: bool = False  # V2G terms: discharge, export, ageing, energy left
 
     def as_dict(self) -> dict[str, object]:
         value = self.exact
@@ -78,6 +78,7 @@ class PolicyReport:
                 expected_discharged_kwh=value.expected_discharged_kwh,
                 expected_export_revenue=value.expected_export_revenue,
                 expected_degradation_cost=value.expected_degradation_cost,
+                expected_residual_value=value.expected_residual_value,
             )
         if self.monte_carlo is not None:
             mc = self.monte_carlo
@@ -176,7 +177,7 @@ def report(
         relative_gap=gap / scale if scale > 0 else 0.0,
         monte_carlo=monte_carlo(policy, optimum.config, episodes, seed) if episodes else None,
         profile_returns=np.array([v.expected_return for v in per_profile]),
-        bidirectional=optimum.config.v2g_physics,
+        bidirectional=optimum.config.v2g_physics or optimum.config.residual_value_per_kwh > 0,
     )
 
 

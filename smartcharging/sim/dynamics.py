@@ -188,7 +188,11 @@ def shortfall_penalty(
 
 
 def depart(
-    battery_kwh: Number, demand_kwh: Number, penalty: float, cost_per_kwh: float = 0.0
+    battery_kwh: Number,
+    demand_kwh: Number,
+    penalty: float,
+    cost_per_kwh: float = 0.0,
+    residual_value_per_kwh: float = 0.0,
 ) -> tuple[Number, Number, Number, Number]:
     """Leave for the next shift; returns ``(remaining_kwh, shortfall_kwh, ran_out, cost)``.
 
@@ -196,7 +200,9 @@ def depart(
     battery ends empty, ``shortfall_kwh`` is the missing energy and the cost is the fixed
     ``penalty`` (the seed model) plus ``cost_per_kwh`` per missing kWh (the physical model:
     an emergency fast charge and lost service). Otherwise the demand is taken from the
-    battery at no cost.
+    battery at no cost, and the energy that remains is credited at
+    ``residual_value_per_kwh`` (a negative cost; 0 by default: leftover energy is worth
+    nothing, as in the seed).
     """
     ran_out = demand_kwh > battery_kwh
     lost = ran_out * 1.0
@@ -204,7 +210,8 @@ def depart(
     # ``+ 0.0`` turns the -0.0 that a negative difference times zero gives into +0.0.
     shortfall = (demand_kwh - battery_kwh) * lost + 0.0
     remaining = (battery_kwh - demand_kwh) * served + 0.0
-    return remaining, shortfall, ran_out, penalty * lost + shortfall * cost_per_kwh
+    cost = penalty * lost + shortfall * cost_per_kwh - remaining * residual_value_per_kwh
+    return remaining, shortfall, ran_out, cost
 
 
 def allocate_power(

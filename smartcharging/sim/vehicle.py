@@ -120,7 +120,8 @@ def vehicle_stepper(config: ChargingConfig) -> VehicleStep:
     capacity, slot_hours = config.capacity_kwh, config.slot_hours
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     physical, efficiency, wear = config.physical, config.efficiency, config.wear_cost_per_kw2h
-    charge_slot, departure = dynamics.charge_slot, (penalty, per_kwh)
+    charge_slot = dynamics.charge_slot
+    departure = (penalty, per_kwh, config.residual_value_per_kwh)
     if config.v2g_physics:
         return _bidirectional_stepper(config)
 
@@ -171,11 +172,13 @@ def _depart(
     info: dict[str, Any],
     penalty: float,
     per_kwh: float,
+    residual_value: float,
 ) -> tuple[Number, Number]:
     """The departure of the vehicles marked ``departing``: the battery pays for the
-    demand, the departure cost enters the reward and :data:`DEPARTURE_KEYS` the info."""
+    demand, the departure cost (net of any credit for the energy left) enters the reward
+    and :data:`DEPARTURE_KEYS` the info."""
     remaining, shortfall, ran_out, departure_cost = dynamics.depart(
-        battery, demand_kwh, penalty, per_kwh
+        battery, demand_kwh, penalty, per_kwh, residual_value
     )
     leaves = departing * 1.0
     info["demand_kwh"] = demand_kwh
@@ -192,7 +195,8 @@ def _bidirectional_stepper(config: ChargingConfig) -> VehicleStep:
     revenue and the degradation cost. Departure is the same."""
     capacity, reserve, slot_hours = config.capacity_kwh, config.reserve_kwh, config.slot_hours
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
-    move_slot, departure = dynamics.move_slot, (penalty, per_kwh)
+    move_slot = dynamics.move_slot
+    departure = (penalty, per_kwh, config.residual_value_per_kwh)
 
     def step(
         battery_kwh: Number,

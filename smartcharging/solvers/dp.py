@@ -83,7 +83,9 @@ class PolicyValue:
     ``expected_energy_kwh`` counts the energy charged, ``expected_discharged_kwh`` the
     energy discharged, ``expected_energy_cost`` is the bill net of
     ``expected_export_revenue``, and ``expected_degradation_cost`` is the cycle ageing
-    (all part of ``expected_charging_cost``).
+    (all part of ``expected_charging_cost``). ``expected_residual_value`` is the credit for
+    the energy left after the shift (the return adds it; ``expected_shortfall_cost`` does
+    not include it).
     """
 
     expected_return: float
@@ -98,6 +100,7 @@ class PolicyValue:
     expected_discharged_kwh: float = 0.0
     expected_export_revenue: float = 0.0
     expected_degradation_cost: float = 0.0
+    expected_residual_value: float = 0.0
 
     @staticmethod
     def mean(values: list[PolicyValue]) -> PolicyValue:
@@ -121,11 +124,25 @@ def departure_outcomes(
 
     ``P(demand > b)`` is the normal survival function and ``E[(demand - b)+]`` its partial
     expectation ``sd * pdf(z) + (mean - b) * sf(z)``; a negative demand counts as zero, which
-    changes neither for ``b >= 0``.
+    changes neither for ``b >= 0``. The cost is net of the credit for the energy left
+    (:func:`expected_surplus`) when the config values it.
     """
     survival, missing = normal_shortfall(levels_kwh, config.demand_mean_kwh, config.demand_sd_kwh)
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
-    return penalty * survival + per_kwh * missing, survival, missing
+    cost = penalty * survival + per_kwh * missing
+    if config.residual_value_per_kwh:
+        cost = cost - config.residual_value_per_kwh * expected_surplus(config, levels_kwh, missing)
+    return cost, survival, missing
+
+
+def expected_surplus(
+    config: ChargingConfig, levels_kwh: np.ndarray, missing: np.ndarray
+) -> np.ndarray:
+    """``E[(b - demand)+]``, the energy left after the shift, for levels ``b >= 0`` and their
+    ``missing = E[(demand - b)+]``: ``b - E[demand] + missing``, where the demand (a normal
+    draw floored at 0) has mean ``E[(normal - 0)+]``."""
+    _, mean_demand = normal_shortfall(np.zeros(1), config.demand_mean_kwh, config.demand_sd_kwh)
+    return np.maximum(levels_kwh - mean_demand[0] + missing, 0.0)
 
 
 def normal_shortfall(
@@ -169,6 +186,7 @@ def _error_bound(config: ChargingConfig, grid: BatteryGrid) -> float:
         return 0.0
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     lipschitz = penalty * float(_demand(config).pdf(config.demand_mean_kwh)) + per_kwh
+    lipschitz += config.residual_value_per_kwh
     if config.physical:
         price = float(np.abs(config.prices).max()) / config.efficiency
         export = float(np.abs(config.export_prices).max()) * config.discharge_efficiency
@@ -284,13 +302,17 @@ def evaluate_policy_rows(
             )
         mass = new.reshape(n_rows, size)
     departure_cost, survival, missing = departure_outcomes(config, grid.levels_kwh)
-    shortfall_cost = mass @ departure_cost
+    residual_value = np.zeros(n_rows)
+    if config.residual_value_per_kwh:
+        surplus = expected_surplus(config, grid.levels_kwh, missing)
+        residual_value = mass @ (config.residual_value_per_kwh * surplus)
+    shortfall_cost = mass @ departure_cost + residual_value
     shortfall = mass @ survival
     missing_kwh = mass @ missing
     energy, discharged_kwh, total, energy_cost, wear_cost, revenue, degradation = sums
     return [
         PolicyValue(
-            expected_return=float(-total[i] - shortfall_cost[i]),
+            expected_return=float(-total[i] - shortfall_cost[i] + residual_value[i]),
             shortfall_probability=float(shortfall[i]),
             expected_shortfall_kwh=float(missing_kwh[i]),
             expected_energy_kwh=float(energy[i]),
@@ -302,6 +324,7 @@ def evaluate_policy_rows(
             expected_discharged_kwh=float(discharged_kwh[i]),
             expected_export_revenue=float(revenue[i]),
             expected_degradation_cost=float(degradation[i]),
+            expected_residual_value=float(residual_value[i]),
         )
         for i in range(n_rows)
     ]
@@ -353,7 +376,10 @@ def hindsight_value(
     moves = slot_transitions(config, grid)
     penalty, per_kwh = config.fixed_shortfall_penalty, config.shortfall_cost_kwh
     missing = np.maximum(demand_kwh - grid.levels_kwh, 0.0)
+    surplus = np.maximum(grid.levels_kwh - demand_kwh, 0.0)
     values = -(penalty * (missing > 0) + per_kwh * missing)
+    if config.residual_value_per_kwh:
+        values = values + config.residual_value_per_kwh * surplus
     prices = config.prices[profile]
     for t in range(config.n_slots - 1, -1, -1):
         values = (_next_values(values, moves) - moves.costs(prices[t])[0]).max(axis=1)
