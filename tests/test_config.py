@@ -53,3 +53,46 @@ def test_unknown_parameter_lists_the_allowed_ones() -> None:
 def test_to_dict_round_trips() -> None:
     cfg = ChargingConfig(capacity_kwh=60, power_levels_kw=[0, 11])
     assert ChargingConfig(**cfg.to_dict()) == cfg
+
+
+V2G = {
+    "cost_model": "physical",
+    "price_profiles": ((0.1,) * 8,),
+    "power_levels_kw": (-11.0, 0.0, 11.0),
+    "v2g": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({**V2G, "v2g": False}, "power_levels_kw=(-11.0, 0.0, 11.0)"),
+        ({**V2G, "v2g": "yes"}, "v2g='yes': must be true or false"),
+        ({**V2G, "power_levels_kw": (-11.0, 11.0)}, "include 0 kW (idle)"),
+        ({**V2G, "power_levels_kw": (0.0, 11.0)}, "at least one negative"),
+        ({**V2G, "cost_model": "seed", "price_profiles": ()}, "v2g=True: must be false"),
+        ({**V2G, "discharge_efficiency": 1.5}, "discharge_efficiency=1.5: must be in (0, 1]"),
+        ({**V2G, "reserve_kwh": 80}, "reserve_kwh=80: must be <= capacity_kwh=72.0"),
+        ({**V2G, "export_fee_per_kwh": -0.1}, "export_fee_per_kwh=-0.1"),
+        ({**V2G, "export_tariff_per_kwh": math.inf}, "export_tariff_per_kwh=inf"),
+        ({"reserve_kwh": 10.0}, "reserve_kwh=10.0: must be 0.0 unless v2g=True"),
+        ({"degradation_cost_per_kwh": 0.02}, "degradation_cost_per_kwh=0.02: must be 0"),
+        ({"residual_value_per_kwh": 0.1}, "residual_value_per_kwh=0.1: must be 0"),
+        ({**V2G, "degradation_cost_per_kwh": -1}, "degradation_cost_per_kwh=-1"),
+    ],
+)
+def test_invalid_v2g_parameters_name_field_value_and_rule(params: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid parameter") as error:
+        ChargingConfig(**params)
+    assert message in str(error.value)
+
+
+def test_v2g_derived_values() -> None:
+    config = ChargingConfig(**V2G, export_fee_per_kwh=0.02)
+    assert config.idle_action == 1 and config.v2g_physics
+    assert config.export_prices.tolist() == [[0.1 - 0.02] * 8]
+    tariff = ChargingConfig(**V2G, export_tariff_per_kwh=0.07)
+    assert tariff.export_prices.tolist() == [[0.07] * 8]
+    charge_only = tariff.without_v2g()
+    assert charge_only.power_levels_kw == (0.0, 11.0) and not charge_only.v2g
+    assert ChargingConfig().idle_action == 0 and not ChargingConfig().v2g_physics

@@ -66,3 +66,47 @@ def test_arrays_agree_with_floats_bit_for_bit(
     for i, b in enumerate(battery):
         scalar_out = dynamics.depart(b, float(demand[i]), 7.0)
         assert tuple(float(x[i]) for x in batch_out) == tuple(float(x) for x in scalar_out)
+
+
+def test_discharge_stops_at_the_reserve_and_not_below_it() -> None:
+    assert dynamics.discharge_slot(30.0, -11.0, 20.0, 0.25) == (27.25, -2.75, 0.25)
+    battery, energy, hours = dynamics.discharge_slot(21.0, -11.0, 20.0, 0.25)
+    assert (battery, energy) == (20.0, -1.0) and math.isclose(hours, 1 / 11)
+    assert dynamics.discharge_slot(10.0, -11.0, 20.0, 0.25) == (10.0, 0.0, 0.0)
+    assert dynamics.discharge_slot(20.0, -11.0, 20.0, 0.25) == (20.0, 0.0, 0.0)
+
+
+@given(
+    battery=st.floats(0, 100),
+    power=st.floats(-50, 50),
+    reserve=st.floats(0, 100),
+    slot=st.floats(0.01, 2),
+)
+def test_move_slot_stays_between_reserve_and_capacity(
+    battery: float, power: float, reserve: float, slot: float
+) -> None:
+    capacity = 100.0
+    after, energy, hours = dynamics.move_slot(battery, power, capacity, reserve, slot)
+    assert after <= capacity + 1e-9
+    assert after >= min(battery, reserve) - 1e-9
+    assert 0.0 <= hours <= slot + 1e-12
+    assert math.isclose(after, battery + energy, abs_tol=1e-9)
+    if power >= 0:  # charging is exactly the charge-only physics
+        assert (after, energy, hours) == dynamics.charge_slot(battery, power, capacity, slot)
+    else:
+        assert energy <= 0.0
+
+
+def test_bidirectional_costs_split_bill_revenue_wear_and_ageing() -> None:
+    # 10 kWh out of the battery, 9 reach the grid at 0.5: revenue 4.5; ageing 0.02 per kWh
+    total, net, wear, revenue, ageing = dynamics.bidirectional_costs(
+        -10.0, -10.0, 1.0, 0.5, 0.5, 1.0, 0.9, 0.001, 0.02
+    )
+    assert (revenue, net) == (4.5, -4.5)
+    assert math.isclose(wear, 0.1) and math.isclose(ageing, 0.2)
+    assert math.isclose(total, -4.5 + 0.1 + 0.2)
+    # charging 9 kWh at 90%: 10 kWh from the grid at 0.1
+    total, net, wear, revenue, ageing = dynamics.bidirectional_costs(
+        9.0, 9.0, 1.0, 0.1, 0.5, 0.9, 0.9, 0.0, 0.02
+    )
+    assert revenue == 0.0 and math.isclose(net, 1.0) and math.isclose(ageing, 0.18)

@@ -170,3 +170,20 @@ def test_overrides_are_validated() -> None:
     assert scenario_config("seed", capacity_kwh=60.0, start_max_kwh=None).capacity_kwh == 60.0
     with pytest.raises(ScenarioError, match="capacity_kwh=-1"):
         scenario_config("seed", capacity_kwh=-1)
+
+
+def test_discharge_levels_need_a_v2g_section(tmp_path: Path) -> None:
+    text = load_scenario("v2g-overnight-nl").to_yaml()
+    assert "\nv2g:" in text
+    path = tmp_path / "no-v2g.yaml"
+    path.write_text(text.split("\nv2g:")[0] + "\n")
+    with pytest.raises(ScenarioError, match="negative .discharging. levels: they need a v2g"):
+        load_scenario(path)
+
+
+def test_v2g_scenario_config() -> None:
+    config = scenario_config("v2g-overnight-nl")
+    assert config.v2g and config.power_levels_kw == (-11.0, -5.5, 0.0, 5.5, 11.0)
+    assert (config.reserve_kwh, config.discharge_efficiency) == (15.0, 0.92)
+    assert config.n_slots == 48 and config.n_profiles == 365
+    assert (config.export_prices == config.prices).all()

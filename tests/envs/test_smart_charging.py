@@ -268,3 +268,22 @@ def test_core_import_does_not_import_torch() -> None:
         ).stdout.strip()
         == "False"
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), actions=st.lists(st.integers(0, 4), min_size=48, max_size=48))
+def test_v2g_battery_stays_between_reserve_and_capacity(seed: int, actions: list[int]) -> None:
+    env = SmartChargingEnv(scenario="v2g-overnight-nl")
+    _, info = env.reset(seed=seed)
+    lowest = min(info["battery_kwh"], env.config.reserve_kwh)
+    for action in actions:
+        before = env.state.battery_kwh
+        _, _, terminated, _, info = env.step(action)
+        after = before + info["energy_kwh"]
+        assert lowest - 1e-9 <= after <= env.config.capacity_kwh + 1e-9
+        if info["power_kw"] < 0:
+            assert info["energy_kwh"] <= 0
+            sold_kwh = -info["energy_kwh"] * env.config.discharge_efficiency
+            assert math.isclose(info["export_revenue"], info["export_price"] * sold_kwh)
+        if terminated:
+            break

@@ -20,8 +20,8 @@ OTHER = ChargingConfig(
 )
 
 
-def overnight_sample() -> ChargingConfig:
-    config = scenario_config("overnight-day-ahead-nl")
+def overnight_sample(name: str = "overnight-day-ahead-nl") -> ChargingConfig:
+    config = scenario_config(name)
     rows = slice(0, 365, 73)
     return ChargingConfig(
         **{
@@ -42,8 +42,14 @@ def make_vec(num_envs: int, **kwargs) -> SmartChargingVectorEnv:
 
 @pytest.mark.parametrize(
     "config",
-    [ChargingConfig(), OTHER, scenario_config("tou-evening-peak"), overnight_sample()],
-    ids=["seed", "other", "tou-evening-peak", "overnight-sample"],
+    [
+        ChargingConfig(),
+        OTHER,
+        scenario_config("tou-evening-peak"),
+        overnight_sample(),
+        overnight_sample("v2g-overnight-nl"),
+    ],
+    ids=["seed", "other", "tou-evening-peak", "overnight-sample", "v2g-sample"],
 )
 def test_batch_env_equals_scalar_envs_step_for_step(config: ChargingConfig) -> None:
     n, seed = 7, 123
