@@ -17,6 +17,12 @@ from scipy import stats
 
 from smartcharging.config import limits
 from smartcharging.config.limits import check_limit
+from smartcharging.config.v2g import (
+    export_price_table,
+    v2g_cost_terms,
+    v2g_fields,
+    v2g_flag,
+)
 from smartcharging.config.validation import (
     ConfigError,
     finite_number,
@@ -102,9 +108,7 @@ class ChargingConfig:
     def __post_init__(self) -> None:
         capacity = positive_number("capacity_kwh", self.capacity_kwh)
         check_limit("capacity_kwh", capacity, limits.MAX_ENERGY_KWH, "kWh")
-        if not isinstance(self.v2g, bool | np.bool_):
-            raise reject("v2g", self.v2g, "true or false")
-        levels = power_levels(self.power_levels_kw, discharging=bool(self.v2g))
+        levels = power_levels(self.power_levels_kw, discharging=v2g_flag(self.v2g))
         check_limit("power_levels_kw", len(levels), limits.MAX_ACTIONS, "power levels")
         slot_hours = positive_number("slot_hours", self.slot_hours)
         n_slots = integer("n_slots", self.n_slots, 1)
@@ -158,7 +162,7 @@ class ChargingConfig:
             "penalty_factor": penalty_factor,
             "arrival_hour": arrival_hour,
             **self._validate_costs(n_slots),
-            **self._validate_v2g(levels, capacity),
+            **v2g_fields(self, levels, capacity, self.cost_model == "physical"),
         }
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
@@ -180,65 +184,13 @@ class ChargingConfig:
         terms = {
             "price_profiles": hours * price * top_kw / self.efficiency,
             "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
-            "degradation_cost_per_kwh": hours * self.degradation_cost_per_kwh * top_kw,
-            "residual_value_per_kwh": self.residual_value_per_kwh * self.capacity_kwh,
-            "export_fee_per_kwh": hours * top_kw * abs(self.export_fee_per_kwh),
-            "export_tariff_per_kwh": hours * top_kw * abs(self.export_tariff_per_kwh or 0.0),
+            **v2g_cost_terms(self, hours, top_kw),
             "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh
             * (self.demand_mean_kwh + 10 * self.demand_sd_kwh),
         }
         if not math.fsum(terms.values()) <= limits.MAX_COST:
             name = max(terms, key=lambda key: terms[key])
             raise reject(name, getattr(self, name) if name != "price_profiles" else price, allowed)
-
-    def _validate_v2g(self, levels: tuple[float, ...], capacity: float) -> dict[str, Any]:
-        """Vehicle-to-grid parameters; each one other than its default needs ``v2g=True``
-        (cycle ageing only the physical model), so that none is silently ignored."""
-        v2g = bool(self.v2g)
-        degradation = non_negative_number("degradation_cost_per_kwh", self.degradation_cost_per_kwh)
-        residual = non_negative_number("residual_value_per_kwh", self.residual_value_per_kwh)
-        for name, value in (
-            ("degradation_cost_per_kwh", degradation),
-            ("residual_value_per_kwh", residual),
-        ):
-            if value and self.cost_model != "physical":
-                raise reject(name, value, "0 for cost_model='seed'")
-        values: dict[str, Any] = {
-            "v2g": v2g,
-            "discharge_efficiency": positive_number(
-                "discharge_efficiency", self.discharge_efficiency
-            ),
-            "reserve_kwh": non_negative_number("reserve_kwh", self.reserve_kwh),
-            "export_fee_per_kwh": finite_number("export_fee_per_kwh", self.export_fee_per_kwh),
-            "export_tariff_per_kwh": None
-            if self.export_tariff_per_kwh is None
-            else finite_number("export_tariff_per_kwh", self.export_tariff_per_kwh),
-            "degradation_cost_per_kwh": degradation,
-            "residual_value_per_kwh": residual,
-        }
-        if not v2g:
-            defaults: dict[str, float | None] = {"discharge_efficiency": 1.0, "reserve_kwh": 0.0}
-            defaults |= {"export_fee_per_kwh": 0.0, "export_tariff_per_kwh": None}
-            for name, default in defaults.items():
-                if values[name] != default:
-                    raise reject(name, values[name], f"{default} unless v2g=True")
-            return values
-        if self.cost_model != "physical":
-            raise reject("v2g", True, "false for cost_model='seed' (V2G needs prices)")
-        if 0.0 not in levels or levels[0] >= 0:
-            raise reject(
-                "power_levels_kw",
-                levels,
-                "levels that include 0 kW (idle) and at least one negative (discharging) "
-                "level when v2g=True",
-            )
-        if values["discharge_efficiency"] > 1:
-            raise reject("discharge_efficiency", self.discharge_efficiency, "in (0, 1]")
-        if values["reserve_kwh"] > capacity:
-            raise reject("reserve_kwh", self.reserve_kwh, f"<= capacity_kwh={capacity}")
-        if values["export_fee_per_kwh"] < 0:
-            raise reject("export_fee_per_kwh", self.export_fee_per_kwh, "a finite number >= 0")
-        return values
 
     def _validate_costs(self, n_slots: int) -> dict[str, Any]:
         if self.cost_model not in COST_MODELS:
@@ -308,11 +260,7 @@ class ChargingConfig:
     def export_prices(self) -> np.ndarray:
         """What a kWh fed into the grid earns ``(n_profiles, n_slots)``: the feed-in tariff,
         or the slot's price minus the export fee; zeros without V2G."""
-        if not self.v2g:
-            return np.zeros_like(self.prices)
-        if self.export_tariff_per_kwh is not None:
-            return np.full_like(self.prices, self.export_tariff_per_kwh)
-        return self.prices - self.export_fee_per_kwh
+        return export_price_table(self, self.prices)
 
     def without_v2g(self) -> ChargingConfig:
         """The same vehicle with a charge-only charger (its non-negative levels): the

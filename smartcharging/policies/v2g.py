@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from smartcharging.config import ChargingConfig
+from smartcharging.config.v2g import export_price_terms
 from smartcharging.observations import vehicle_price_window
 from smartcharging.policies.base import Policy
 from smartcharging.policies.table import TablePolicy
 from smartcharging.policies.targets import CheapestSlotsFirst
-from smartcharging.sim.vehicle import export_price_terms
 from smartcharging.solvers.dp import solve_all
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from smartcharging.config.v2g import export_price_terms
 from smartcharging.sim import dynamics
 from smartcharging.sim.dynamics import Number
 
@@ -51,15 +52,6 @@ class VehicleState:
     demand_kwh: Any
     time: Any
     profile: Any
-
-
-def export_price_terms(config: ChargingConfig) -> tuple[float, float]:
-    """``(share, offset)`` with export price ``= share * price + offset``: the feed-in
-    tariff (share 0), or the slot's price minus the export fee (share 1). Bit for bit
-    the config's ``export_prices`` table."""
-    if config.export_tariff_per_kwh is not None:
-        return 0.0, config.export_tariff_per_kwh
-    return 1.0, -config.export_fee_per_kwh
 
 
 def slot_cost(
