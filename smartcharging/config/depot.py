@@ -19,6 +19,7 @@ from scipy import stats
 
 from smartcharging.config import limits
 from smartcharging.config.limits import check_limit
+from smartcharging.config.v2g import export_price_table, v2g_cost_terms, v2g_fields, v2g_flag
 from smartcharging.config.validation import (
     ConfigError,
     finite_number,
@@ -62,6 +63,11 @@ class DepotConfig:
             drawn per episode.
         pv_kw: on-site solar power per slot (offsets grid draw); empty for none.
         demand_charge_per_kw: charged on the episode's peak grid power.
+        v2g, discharge_efficiency, reserve_kwh, export_fee_per_kwh, export_tariff_per_kwh,
+        degradation_cost_per_kwh, residual_value_per_kwh: vehicle-to-grid, as for one
+            vehicle (:mod:`smartcharging.config.v2g`); the reserve holds for every vehicle.
+        export_limit_kw: the most the chargers may discharge together (site side); the
+            grid limit when not given.
     """
 
     n_chargers: int
@@ -87,6 +93,14 @@ class DepotConfig:
     currency: str = ""
     pv_kw: tuple[float, ...] = ()
     demand_charge_per_kw: float = 0.0
+    v2g: bool = False
+    discharge_efficiency: float = 1.0
+    reserve_kwh: float = 0.0
+    export_limit_kw: float | None = None
+    export_fee_per_kwh: float = 0.0
+    export_tariff_per_kwh: float | None = None
+    degradation_cost_per_kwh: float = 0.0
+    residual_value_per_kwh: float = 0.0
 
     def __post_init__(self) -> None:
         n = integer("n_chargers", self.n_chargers, 1)
@@ -100,7 +114,7 @@ class DepotConfig:
                 f"of {list(ALLOCATION_RULES)}"
             )
         values: dict[str, Any] = {
-            "power_levels_kw": power_levels(self.power_levels_kw),
+            "power_levels_kw": power_levels(self.power_levels_kw, v2g_flag(self.v2g)),
             "grid_limit_kw": positive_number("grid_limit_kw", self.grid_limit_kw),
             "slot_hours": positive_number("slot_hours", self.slot_hours),
             "capacity_kwh": _vector("capacity_kwh", self.capacity_kwh, n, positive_number),
@@ -136,14 +150,27 @@ class DepotConfig:
         check_limit("capacity_kwh", max(values["capacity_kwh"]), limits.MAX_ENERGY_KWH, "kWh")
         values.update(self._schedule(n, slots, values["capacity_kwh"]))
         values.update(self._prices(slots))
+        values.update(
+            v2g_fields(self, values["power_levels_kw"], min(values["capacity_kwh"]), True)
+        )
+        values["export_limit_kw"] = self._export_limit(values)
         for name, value in values.items():
             object.__setattr__(self, name, value)
         self._check_costs_are_finite()
 
+    def _export_limit(self, values: dict[str, Any]) -> float | None:
+        """The export limit: given only with V2G, the grid limit by default."""
+        if self.export_limit_kw is None:
+            return values["grid_limit_kw"] if values["v2g"] else None
+        if not values["v2g"]:
+            raise reject("export_limit_kw", self.export_limit_kw, "None unless v2g=True")
+        return positive_number("export_limit_kw", self.export_limit_kw)
+
     def _check_costs_are_finite(self) -> None:
         """Refuse a depot whose worst episode costs more than ``MAX_COST``, naming the
         parameter behind the largest term, so that no sum or expectation overflows."""
-        top_kw = self.n_chargers * self.power_levels_kw[-1] / self.efficiency
+        top_kw = self.n_chargers * max(self.power_levels_kw[-1], -self.power_levels_kw[0])
+        top_kw /= self.efficiency
         hours = self.n_slots * self.slot_hours
         demand = np.asarray(self.demand_mean_kwh) + 10 * np.asarray(self.demand_sd_kwh)
         terms = {
@@ -151,6 +178,7 @@ class DepotConfig:
             "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
             "demand_charge_per_kw": self.demand_charge_per_kw * top_kw,
             "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh * float(demand.sum()),
+            **v2g_cost_terms(self, hours, top_kw),
         }
         if not math.fsum(terms.values()) <= limits.MAX_COST:
             name = max(terms, key=lambda key: terms[key])
@@ -227,6 +255,22 @@ class DepotConfig:
     @cached_property
     def prices(self) -> np.ndarray:
         return np.asarray(self.price_profiles, dtype=np.float64)
+
+    @cached_property
+    def export_prices(self) -> np.ndarray:
+        """What a kWh exported earns ``(n_profiles, n_slots)``; zeros without V2G."""
+        return export_price_table(self, self.prices)
+
+    @cached_property
+    def v2g_physics(self) -> bool:
+        """True when a step needs the bidirectional physics: V2G, or any cycle-ageing cost.
+        Every other depot keeps the original charge-only step, bit for bit."""
+        return self.v2g or self.degradation_cost_per_kwh > 0
+
+    @cached_property
+    def idle_action(self) -> int:
+        """Index of the lowest non-negative power level (0 kW with V2G; action 0 without)."""
+        return int(np.searchsorted(self.power_kw, 0.0))
 
     @cached_property
     def pv(self) -> np.ndarray:

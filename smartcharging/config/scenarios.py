@@ -182,6 +182,14 @@ class VehicleToGrid(_Strict):
         return {"v2g": True, **self.model_dump()}
 
 
+class DepotVehicleToGrid(VehicleToGrid):
+    """V2G at a depot: every charger may discharge, together at most the export limit."""
+
+    export_limit_kw: float | None = Field(
+        None, gt=0, description="the most the chargers discharge together (kW); default: grid"
+    )
+
+
 class FlatPrice(_Strict):
     kind: Literal["flat"]
     price_per_kwh: float = Field(description="energy price (currency per kWh)")
@@ -315,8 +323,10 @@ class Scenario(_Strict):
 
 class Site(_Strict):
     chargers: int = Field(ge=1, description="chargers, one vehicle each per episode")
-    power_levels_kw: list[Annotated[float, Field(ge=0)]] = Field(
-        min_length=1, description="charger power of each action (kW), increasing"
+    power_levels_kw: list[float] = Field(
+        min_length=1,
+        description="charger power of each action (kW), increasing; negative levels "
+        "discharge (only with a v2g section)",
     )
     grid_limit_kw: float = Field(gt=0, description="grid connection limit (kW)")
     allocation: Literal["proportional", "priority"] = Field(
@@ -379,11 +389,16 @@ class DepotScenario(_Strict):
     prices: PriceSource
     pv: SolarPv | None = None
     forecast_slots: int = Field(0, ge=0)
+    v2g: DepotVehicleToGrid | None = Field(None, description="vehicle-to-grid (discharging)")
 
     @model_validator(mode="after")
     def _check(self) -> DepotScenario:
         if (self.fleet is None) == (self.schedule is None):
             raise ValueError("give exactly one of fleet (a generator) or schedule (a table)")
+        if self.v2g is None and min(self.site.power_levels_kw) < 0:
+            raise ValueError(
+                "site.power_levels_kw has negative (discharging) levels: they need a v2g section"
+            )
         return self
 
     def _vehicles(self) -> dict[str, Any]:
@@ -431,6 +446,9 @@ class DepotScenario(_Strict):
             "arrival_hour": window.arrival_hour,
             "wear_cost_per_kw2h": self.cost.wear_cost_per_kw2h,
             "shortfall_cost_per_kwh": self.cost.shortfall_cost_per_kwh,
+            "degradation_cost_per_kwh": self.cost.degradation_cost_per_kwh,
+            "residual_value_per_kwh": self.cost.residual_value_per_kwh,
+            **(self.v2g.config_fields() if self.v2g is not None else {}),
             "forecast_slots": self.forecast_slots,
             "pv_kw": tuple(pv),
             **self._vehicles(),

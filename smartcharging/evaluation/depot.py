@@ -28,7 +28,7 @@ from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.policies.depot import DepotPolicy
-from smartcharging.solvers.dp import normal_shortfall
+from smartcharging.solvers.dp import normal_shortfall, normal_surplus
 from smartcharging.solvers.hindsight import Episode, hindsight_bound
 from smartcharging.solvers.lagrangian import lagrangian_bound
 
@@ -89,10 +89,12 @@ def run_policy(
         ignored += info["ignored_action"].sum(axis=1)
         load[:, t] = info["grid_kw"]
         departure_kwh += info["departure_battery_kwh"]
-    missing = normal_shortfall(
-        departure_kwh, np.asarray(config.demand_mean_kwh), np.asarray(config.demand_sd_kwh)
-    )[1]
+    mean, sd = np.asarray(config.demand_mean_kwh), np.asarray(config.demand_sd_kwh)
+    missing = normal_shortfall(departure_kwh, mean, sd)[1]
     expected_shortfall = config.shortfall_cost_per_kwh * missing.sum(axis=1)
+    if config.residual_value_per_kwh:
+        left = normal_surplus(departure_kwh, mean, sd, missing)
+        expected_shortfall -= config.residual_value_per_kwh * left.sum(axis=1)
     run = DepotRun(
         name=policy.name,
         returns=returns,

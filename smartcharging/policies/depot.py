@@ -52,8 +52,9 @@ class DepotPolicy(ABC):
         return need, slots_left, headroom
 
     def _level_for(self, energy_kwh: np.ndarray) -> np.ndarray:
-        """Lowest power level that adds ``energy_kwh`` in a slot (the highest if none)."""
-        index = np.searchsorted(self.slot_energy, energy_kwh, side="left")
+        """Lowest power level that adds ``energy_kwh`` in a slot (the highest if none);
+        never a discharging one (V2G)."""
+        index = np.searchsorted(self.slot_energy, np.maximum(energy_kwh, 0.0), side="left")
         return np.minimum(index, self.config.n_actions - 1).astype(np.int64)
 
     def _serve_in_order(
@@ -67,7 +68,7 @@ class DepotPolicy(ABC):
         served = np.arange(self.n)[None, :] < np.floor(headroom / top)[:, None]
         chosen = np.zeros_like(needing)
         np.put_along_axis(chosen, order, served, axis=1)
-        return np.where(chosen & needing, self._level_for(need), 0)
+        return np.where(chosen & needing, self._level_for(need), cfg.idle_action)
 
 
 class Uncontrolled(DepotPolicy):
@@ -77,7 +78,8 @@ class Uncontrolled(DepotPolicy):
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         present = self._split(observations)[0]
-        return np.where(present, self.config.n_actions - 1, 0).astype(np.int64)
+        cfg = self.config
+        return np.where(present, cfg.n_actions - 1, cfg.idle_action).astype(np.int64)
 
 
 class EarliestDeadlineFirst(DepotPolicy):
@@ -129,7 +131,45 @@ class CheapestSlotsFirstDepot(DepotPolicy):
         slots_needed = np.ceil(need / self.slot_energy[-1])
         urgent = slots_needed >= slots_left
         charge = (need > 0) & ((cheaper < slots_needed) | urgent)
-        return np.where(charge, self._level_for(need), 0)
+        return np.where(charge, self._level_for(need), self.config.idle_action)
+
+
+class PriceThresholdDepot(CheapestSlotsFirstDepot):
+    """V2G: a vehicle discharges at full power when the slot's price is in the top quarter
+    of the prices its remaining slots show, it is above the reserve, and full-power
+    charging in its other remaining slots still reaches its target; otherwise it charges
+    as ``cheapest-slots-first`` does."""
+
+    name = "price-threshold"
+
+    def __init__(self, config: DepotConfig, high: float = 0.75) -> None:
+        if not config.v2g:
+            raise ValueError("the depot price-threshold rule needs a V2G depot (v2g=True)")
+        super().__init__(config)
+        self.high = high
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        present, battery, slots_left, _ = self._split(observations)
+        prices = observations[:, self.layout.prices].astype(np.float64)
+        width = prices.shape[1]
+        visible = np.arange(width)[None, None, :] < slots_left[:, :, None]
+        ahead = np.sort(np.where(visible, prices[:, None, :], np.inf), axis=2)
+        count = np.clip(np.minimum(slots_left, width) - 1, 0, width - 1).astype(np.intp)
+        rank = np.ceil(self.high * count).astype(np.intp)
+        high = np.take_along_axis(ahead, rank[:, :, None], axis=2)[:, :, 0]
+        recoverable = (
+            battery + self.slot_energy[0] + (slots_left - 1) * self.slot_energy[-1]
+            >= self.target_kwh
+        )
+        discharge = (
+            present
+            & (prices[:, :1] >= high)
+            & (battery > cfg.reserve_kwh)
+            & recoverable
+            & (slots_left > 1)
+        )
+        return np.where(discharge, 0, super().actions(observations)).astype(np.int64)
 
 
 def depot_baselines(config: DepotConfig) -> dict[str, DepotPolicy]:
@@ -141,4 +181,6 @@ def depot_baselines(config: DepotConfig) -> dict[str, DepotPolicy]:
         RoundRobin(config),
         CheapestSlotsFirstDepot(config),
     ]
+    if config.v2g:
+        policies.append(PriceThresholdDepot(config))
     return {policy.name: policy for policy in policies}

@@ -37,6 +37,7 @@ class DepotSimulator:
         self.keys = np.zeros(e, dtype=np.uint64)
         self.episode = np.zeros(e, dtype=np.uint64)
         self._prices = np.pad(cfg.prices, ((0, 0), (0, cfg.forecast_slots + 2)))
+        self._export_prices = np.pad(cfg.export_prices, ((0, 0), (0, 2)))
         self._pv = np.pad(cfg.pv, (0, 2))
         self._window = np.arange(cfg.forecast_slots + 1)
         self._rows = np.arange(e)
@@ -117,6 +118,9 @@ class DepotSimulator:
         present = self._present[rows, t]
         requested = cfg.power_kw[actions] * present
         pv = self._pv[t]
+        price = self._prices[self.profile, t]
+        if cfg.v2g_physics:
+            return self._bidirectional_step(actions, requested, pv, price)
         priority = self.departure if cfg.allocation == "priority" else None
         delivered = dynamics.allocate_power(
             requested, cfg.grid_limit_kw + pv, cfg.efficiency, priority
@@ -128,33 +132,93 @@ class DepotSimulator:
         draw_kwh = energy / cfg.efficiency
         site_draw = draw_kwh.sum(axis=1)
         grid_kwh = np.maximum(site_draw - pv * cfg.slot_hours, 0.0)
-        price = self._prices[self.profile, t]
         energy_cost = price * grid_kwh
         grid_kw = grid_kwh / cfg.slot_hours
-        demand_charge = cfg.demand_charge_per_kw * np.maximum(grid_kw - self.peak_kw, 0.0)
-        self.peak_kw = np.maximum(self.peak_kw, grid_kw)
-        time = t + 1
-        departing = self._departing[rows, time]
-        wear_total = wear.sum(axis=1)
-        cost = energy_cost + wear_total + demand_charge
         info = {
             "requested_kw": requested,
             "delivered_kw": delivered,
             "energy_kwh": energy,
             "wear_cost": wear,
             "energy_cost_share": draw_kwh * (energy_cost / np.maximum(site_draw, 1e-300))[:, None],
-            "departed": departing,
             "ignored_action": (actions > 0) & ~present,
             "grid_kw": grid_kw,
             "pv_kw": pv,
             "price": price,
             "energy_cost": energy_cost,
-            "site_wear_cost": wear_total,
-            "demand_charge": demand_charge,
         }
+        return self._finish_step(battery, info)
+
+    def _bidirectional_step(
+        self, actions: np.ndarray, requested: np.ndarray, pv: np.ndarray, price: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """The step with V2G (or cycle ageing): discharging chargers feed the site first,
+        capped together at the export limit, so that the charging chargers may draw up to
+        the grid limit plus PV plus that supply (allocated as without V2G). Imports pay the
+        slot's price, exports earn the export price, PV beyond the site's use is curtailed
+        (as without V2G), and cycle ageing is paid per kWh moved either way."""
+        cfg, h = self.config, self.config.slot_hours
+        discharge = np.minimum(requested, 0.0)
+        asked_kw = -discharge.sum(axis=1) * cfg.discharge_efficiency
+        cap = np.minimum(1.0, cfg.export_limit_kw / np.maximum(asked_kw, 1e-300))
+        discharge = discharge * cap[:, None]
+        _, out_kwh, _ = dynamics.discharge_slot(self.battery, discharge, cfg.reserve_kwh, h)
+        supply_kw = -out_kwh.sum(axis=1) * cfg.discharge_efficiency / h
+        priority = self.departure if cfg.allocation == "priority" else None
+        charge = dynamics.allocate_power(
+            np.maximum(requested, 0.0), cfg.grid_limit_kw + pv + supply_kw, cfg.efficiency, priority
+        )
+        delivered = charge + discharge
+        battery, energy, hours = dynamics.move_slot(
+            self.battery, delivered, self.capacity, cfg.reserve_kwh, h
+        )
+        draw_kwh = np.maximum(energy, 0.0) / cfg.efficiency
+        sold_kwh = np.maximum(-energy, 0.0) * cfg.discharge_efficiency
+        site_draw, site_supply = draw_kwh.sum(axis=1), sold_kwh.sum(axis=1)
+        use_kwh = site_draw - pv * h
+        grid_kwh = np.maximum(use_kwh - site_supply, 0.0)
+        export_kwh = np.maximum(site_supply - np.maximum(use_kwh, 0.0), 0.0)
+        export_price = self._export_prices[self.profile, self.time]
+        bill, revenue = price * grid_kwh, export_price * export_kwh
+        wear = dynamics.wear_cost(delivered, hours, cfg.wear_cost_per_kw2h)
+        ageing = cfg.degradation_cost_per_kwh * np.abs(energy)
+        share = draw_kwh * (bill / np.maximum(site_draw, 1e-300))[:, None]
+        share -= sold_kwh * (revenue / np.maximum(site_supply, 1e-300))[:, None]
+        info = {
+            "requested_kw": requested,
+            "delivered_kw": delivered,
+            "energy_kwh": energy,
+            "wear_cost": wear + ageing,
+            "degradation_cost": ageing,
+            "energy_cost_share": share,
+            "ignored_action": (actions != cfg.idle_action) & ~self._present[self._rows, self.time],
+            "grid_kw": grid_kwh / h,
+            "export_kw": export_kwh / h,
+            "pv_kw": pv,
+            "price": price,
+            "export_price": export_price,
+            "export_revenue": revenue,
+            "energy_cost": bill - revenue,
+        }
+        return self._finish_step(battery, info)
+
+    def _finish_step(
+        self, battery: np.ndarray, info: dict[str, Any]
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """The demand charge, the departures and the step's cost, from the slot's flows."""
+        cfg, rows = self.config, self._rows
+        grid_kw = info["grid_kw"]
+        demand_charge = cfg.demand_charge_per_kw * np.maximum(grid_kw - self.peak_kw, 0.0)
+        self.peak_kw = np.maximum(self.peak_kw, grid_kw)
+        time = self.time + 1
+        departing = self._departing[rows, time]
+        wear_total = info["wear_cost"].sum(axis=1)
+        cost = info["energy_cost"] + wear_total + demand_charge
+        info["departed"] = departing
+        info["site_wear_cost"] = wear_total
+        info["demand_charge"] = demand_charge
         if departing.any():
             remaining, missing, _, shortfall = dynamics.depart(
-                battery, self.demand, 0.0, cfg.shortfall_cost_per_kwh
+                battery, self.demand, 0.0, cfg.shortfall_cost_per_kwh, cfg.residual_value_per_kwh
             )
             info["departure_battery_kwh"] = battery * departing
             battery = np.where(departing, remaining, battery)

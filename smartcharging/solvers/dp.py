@@ -138,11 +138,22 @@ def departure_outcomes(
 def expected_surplus(
     config: ChargingConfig, levels_kwh: np.ndarray, missing: np.ndarray
 ) -> np.ndarray:
-    """``E[(b - demand)+]``, the energy left after the shift, for levels ``b >= 0`` and their
-    ``missing = E[(demand - b)+]``: ``b - E[demand] + missing``, where the demand (a normal
-    draw floored at 0) has mean ``E[(normal - 0)+]``."""
-    _, mean_demand = normal_shortfall(np.zeros(1), config.demand_mean_kwh, config.demand_sd_kwh)
-    return np.maximum(levels_kwh - mean_demand[0] + missing, 0.0)
+    """``E[(b - demand)+]``, the energy left after the shift, per battery level (see
+    :func:`normal_surplus`)."""
+    return normal_surplus(levels_kwh, config.demand_mean_kwh, config.demand_sd_kwh, missing)
+
+
+def normal_surplus(
+    levels_kwh: np.ndarray,
+    mean_kwh: np.ndarray | float,
+    sd_kwh: np.ndarray | float,
+    missing: np.ndarray,
+) -> np.ndarray:
+    """``E[(b - demand)+]`` for levels ``b >= 0`` and their ``missing = E[(demand - b)+]``
+    (:func:`normal_shortfall`): ``b - E[demand] + missing``, where the demand (a normal draw
+    floored at 0) has mean ``E[(normal - 0)+]``."""
+    _, mean_demand = normal_shortfall(np.zeros_like(levels_kwh), mean_kwh, sd_kwh)
+    return np.maximum(levels_kwh - mean_demand + missing, 0.0)
 
 
 def normal_shortfall(
