@@ -46,6 +46,9 @@ def depot_report(
                     "tighter_bound": comparison.tighter,
                     "episodes": episodes,
                     "exact_levels": comparison.exact_levels,
+                    "hindsight_bound_without_v2g": None
+                    if comparison.charge_only_bounds is None
+                    else float(comparison.charge_only_bounds.mean()),
                     "policies": rows,
                 }
             )
@@ -67,6 +70,12 @@ def depot_report(
             + ("E\\[return]" if comparison.tighter == "lagrangian" else "return")
             + ", gap % of that bound; hindsight gap = hindsight bound - return"
         ]
+        if comparison.charge_only_bounds is not None:
+            notes.append(
+                "V2G: hindsight bound with charge-only chargers "
+                f"{comparison.charge_only_bounds.mean():.2f}{unit}; V2G adds at most "
+                f"{comparison.v2g_hindsight_value:.2f}{unit} per episode with perfect foresight"
+            )
         for run in comparison.runs:
             stats = run.policy_stats
             if stats.get("solves"):

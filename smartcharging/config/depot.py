@@ -19,7 +19,13 @@ from scipy import stats
 
 from smartcharging.config import limits
 from smartcharging.config.limits import check_limit
-from smartcharging.config.v2g import export_price_table, v2g_cost_terms, v2g_fields, v2g_flag
+from smartcharging.config.v2g import (
+    V2G_ONLY_DEFAULTS,
+    export_price_table,
+    v2g_cost_terms,
+    v2g_fields,
+    v2g_flag,
+)
 from smartcharging.config.validation import (
     ConfigError,
     finite_number,
@@ -294,6 +300,15 @@ class DepotConfig:
             self.demand_sd_kwh
         )
         return np.minimum(level, np.asarray(self.capacity_kwh))
+
+    def without_v2g(self) -> DepotConfig:
+        """The same depot with charge-only chargers (its non-negative levels): the baseline
+        that the value of V2G is measured against. Cycle ageing and the credit for the
+        energy left are kept."""
+        data = self.to_dict()
+        data["power_levels_kw"] = tuple(p for p in self.power_levels_kw if p >= 0)
+        data.update(V2G_ONLY_DEFAULTS, v2g=False, export_limit_kw=None)
+        return DepotConfig(**data)
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -18,6 +18,7 @@ from scipy import stats
 from smartcharging.config import limits
 from smartcharging.config.limits import check_limit
 from smartcharging.config.v2g import (
+    V2G_ONLY_DEFAULTS,
     export_price_table,
     v2g_cost_terms,
     v2g_fields,
@@ -267,10 +268,7 @@ class ChargingConfig:
         baseline that the value of V2G is measured against. Cycle ageing is kept."""
         data = self.to_dict()
         data["power_levels_kw"] = [p for p in self.power_levels_kw if p >= 0]
-        data["price_profiles"] = self.price_profiles
-        for name in ("v2g", "discharge_efficiency", "reserve_kwh", "export_fee_per_kwh"):
-            data[name] = ChargingConfig.__dataclass_fields__[name].default
-        data["export_tariff_per_kwh"] = None
+        data.update(V2G_ONLY_DEFAULTS, v2g=False)
         return ChargingConfig(**data)
 
     @property

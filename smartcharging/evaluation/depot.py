@@ -125,6 +125,15 @@ class DepotComparison:
     lagrangian: np.ndarray
     site_prices: np.ndarray
     profiles: np.ndarray
+    charge_only_bounds: np.ndarray | None = None
+
+    @property
+    def v2g_hindsight_value(self) -> float | None:
+        """With V2G: the mean hindsight bound minus that of the same episodes with
+        charge-only chargers, what V2G adds under perfect foresight."""
+        if self.charge_only_bounds is None:
+            return None
+        return float(self.bounds.mean() - self.charge_only_bounds.mean())
 
     @property
     def tighter(self) -> str:
@@ -194,6 +203,10 @@ def compare_depot(
         if on_done is not None:
             on_done(policy.name)
     bounds = [hindsight_bound(config, episode) for episode in drawn]
+    charge_only = None
+    if config.v2g:
+        without = config.without_v2g()
+        charge_only = np.array([hindsight_bound(without, e).value for e in drawn])
     if on_done is not None:
         on_done("hindsight bound")
     relaxed = [lagrangian_bound(config, episode) for episode in drawn]
@@ -206,4 +219,5 @@ def compare_depot(
         lagrangian=np.array([b.value for b in relaxed]),
         site_prices=np.array([b.site_price for b in relaxed]),
         profiles=np.array([episode.profile for episode in drawn]),
+        charge_only_bounds=charge_only,
     )

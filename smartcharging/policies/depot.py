@@ -136,9 +136,10 @@ class CheapestSlotsFirstDepot(DepotPolicy):
 
 class PriceThresholdDepot(CheapestSlotsFirstDepot):
     """V2G: a vehicle discharges at full power when the slot's price is in the top quarter
-    of the prices its remaining slots show, it is above the reserve, and full-power
-    charging in its other remaining slots still reaches its target; otherwise it charges
-    as ``cheapest-slots-first`` does."""
+    of the prices its remaining slots show, it is above the reserve, and charging at its
+    fair share of the grid limit (the limit over the chargers, at most full power) in its
+    other remaining slots still reaches its target; otherwise it charges as
+    ``cheapest-slots-first`` does."""
 
     name = "price-threshold"
 
@@ -158,8 +159,9 @@ class PriceThresholdDepot(CheapestSlotsFirstDepot):
         count = np.clip(np.minimum(slots_left, width) - 1, 0, width - 1).astype(np.intp)
         rank = np.ceil(self.high * count).astype(np.intp)
         high = np.take_along_axis(ahead, rank[:, :, None], axis=2)[:, :, 0]
+        share_kw = min(cfg.power_kw[-1], cfg.grid_limit_kw * cfg.efficiency / cfg.n_chargers)
         recoverable = (
-            battery + self.slot_energy[0] + (slots_left - 1) * self.slot_energy[-1]
+            battery + self.slot_energy[0] + (slots_left - 1) * share_kw * cfg.slot_hours
             >= self.target_kwh
         )
         discharge = (

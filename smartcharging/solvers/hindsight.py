@@ -77,6 +77,10 @@ def hindsight_bound(
     config: DepotConfig, episode: Episode, exact_levels: bool | None = None
 ) -> HindsightBound:
     """Best return of the episode with everything known in advance (see module docs)."""
+    if config.v2g_physics:
+        if exact_levels:
+            raise ValueError("with V2G or cycle ageing the hindsight bound is a linear program")
+        return bidirectional_bound(config, episode)
     exact = not limit_can_bind(config) if exact_levels is None else exact_levels
     if exact and limit_can_bind(config):
         raise ValueError("exact charger levels are only a valid bound when the limit cannot bind")
@@ -198,3 +202,100 @@ def hindsight_bound(
         c, v = energy_terms(j)
         energy[i, t] = float(np.dot(result.x[c], v))
     return HindsightBound(value=-float(result.fun), exact_levels=exact, energy_kwh=energy)
+
+
+def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound:
+    """The perfect-foresight bound with V2G (or cycle ageing), always a linear program.
+
+    Per vehicle and slot present, the charged energy ``e+`` and the discharged energy
+    ``e-`` take any value up to full power (both may be positive: a relaxation), wear is
+    bounded below by the tangents of ``c * e**2 / h`` at the level magnitudes on either
+    side, and cycle ageing costs ``e+ + e-``. Each vehicle's level stays in
+    ``[min(start, reserve), capacity]``; its shortfall and the energy it leaves (credited)
+    follow from its final level. Per slot the site imports ``g`` (at most the limit) and
+    exports ``x`` (at most the export limit, and only discharged energy: PV surplus is
+    curtailed) with ``g - x = draw - supply - PV used``; the chargers' supply is at most
+    the export limit, as the environment caps it. Every environment episode is feasible
+    and costs at least as much, so the value is an upper bound on every policy's return.
+    """
+    h, eff, n_slots = config.slot_hours, config.efficiency, config.n_slots
+    deff, wear = config.discharge_efficiency, config.wear_cost_per_kw2h
+    up = config.power_kw[config.power_kw > 0]
+    down = -config.power_kw[config.power_kw < 0]
+    prices = config.prices[episode.profile]
+    exports = config.export_prices[episode.profile]
+    export_limit = config.export_limit_kw if config.export_limit_kw is not None else 0.0
+    pairs = [
+        (i, t)
+        for i in range(config.n_chargers)
+        for t in range(int(episode.arrival[i]), int(episode.departure[i]))
+    ]
+    n_pairs = len(pairs)
+    # Columns: per pair e+, e-, wear; per vehicle shortfall and energy left; per slot
+    # import, export, PV used; the peak import.
+    charge, discharge, wear_base = 0, n_pairs, 2 * n_pairs
+    shortfall_base = 3 * n_pairs
+    left_base = shortfall_base + config.n_chargers
+    import_base = left_base + config.n_chargers
+    export_base, pv_base = import_base + n_slots, import_base + 2 * n_slots
+    peak = import_base + 3 * n_slots
+    n_variables = peak + 1
+    cost = np.zeros(n_variables)
+    low = np.zeros(n_variables)
+    high = np.full(n_variables, np.inf)
+    program = _Program()
+    high[charge:discharge] = (up[-1] if len(up) else 0.0) * h
+    high[discharge:wear_base] = (down[-1] if len(down) else 0.0) * h
+    cost[charge:wear_base] = config.degradation_cost_per_kwh
+    cost[wear_base : wear_base + n_pairs] = 1.0
+    for j in range(n_pairs):
+        for column, magnitudes in ((charge + j, up), (discharge + j, down)):
+            for energy_k in magnitudes * h:  # tangents of c * e**2 / h at the levels
+                program.add(
+                    [column, wear_base + j],
+                    [2 * wear * energy_k / h, -1.0],
+                    -np.inf,
+                    wear * energy_k**2 / h,
+                )
+    slots_of: dict[int, list[int]] = {}
+    for j, (i, _t) in enumerate(pairs):
+        slots_of.setdefault(i, []).append(j)
+    for i in range(config.n_chargers):
+        capacity, start = config.capacity_kwh[i], float(episode.start_kwh[i])
+        floor = min(start, config.reserve_kwh)
+        columns: list[int] = []
+        values: list[float] = []
+        for j in slots_of.get(i, []):
+            columns += [charge + j, discharge + j]
+            values += [1.0, -1.0]
+            program.add(columns.copy(), values.copy(), floor - start, capacity - start)
+        demand = float(episode.demand_kwh[i])
+        s, r = shortfall_base + i, left_base + i
+        cost[s], cost[r] = config.shortfall_cost_per_kwh, -config.residual_value_per_kwh
+        program.add([*columns, s], [*values, 1.0], demand - start, np.inf)
+        program.add([*columns, r], [*(-v for v in values), 1.0], -np.inf, start - demand)
+    for t in range(n_slots):
+        g, x, u = import_base + t, export_base + t, pv_base + t
+        cost[g], cost[x] = prices[t], -exports[t]
+        high[g], high[x], high[u] = config.grid_limit_kw * h, export_limit * h, config.pv[t] * h
+        at = [j for j, (_i, slot) in enumerate(pairs) if slot == t]
+        supply = [discharge + j for j in at]
+        balance = [g, x, u, *(charge + j for j in at), *supply]
+        program.add(balance, [1.0, -1.0, 1.0, *([-1.0 / eff] * len(at)), *([deff] * len(at))], 0, 0)
+        program.add([x, *supply], [1.0, *([-deff] * len(at))], -np.inf, 0.0)
+        program.add(supply, [deff] * len(at), -np.inf, export_limit * h)
+        if config.demand_charge_per_kw > 0:
+            program.add([g, peak], [1.0 / h, -1.0], -np.inf, 0.0)
+    cost[peak] = config.demand_charge_per_kw
+    result = optimize.milp(
+        cost,
+        constraints=program.constraint(n_variables),
+        integrality=np.zeros(n_variables),
+        bounds=optimize.Bounds(low, high),
+    )
+    if not result.success:
+        raise RuntimeError(f"hindsight program not solved: {result.message}")
+    energy = np.zeros((config.n_chargers, n_slots))
+    for j, (i, t) in enumerate(pairs):
+        energy[i, t] = result.x[charge + j] - result.x[discharge + j]
+    return HindsightBound(value=-float(result.fun), exact_levels=False, energy_kwh=energy)
