@@ -221,7 +221,7 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     h, eff, n_slots = config.slot_hours, config.efficiency, config.n_slots
     deff, wear = config.discharge_efficiency, config.wear_cost_per_kw2h
     up = config.power_kw[config.power_kw > 0]
-    down = -config.power_kw[config.power_kw < 0]
+    down = np.sort(-config.power_kw[config.power_kw < 0])
     prices = config.prices[episode.profile]
     exports = config.export_prices[episode.profile]
     export_limit = config.export_limit_kw if config.export_limit_kw is not None else 0.0

@@ -15,7 +15,7 @@ from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.envs import DepotEnv, DepotVectorEnv
 from smartcharging.envs.depot_parallel import DepotParallelEnv
 
-DEPOTS = ["depot-25-evening", "depot-10-overnight"]
+DEPOTS = ["depot-25-evening", "depot-10-overnight", "depot-v2g-peak"]
 
 
 @pytest.mark.parametrize("scenario", DEPOTS)

@@ -69,3 +69,73 @@ def test_exact_levels_refused_when_the_limit_binds(small_depot) -> None:
     episode = Episode(np.array([0, 0, 1]), np.array([4, 5, 3]), np.zeros(3), np.ones(3), 0)
     with pytest.raises(ValueError, match="only a valid bound when the limit cannot bind"):
         hindsight_bound(config, episode, exact_levels=True)
+
+
+V2G_DEPOT = {
+    "power_levels_kw": (-11.0, -3.7, 0.0, 3.7, 11.0),
+    "v2g": True,
+    "discharge_efficiency": 0.85,
+    "reserve_kwh": 8.0,
+    "export_limit_kw": 10.0,
+    "degradation_cost_per_kwh": 0.01,
+    "residual_value_per_kwh": 0.05,
+}
+
+
+@pytest.mark.parametrize("name", ["small-v2g", "depot-v2g-peak"])
+def test_v2g_bound_is_above_every_policy_and_the_charge_only_bound(small_depot, name) -> None:
+    from smartcharging.config.scenarios import load_depot_scenario
+    from smartcharging.evaluation.depot import run_policy
+
+    if name == "small-v2g":
+        config = small_depot(**V2G_DEPOT)
+    else:
+        config = load_depot_scenario(name).to_config()
+    policies = [*depot_baselines(config).values(), RandomDepotPolicy(config)]
+    episodes = 4
+    for policy in policies:
+        run, drawn = run_policy(policy, config, episodes, seed=5)
+        bounds = np.array([hindsight_bound(config, e).value for e in drawn])
+        assert (bounds >= run.returns - 1e-7 * np.abs(run.returns)).all(), policy.name
+    charge_only = config.without_v2g()
+    for episode in drawn:
+        assert (
+            hindsight_bound(config, episode).value
+            >= hindsight_bound(charge_only, episode).value - 1e-9
+        )
+
+
+def test_v2g_single_vehicle_bound_is_above_the_exact_dp_with_known_demand() -> None:
+    vehicle = scenario_config("v2g-overnight-nl")
+    row = 340  # a night with a wide spread
+    depot = DepotConfig(
+        n_chargers=1,
+        power_levels_kw=vehicle.power_levels_kw,
+        grid_limit_kw=1000.0,
+        slot_hours=vehicle.slot_hours,
+        n_slots=vehicle.n_slots,
+        capacity_kwh=(vehicle.capacity_kwh,),
+        arrival_slots=((0, 0),),
+        departure_slots=((vehicle.n_slots, vehicle.n_slots),),
+        start_kwh=((50.0, 50.0),),
+        demand_mean_kwh=(45.0,),
+        demand_sd_kwh=(10.0,),
+        price_profiles=(vehicle.price_profiles[row],),
+        efficiency=vehicle.efficiency,
+        wear_cost_per_kw2h=vehicle.wear_cost_per_kw2h,
+        shortfall_cost_per_kwh=vehicle.shortfall_cost_per_kwh,
+        v2g=True,
+        discharge_efficiency=vehicle.discharge_efficiency,
+        reserve_kwh=vehicle.reserve_kwh,
+        export_limit_kw=1000.0,
+        degradation_cost_per_kwh=vehicle.degradation_cost_per_kwh,
+        residual_value_per_kwh=vehicle.residual_value_per_kwh,
+    )
+    for start, demand in ((50.0, 40.0), (20.0, 60.0), (72.0, 10.0)):
+        episode = Episode(
+            np.array([0]), np.array([vehicle.n_slots]), np.array([start]), np.array([demand]), 0
+        )
+        exact = hindsight_value(vehicle, start, demand, profile=row)
+        relaxed = hindsight_bound(depot, episode).value
+        assert relaxed >= exact - 1e-9
+        assert relaxed <= exact + 0.05 * abs(exact) + 0.5  # the LP relaxes levels only
