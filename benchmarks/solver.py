@@ -1,5 +1,7 @@
-"""Exact-solver timings: the seed problem, a 10,000-level x 96-slot x 4-action problem, and
-the overnight NL day-ahead scenario for one date and for every date of 2024.
+"""Exact-solver timings: the seed problem, a 10,000-level x 96-slot x 4-action problem,
+the overnight NL day-ahead scenario for one date and for every date of 2024, and its V2G
+version (v2g-overnight-nl: 5 levels, two of them discharging) beside the same van with its
+charge-only levels.
 
 The reference in the same run is the textbook form of the same backward induction, a
 Python loop over states and actions calling the same ``dynamics`` functions on floats; the
@@ -77,6 +79,13 @@ def main() -> None:
     start = time.perf_counter()
     all_dates = solve_all(overnight)
     all_dates_s = time.perf_counter() - start
+    v2g = scenario_config("v2g-overnight-nl")
+    charge_only = v2g.without_v2g()
+    v2g_one_s = best_time(args.repeats, lambda: solve(v2g, profile=0))
+    charge_only_one_s = best_time(args.repeats, lambda: solve(charge_only, profile=0))
+    start = time.perf_counter()
+    v2g_all = solve_all(v2g)
+    v2g_all_s = time.perf_counter() - start
     assert abs(loop_solve(SEED) - solve(SEED).expected_return) < 1e-6 * abs(
         solve(SEED).expected_return
     )
@@ -92,6 +101,11 @@ def main() -> None:
         "overnight_one_date_ms": round(one_date_s * 1e3, 1),
         "overnight_dates": overnight.n_profiles,
         "overnight_all_dates_s": round(all_dates_s, 2),
+        "v2g_grid": v2g_all.grid.describe(),
+        "v2g_one_night_ms": round(v2g_one_s * 1e3, 1),
+        "v2g_charge_only_one_night_ms": round(charge_only_one_s * 1e3, 1),
+        "v2g_over_charge_only": round(v2g_one_s / charge_only_one_s, 2),
+        "v2g_all_nights_s": round(v2g_all_s, 2),
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -106,6 +120,12 @@ def main() -> None:
     print(f"overnight-day-ahead-nl ({result['overnight_grid']}, 48 slots):")
     print(f"  one date:  {one_date_s * 1e3:8.1f} ms")
     print(f"  all {overnight.n_profiles} dates: {all_dates_s:8.2f} s")
+    print(f"v2g-overnight-nl ({result['v2g_grid']}, 48 slots, 5 levels):")
+    print(
+        f"  one night: {v2g_one_s * 1e3:8.1f} ms (charge-only levels: "
+        f"{charge_only_one_s * 1e3:.1f} ms, {v2g_one_s / charge_only_one_s:.2f}x)"
+    )
+    print(f"  all {v2g.n_profiles} nights: {v2g_all_s:8.2f} s")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,10 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ``MultiDiscrete([len(power_levels_kw)] * n_chargers)``: a power level per charger. The
     action of a charger without a vehicle is ignored and reported in
-    ``info["ignored_action"]``.
+    ``info["ignored_action"]``. With vehicle-to-grid (``v2g=True``, e.g. ``depot-v2g-peak``)
+    negative levels discharge: the discharging chargers feed the site first, together at
+    most ``export_limit_kw``, and the charging ones may draw up to the grid limit plus PV
+    plus that supply.
 
     ## Observation Space
 
@@ -65,6 +68,10 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
     price (after PV), wear ``coefficient * kW**2 * hours`` per vehicle, the cost of every kWh
     a departing vehicle lacks for its shift, and the demand charge on each rise of the
     episode's peak grid power. ``info`` reports each part, per vehicle and for the site.
+    With V2G, exports earn the export price (``energy_cost`` is net of ``export_revenue``),
+    ``wear_cost`` includes the cycle ageing (also in ``degradation_cost``), the shortfall
+    cost is net of the credit for the energy left (``residual_value_per_kwh``), and ``info``
+    adds ``export_kw`` and ``export_price``.
 
     ## Starting State
 

@@ -71,7 +71,9 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     ## Action Space
 
     ``Discrete(len(power_levels_kw))``: the index of the charging power. By default
-    ``0 → 0 kW, 1 → 7 kW, 2 → 14 kW, 3 → 22 kW``.
+    ``0 → 0 kW, 1 → 7 kW, 2 → 14 kW, 3 → 22 kW``. With vehicle-to-grid (``v2g=True``, e.g.
+    the ``v2g-overnight-nl`` scenario) negative levels discharge into the grid, down to
+    ``reserve_kwh`` at most.
 
     ## Observation Space
 
@@ -104,7 +106,10 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     The physical cost model (``cost_model="physical"``) replaces both terms, in the
     scenario's currency: each slot costs ``price * energy / efficiency`` (grid energy at the
     slot's price) plus ``wear_cost_per_kw2h * kW**2 * hours`` (battery wear), and running out
-    costs ``shortfall_cost_per_kwh`` per missing kWh. ``info`` reports each part.
+    costs ``shortfall_cost_per_kwh`` per missing kWh. ``info`` reports each part. With V2G,
+    discharged energy earns the export price (``discharge_efficiency`` of it reaches the
+    grid); ``degradation_cost_per_kwh`` charges cycle ageing per kWh moved either way and
+    ``residual_value_per_kwh`` credits the energy left after the shift.
 
     For deep RL, the raw reward is hostile: a step's reward ranges from 0.25 to 7.2e10 and
     the departure's is a rare, huge coin flip, so default SB3 settings learn nothing useful
@@ -133,7 +138,9 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
 
     Every step: ``power_kw``, ``energy_kwh`` (added this slot), ``charging_hours``,
     ``cost`` (positive, this slot's charging cost; in the physical model also ``price``,
-    ``energy_cost`` and ``wear_cost``). At departure also ``demand_kwh``, ``shortfall_kwh``,
+    ``energy_cost`` and ``wear_cost``; with V2G or cycle ageing also ``export_price``,
+    ``export_revenue`` and ``degradation_cost``, ``energy_kwh`` being negative while
+    discharging and ``energy_cost`` net of the revenue). At departure also ``demand_kwh``, ``shortfall_kwh``,
     ``ran_out`` and ``penalty`` (the departure cost: the seed's fixed penalty, or the
     physical model's shortfall cost). ``reset`` returns ``battery_kwh`` (and ``profile``,
     the price row's label, for priced scenarios).
@@ -162,7 +169,8 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     ## Version History
 
     * v0: the seed notebook's model, made runnable and Gymnasium-native; the physical
-      cost model and scenarios; ``render_mode="rgb_array"``.
+      cost model and scenarios; ``render_mode="rgb_array"``; vehicle-to-grid scenarios
+      (the existing ones unchanged, bit for bit).
     """
 
     metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 4}  # noqa: RUF012
