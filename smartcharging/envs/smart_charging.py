@@ -140,10 +140,11 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
     ``cost`` (positive, this slot's charging cost; in the physical model also ``price``,
     ``energy_cost`` and ``wear_cost``; with V2G or cycle ageing also ``export_price``,
     ``export_revenue`` and ``degradation_cost``, ``energy_kwh`` being negative while
-    discharging and ``energy_cost`` net of the revenue). At departure also ``demand_kwh``, ``shortfall_kwh``,
-    ``ran_out`` and ``penalty`` (the departure cost: the seed's fixed penalty, or the
-    physical model's shortfall cost). ``reset`` returns ``battery_kwh`` (and ``profile``,
-    the price row's label, for priced scenarios).
+    discharging and ``energy_cost`` net of the revenue). At departure also ``demand_kwh``,
+    ``shortfall_kwh``, ``ran_out`` and ``penalty`` (the departure cost: the seed's fixed
+    penalty, or the physical model's shortfall cost, net of any energy-left credit).
+    ``reset`` returns ``battery_kwh`` (and ``profile``, the price row's label, for priced
+    scenarios).
 
     ## Arguments
 
