@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from smartcharging.agents.safe_loading import load_archive, restore_arrays, save_archive
+from smartcharging.agents.safe_loading import (
+    load_archive,
+    read_npz,
+    restore_arrays,
+    save_archive,
+)
 from smartcharging.agents.scaling import check_reward_scale, default_reward_scale
 from smartcharging.config import ChargingConfig
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
@@ -82,8 +87,9 @@ class QLearningAgent:
         self.visits = np.zeros(shape, dtype=np.int64)
         self.steps_done = 0
         self.rng = np.random.default_rng(seed)
-        self.reward_scale = (
-            default_reward_scale(config) if params.reward_scale is None else params.reward_scale
+        self.reward_scale = check_reward_scale(
+            default_reward_scale(config) if params.reward_scale is None else params.reward_scale,
+            config,
         )
         self.env = SmartChargingVectorEnv(
             num_envs=params.num_envs, config=config, autoreset_mode=AutoresetMode.SAME_STEP
@@ -181,13 +187,13 @@ class QLearningAgent:
 
 def load_table_policy(path: Path, config: ChargingConfig, name: str) -> TablePolicy:
     """The greedy policy of a saved Q-table."""
-    with np.load(path, allow_pickle=False) as data:
-        grid = BatteryGrid(
-            data["grid_levels_kwh"],
-            exact=bool(data["grid_exact"]),
-            step_kwh=float(data["grid_step_kwh"]),
-        )
-        table = data["q"].argmax(axis=2)
+    data = read_npz(path)
+    grid = BatteryGrid(
+        data["grid_levels_kwh"],
+        exact=bool(data["grid_exact"]),
+        step_kwh=float(data["grid_step_kwh"]),
+    )
+    table = data["q"].argmax(axis=2)
     if table.shape[0] != config.n_slots:
         raise ValueError(
             f"Q-table has {table.shape[0]} slots: the configuration has {config.n_slots}"

@@ -15,6 +15,7 @@ import numpy as np
 
 from smartcharging.agents.hyperparameters import HyperparameterError, Hyperparameters
 from smartcharging.agents.run_directory import RunError
+from smartcharging.agents.safe_loading import read_archive_bytes
 from smartcharging.agents.sb3_loading import load_model_safely, read_model_data
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import ScaleObservation, normalize_observations
@@ -135,7 +136,7 @@ def detect_algorithm(path: Path, data: dict[str, Any]) -> str:
     if "n_steps" in data:
         return "a2c"
     raise ValueError(
-        f"{path.name}: cannot tell its algorithm (a DQN, PPO or A2C model file of "
+        f"{path}: cannot tell its algorithm (a DQN, PPO or A2C model file of "
         "Stable-Baselines3 was expected): pass --algo dqn|ppo|a2c"
     )
 
@@ -174,14 +175,14 @@ def load_user_model(
     (:mod:`smartcharging.agents.sb3_loading`): the model is rebuilt from ``config``'s spaces
     (observations scaled to ``[0, 1]`` unless ``scale_observations=False``), the algorithm
     (``algo``, or detected from the file) and the network shape written in the file."""
+    if algo is not None and algo not in ALGORITHMS:
+        raise ValueError(f"invalid --algo {algo!r}: must be one of {', '.join(ALGORITHMS)}")
     try:
-        content = path.read_bytes()
+        content = read_archive_bytes(path)
     except OSError as error:
         raise RunError(f"--model {path}: cannot read it: {error.strerror or error}") from None
     data = read_model_data(path, content)
     algo = detect_algorithm(path, data) if algo is None else algo
-    if algo not in ALGORITHMS:
-        raise ValueError(f"invalid --algo {algo!r}: must be one of {', '.join(ALGORITHMS)}")
     env = SmartChargingEnv(config=config)
     settings: dict[str, Any] = {"policy_kwargs": _user_policy_kwargs(path, data)}
     if algo == "dqn":

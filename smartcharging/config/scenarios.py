@@ -33,6 +33,7 @@ from smartcharging.config.prices import (
     day_ahead_slot_prices,
     tou_slot_prices,
 )
+from smartcharging.config.validation import shorten
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -476,9 +477,14 @@ def _scenario_text(name_or_path: str | Path) -> tuple[str, str]:
         resource = resources.files("smartcharging.builtin_scenarios").joinpath(f"{text}.yaml")
         return resource.read_text(), f"built-in scenario {text!r}"
     path = Path(text)
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        is_file = False
+    if not is_file:
         raise ScenarioError(
-            f"unknown scenario {text!r}: not a file, and not one of {', '.join(builtin_names())}"
+            f"unknown scenario {shorten(repr(text))}: not a file, and not one of "
+            f"{', '.join(builtin_names())}"
         )
     try:
         return path.read_text(encoding="utf-8"), str(path)
