@@ -70,6 +70,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # help texts are plain: "[0, 1]" and "[default]" are not markup
 )
 app.add_typer(scenario_app, name="scenario")
 app.command("tune")(tune_command)
@@ -244,16 +245,22 @@ def compare_command(
         "--episodes",
         min=0,
         max=limits.MAX_EPISODES,
-        help="Monte-Carlo episodes per policy (depots: episodes "
-        "against the hindsight bound, 20 if 0).",
+        help="Monte-Carlo episodes per policy (0: exact values only; depots: episodes "
+        "against the bounds, 20 if 0).",
     ),
     seed: int = typer.Option(
-        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the Monte-Carlo episodes and random."
+        0,
+        "--seed",
+        min=0,
+        max=limits.MAX_SEED,
+        help="Seed of the Monte-Carlo episodes and of the random policy.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
     plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
-    model: list[Path] = typer.Option([], "--model", help="Training run directory (repeatable)."),
+    model: list[Path] = typer.Option(
+        [], "--model", metavar="DIR", help="Training run directory (repeatable)."
+    ),
 ) -> None:
     """Every baseline, trained agents and the optimum, exactly evaluated, best first.
 
@@ -342,6 +349,8 @@ def train_command(
     num_envs: int | None = typer.Option(
         None,
         "--num-envs",
+        min=1,
+        max=limits.MAX_COPIES,
         help="Copies of the batch environment (default per algorithm; "
         "depots: 8 depots, all their chargers learning one shared policy).",
     ),
@@ -517,9 +526,10 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.TyperException as error:
         code = 2 if error.exit_code == 1 else error.exit_code
-        message = with_bad_value(error, error.format_message())
-        if not message:  # no command given: the usage was printed, nothing to add
+        if type(error).__name__ == "NoArgsIsHelpError":  # no command: the help, no error
+            print(error.format_message())
             sys.exit(code)
+        message = with_bad_value(error, error.format_message())
         raise SystemExit(fail(message, code).exit_code) from None
     except typer.Abort:
         sys.exit(130)
