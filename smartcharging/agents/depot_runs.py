@@ -186,8 +186,15 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
     """The trained agent of a depot run directory (its last checkpoint)."""
     from smartcharging.agents.sb3_depot import DepotAgentPolicy, load_depot_model
 
+    if not folder.is_dir():
+        raise RunError(f"--model {folder}: not a depot run directory")
     directory = RunDirectory(folder, CURVE_FIELDS)
     try:
+        if "depot" not in directory.read(RUN_FILE):
+            raise RunError(
+                f"--model {folder} is a single-vehicle run, not a depot run: use it without "
+                "a depot scenario"
+            )
         # The model is rebuilt on the depot it was trained on, then checked against this one.
         algo, trained_on, num_envs = directory.parse(RUN_FILE, _trained_on)
         model_file = directory.parse(CHECKPOINT_FILE, _model_file)

@@ -24,6 +24,7 @@ of writing the same curve twice.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import platform
@@ -178,6 +179,8 @@ class RunDirectory:
         path = self.folder / name
         try:
             data = json.loads(path.read_text())
+        except NotADirectoryError:  # the run "directory" is a file: it has no such file
+            raise FileNotFoundError(errno.ENOENT, "not a directory", str(path)) from None
         except UnicodeDecodeError:
             raise damaged(path, "not UTF-8 text") from None
         except json.JSONDecodeError as error:

@@ -474,8 +474,14 @@ def load_policy(
     """
     if which not in ("best", "last"):
         raise ValueError(f"invalid which={which!r}: must be 'best' or 'last'")
+    if not folder.is_dir():
+        raise RunError(f"--model {folder}: not a run directory")
     directory = RunDirectory(folder, CURVE_FIELDS)
     try:
+        if "depot" in directory.read(RUN_FILE):
+            raise RunError(
+                f"--model {folder} is a depot run: use it with its depot scenario (--scenario)"
+            )
         spec = directory.parse(RUN_FILE, RunSpec.from_json)
         model_file = directory.parse(CHECKPOINT_FILE, lambda data: _model_file(data, which))
     except FileNotFoundError as error:

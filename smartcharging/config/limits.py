@@ -52,6 +52,9 @@ MAX_SCALED_COST = 1e30
 MAX_SEED = 2**32 - 1
 #: The largest cost of one episode (the worst charging bill plus the shortfall cost).
 MAX_COST = 1e200
+#: Values (numbers, strings, list items, mapping entries) of one scenario file once its YAML
+#: aliases are expanded: a few hundred bytes of nested aliases can expand to billions.
+MAX_SCENARIO_VALUES = 10_000_000
 #: Archives read from a run directory or given as ``--model`` (SB3 zips, the ``.pth``
 #: files inside them, NumPy ``.npz``): their size, and what their members declare they
 #: expand to, in total. Checked before anything is extracted, so a zip bomb is refused.

@@ -434,6 +434,25 @@ def _describe(error: ValidationError, source: str, data: Any) -> str:
     return f"{source}: {detail}" + (f" (and {more} more problems)" if more else "")
 
 
+def _check_expanded_size(data: Any, source: str) -> None:
+    """Refuse YAML data with more than :data:`~limits.MAX_SCENARIO_VALUES` values once its
+    aliases are expanded (as validation would expand them), counting no further."""
+    count, pending = 0, [data]
+    while pending:
+        item = pending.pop()
+        count += 1
+        if count > limits.MAX_SCENARIO_VALUES:
+            raise ScenarioError(
+                f"{source}: holds more than {limits.MAX_SCENARIO_VALUES:,} values once its "
+                "YAML aliases are expanded (MAX_SCENARIO_VALUES in smartcharging.config.limits)"
+            )
+        if isinstance(item, dict):
+            pending.extend(item.values())
+            count += len(item)
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
     try:
         data = yaml.safe_load(text)
@@ -446,6 +465,7 @@ def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
         raise ScenarioError(
             f"{source}: must be a YAML mapping of scenario fields, not {type(data).__name__}"
         )
+    _check_expanded_size(data, source)
     wanted = "depot" if model is DepotScenario else "vehicle"
     found = "depot" if data.get("kind") == "depot" else "vehicle"
     if wanted != found:

@@ -11,6 +11,7 @@ import pytest
 
 from smartcharging import ChargingConfig
 from smartcharging.agents.runs import Run, RunSpec
+from smartcharging.config import limits
 from tests.cli.cli_runner import run_cli
 
 SMALL = ("--steps", "20000", "--checkpoints", "2")
@@ -347,3 +348,36 @@ def test_help_texts_have_no_lost_words() -> None:
         assert code == 0 and " ." not in out and "[seed: 72]" in " ".join(out.split())
     _, out, _ = run_cli("evaluate", "--help")
     assert "scaled to [0, 1]" in " ".join(out.split())
+
+
+def test_runs_of_the_other_kind_and_files_are_not_run_directories(tmp_path: Path) -> None:
+    depot_run, vehicle_run, a_file = tmp_path / "depot", tmp_path / "vehicle", tmp_path / "f"
+    for folder, spec in ((depot_run, {"depot": {}}), (vehicle_run, {"algo": "qlearning"})):
+        folder.mkdir()
+        (folder / "run.json").write_text(json.dumps(spec))
+    a_file.write_text("x")
+    depot = ("--scenario", "depot-10-overnight", "--episodes", "1")
+    for args, message in (
+        (("compare", "--model", str(depot_run)), "is a depot run"),
+        (("compare", *depot, "--model", str(vehicle_run)), "is a single-vehicle run"),
+        (("compare", "--model", str(a_file)), f"--model {a_file}: not a run directory"),
+        (("compare", *depot, "--model", str(a_file)), f"--model {a_file}: not a depot run"),
+        (("train", "--resume", str(a_file)), f"cannot resume {a_file}: it has no run.json"),
+    ):
+        code, _, err = run_cli(*args)
+        assert code == 2 and message in one_error_line(err)
+
+
+def test_scenario_files_cannot_expand_without_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few hundred bytes of nested YAML aliases ("billion laughs") are refused, fast."""
+    monkeypatch.setattr(limits, "MAX_SCENARIO_VALUES", 100_000)  # counting to 1e7 takes seconds
+    lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    lines.append("name: x\nvehicle: {capacity_kwh: 72, power_levels_kw: *a8}")
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    for command in (("scenario", "validate", str(path)), ("solve", "--scenario", str(path))):
+        code, _, err = run_cli(*command)
+        assert code == 2 and "more than 100,000 values" in one_error_line(err)
