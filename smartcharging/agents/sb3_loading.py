@@ -42,6 +42,7 @@ from smartcharging.agents.safe_loading import (
     restore_arrays,
     save_archive,
 )
+from smartcharging.config.validation import shorten
 
 #: Entries of ``data`` always taken from the template: they choose the code that runs.
 PINNED = ("policy_class", "policy_kwargs", "observation_space", "action_space")
@@ -153,8 +154,11 @@ def load_model_safely(
             io.BytesIO(content), env=template.get_env(), device="cpu", custom_objects=objects
         )
     except (RuntimeError, TypeError, AttributeError, KeyError, ValueError, IndexError) as error:
+        lines = [line.strip() for line in str(error).strip().splitlines()]
+        more = f" (and {len(lines) - 2} more lines)" if len(lines) > 2 else ""
         raise ValueError(
-            f"{path} does not fit the run's configuration: {type(error).__name__}: {error}"
+            f"{path} does not fit this configuration (trained on another one?): "
+            f"{type(error).__name__}: {shorten(' '.join(lines[:2]), 300)}{more}"
         ) from None
 
 

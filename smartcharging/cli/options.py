@@ -38,9 +38,11 @@ ENVIRONMENT_ERROR = 1
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    """Print ``message`` as one error line on stderr; the ``typer.Exit`` to raise."""
+    """Print ``message`` as one error line on stderr (line breaks inside it, as some
+    libraries' messages have, become spaces); the ``typer.Exit`` to raise."""
+    line = " ".join(message.split())
     Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False
+        f"[bold red]error:[/] {escape(line)}", highlight=False
     )
     return typer.Exit(code=code)
 

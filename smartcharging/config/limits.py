@@ -55,6 +55,9 @@ MAX_COST = 1e200
 #: Values (numbers, strings, list items, mapping entries) of one scenario file once its YAML
 #: aliases are expanded: a few hundred bytes of nested aliases can expand to billions.
 MAX_SCENARIO_VALUES = 10_000_000
+#: Weights of a network rebuilt from a model file's ``net_arch`` (widths times widths of
+#: consecutive hidden layers): 1e8 float32 weights are 400 MB.
+MAX_NETWORK_WEIGHTS = 100_000_000
 #: Archives read from a run directory or given as ``--model`` (SB3 zips, the ``.pth``
 #: files inside them, NumPy ``.npz``): their size, and what their members declare they
 #: expand to, in total. Checked before anything is extracted, so a zip bomb is refused.

@@ -372,3 +372,38 @@ def test_damaged_model_tensors_and_bad_algo_are_one_usage_error(
     monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self))
     code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(model), "--algo", "bogus")
     assert code == 2 and "--algo 'bogus'" in err and not read
+
+
+@pytest.mark.parametrize(
+    ("net_arch", "message"),
+    [
+        ("x", "is not a list of layer widths"),
+        ([64, "64"], "is not a list of layer widths"),
+        ({"pi": [64], "evil": [1]}, "is not a list of layer widths"),
+        ([10**9], "more than 100,000,000 weights"),
+        ([50_000, 50_000], "more than 100,000,000 weights"),
+    ],
+)
+def test_model_files_cannot_ask_for_any_network(
+    trained, tmp_path, monkeypatch, capsys, net_arch, message
+) -> None:
+    """The network is built from the file's net_arch before its weights are read: a bad or
+    huge one is refused in one line instead of a TypeError or filling the memory."""
+    model = tmp_path / "model.zip"
+    shutil.copy(trained["ppo"] / checkpoint_files(trained["ppo"])[0], model)
+    with zipfile.ZipFile(model) as archive:
+        data = json.loads(archive.read("data"))
+    data["policy_kwargs"] = {"net_arch": net_arch}
+    rewrite_zip(model, {"data": json.dumps(data).encode()})
+    code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(model))
+    assert code == 2 and f"{model}: its net_arch" in err and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_model_of_another_configuration_is_one_line(trained, monkeypatch, capsys) -> None:
+    model = trained["ppo"] / checkpoint_files(trained["ppo"])[0]
+    code, err = run_cli(
+        monkeypatch, capsys, "evaluate", "--model", str(model), "--power-levels", "0,7,14"
+    )
+    assert code == 2 and "does not fit this configuration" in err and "size mismatch" in err
+    assert len(err.strip().splitlines()) == 1
