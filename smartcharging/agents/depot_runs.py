@@ -227,7 +227,10 @@ def _trained_on(spec: dict[str, Any]) -> tuple[str, DepotConfig, int]:
     algo = spec["algo"]
     if algo not in DEPOT_ALGORITHMS:
         raise ValueError(f"unknown algo {algo!r}: depot runs train {', '.join(DEPOT_ALGORITHMS)}")
-    return algo, DepotConfig(**spec["depot"]), int(spec["num_envs"])
+    num_envs = int(spec["num_envs"])
+    if not 1 <= num_envs <= limits.MAX_DEPOTS:
+        raise ValueError(f"invalid num_envs={num_envs}: must be in 1..{limits.MAX_DEPOTS:,}")
+    return algo, DepotConfig(**spec["depot"]), num_envs
 
 
 def _schedule(spec: dict[str, Any]) -> tuple[int, int]:

@@ -8,20 +8,21 @@ core package never does.
 from __future__ import annotations
 
 import inspect
-import itertools
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from smartcharging.agents.hyperparameters import HyperparameterError, Hyperparameters
+from smartcharging.agents.hyperparameters import (
+    HyperparameterError,
+    Hyperparameters,
+    check_net_arch,
+)
 from smartcharging.agents.run_directory import RunError
 from smartcharging.agents.safe_loading import read_archive_bytes
 from smartcharging.agents.sb3_loading import load_model_safely, read_model_data
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import ScaleObservation, normalize_observations
-from smartcharging.config import limits
-from smartcharging.config.validation import shorten
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.policies.base import Policy
@@ -144,30 +145,6 @@ def detect_algorithm(path: Path, data: dict[str, Any]) -> str:
     )
 
 
-def _checked_net_arch(path: Path, net_arch: Any) -> Any:
-    """A model file's ``net_arch`` if it is what SB3 accepts (a list of layer widths, or a
-    mapping of ``pi``/``vf``/``qf`` to such lists) and the network it describes has at most
-    :data:`~limits.MAX_NETWORK_WEIGHTS` weights between hidden layers; built only then."""
-    stacks = net_arch.values() if isinstance(net_arch, dict) else [net_arch]
-    allowed = "a list of layer widths (integers >= 1), or pi/vf/qf lists of them"
-    if isinstance(net_arch, dict) and not set(net_arch) <= {"pi", "vf", "qf"}:
-        raise ValueError(f"{path}: its net_arch {shorten(repr(net_arch))} is not {allowed}")
-    weights = 0
-    for widths in stacks:
-        if not isinstance(widths, list) or not all(
-            isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths
-        ):
-            raise ValueError(f"{path}: its net_arch {shorten(repr(net_arch))} is not {allowed}")
-        weights += sum(a * b for a, b in itertools.pairwise(widths)) + sum(widths)
-    if weights > limits.MAX_NETWORK_WEIGHTS:
-        raise ValueError(
-            f"{path}: its net_arch {shorten(repr(net_arch))} describes a network of more than "
-            f"{limits.MAX_NETWORK_WEIGHTS:,} weights (MAX_NETWORK_WEIGHTS in "
-            "smartcharging.config.limits)"
-        )
-    return net_arch
-
-
 def _user_policy_kwargs(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     """The network shape of a user's model (``net_arch``, ``activation_fn``), read from the
     plain JSON that SB3 writes beside its pickled copy; other settings are refused."""
@@ -182,7 +159,7 @@ def _user_policy_kwargs(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         )
     kwargs: dict[str, Any] = {}
     if "net_arch" in saved:
-        kwargs["net_arch"] = _checked_net_arch(path, saved["net_arch"])
+        kwargs["net_arch"] = check_net_arch(str(path), saved["net_arch"])
     if "activation_fn" in saved:
         name = ACTIVATIONS.get(str(saved["activation_fn"]))
         if name is None:

@@ -58,6 +58,9 @@ MAX_SCENARIO_VALUES = 10_000_000
 #: Weights of a network rebuilt from a model file's ``net_arch`` (widths times widths of
 #: consecutive hidden layers): 1e8 float32 weights are 400 MB.
 MAX_NETWORK_WEIGHTS = 100_000_000
+#: Transitions a learner buffers: a DQN replay buffer's ``buffer_size``, a PPO/A2C
+#: rollout's ``n_steps * n_envs`` (shipped: 200,000 and at most 8,192).
+MAX_BUFFER_TRANSITIONS = 10_000_000
 #: Archives read from a run directory or given as ``--model`` (SB3 zips, the ``.pth``
 #: files inside them, NumPy ``.npz``): their size, and what their members declare they
 #: expand to, in total. Checked before anything is extracted, so a zip bomb is refused.
