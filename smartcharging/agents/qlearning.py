@@ -15,7 +15,7 @@ from smartcharging.agents.safe_loading import (
     save_archive,
 )
 from smartcharging.agents.scaling import check_reward_scale, default_reward_scale
-from smartcharging.config import ChargingConfig
+from smartcharging.config import ChargingConfig, limits
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.observations import vehicle_battery, vehicle_time_steps
 from smartcharging.policies.table import TablePolicy
@@ -47,8 +47,10 @@ class QLearningParams:
     reward_scale: float | None = None
 
     def __post_init__(self) -> None:
-        if self.num_envs < 1:
-            raise ValueError(f"invalid num_envs={self.num_envs}: must be >= 1")
+        if not 1 <= self.num_envs <= limits.MAX_COPIES:
+            raise ValueError(
+                f"invalid num_envs={self.num_envs}: must be in 1..{limits.MAX_COPIES:,}"
+            )
         if not 0.5 < self.lr_exponent <= 1.0:
             raise ValueError(f"invalid lr_exponent={self.lr_exponent}: must be in (0.5, 1]")
         for name in ("epsilon_start", "epsilon_end", "exploration_fraction"):

@@ -24,6 +24,7 @@ from smartcharging import cli
 from smartcharging.agents.depot_runs import load_depot_policy
 from smartcharging.agents.run_directory import RunError
 from smartcharging.agents.runs import Run, RunSpec, load_policy
+from smartcharging.agents.safe_loading import load_archive, save_archive
 from smartcharging.agents.sb3_depot import make_depot_model
 from smartcharging.agents.sb3_loading import check_torch_version
 from smartcharging.config import ChargingConfig, limits
@@ -407,3 +408,14 @@ def test_a_model_of_another_configuration_is_one_line(trained, monkeypatch, caps
     )
     assert code == 2 and "does not fit this configuration" in err and "size mismatch" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_learner_state_cannot_ask_for_unbounded_copies(trained, tmp_path) -> None:
+    folder = copy_run(trained, "qlearning", tmp_path)
+    state = folder / checkpoint_files(folder)[1]
+    meta, arrays = load_archive(state)
+    meta["params"]["num_envs"] = 10**12
+    save_archive(state, meta, arrays)
+    message = f"cannot resume {folder}: invalid num_envs=1000000000000: must be in"
+    with pytest.raises(RunError, match=message):
+        Run.resume(folder)
