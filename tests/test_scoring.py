@@ -113,7 +113,7 @@ def bad_files(folder, ppo_zip) -> dict:
     paths[folder / "missing.zip"] = "no such run directory or model file"
     (folder / "unreadable.zip").mkdir()
     (folder / "unreadable.zip" / "run.json").write_text("{")
-    paths[folder / "unreadable.zip"] = "corrupt run files"
+    paths[folder / "unreadable.zip"] = "run.json is damaged (not valid JSON"
     return paths
 
 
@@ -133,4 +133,4 @@ def test_bad_model_files_are_one_line_errors(user_models, tmp_path, monkeypatch,
     code, _, err = run(
         monkeypatch, capsys, "evaluate", "--model", str(user_models["ppo"][0]), "--algo", "sac"
     )
-    assert code == 2 and "invalid --algo 'sac'" in err
+    assert code == 2 and "--algo 'sac': must be one of" in err

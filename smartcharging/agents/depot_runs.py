@@ -10,7 +10,6 @@ trains or loads a model, so that inspecting runs needs no ``rl`` extra.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +20,16 @@ import numpy as np
 
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
+    DAMAGED_ADVICE,
     RUN_FILE,
     RunDirectory,
     RunError,
     check_new_run_folder,
+    describe,
 )
 from smartcharging.agents.scaling import ChargerView, depot_reward_scale
 from smartcharging.config import DepotConfig, limits
+from smartcharging.config.limits import check_limit
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.solvers.hindsight import hindsight_bound
 
@@ -66,6 +68,8 @@ def train_depot(
         raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
     if steps < 1 or num_envs < 1 or checkpoints < 1:
         raise RunError("--steps, --num-envs and --checkpoints must be >= 1")
+    check_limit("--steps", steps, limits.MAX_TRAINING_STEPS)
+    check_limit("--checkpoints", checkpoints, limits.MAX_CHECKPOINTS)
     if num_envs > limits.MAX_DEPOTS:
         raise RunError(f"--num-envs {num_envs}: depots train on at most {limits.MAX_DEPOTS:,}")
     if not 0 <= seed <= limits.MAX_SEED:
@@ -104,20 +108,22 @@ def resume_depot(
     directory = RunDirectory(out, CURVE_FIELDS)
     try:
         spec = directory.read(RUN_FILE)
+        algo, config, num_envs = directory.parse(RUN_FILE, _trained_on)
+        directory.parse(RUN_FILE, _schedule)
         checkpoint = directory.read(CHECKPOINT_FILE)
-        config = DepotConfig(**spec["depot"])
-        model = load_depot_model(
-            spec["algo"], out / checkpoint["file"], config, int(spec["num_envs"])
-        )
+        model_file = directory.parse(CHECKPOINT_FILE, _model_file)
+        wall_time_s = directory.parse(CHECKPOINT_FILE, lambda data: float(data["wall_time_s"]))
+        model = load_depot_model(algo, out / model_file, config, num_envs)
     except FileNotFoundError as error:
-        raise RunError(f"cannot resume {out}: missing {Path(error.filename).name}") from None
-    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as error:
-        raise RunError(f"corrupt checkpoint in {out}: {type(error).__name__}: {error}") from None
+        raise RunError(
+            f"cannot resume {out}: it has no {Path(error.filename).name} (not a run directory, "
+            f"or a damaged one: {DAMAGED_ADVICE})"
+        ) from None
+    except (KeyError, ValueError, TypeError, OSError) as error:
+        raise RunError(f"cannot resume {out}: {describe(error)}: {DAMAGED_ADVICE}") from None
     directory.resume_from(checkpoint, [checkpoint["file"]])
     try:
-        return _train(
-            directory, spec, config, model, float(checkpoint["wall_time_s"]), on_checkpoint
-        )
+        return _train(directory, spec, config, model, wall_time_s, on_checkpoint)
     finally:
         directory.release()
 
@@ -180,20 +186,27 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
     """The trained agent of a depot run directory (its last checkpoint)."""
     from smartcharging.agents.sb3_depot import DepotAgentPolicy, load_depot_model
 
+    if not folder.is_dir():
+        raise RunError(f"--model {folder}: not a depot run directory")
     directory = RunDirectory(folder, CURVE_FIELDS)
     try:
-        spec = directory.read(RUN_FILE)
-        algo = spec["algo"]
-        model_file = directory.read(CHECKPOINT_FILE)["file"]
+        if "depot" not in directory.read(RUN_FILE):
+            raise RunError(
+                f"--model {folder} is a single-vehicle run, not a depot run: use it without "
+                "a depot scenario"
+            )
         # The model is rebuilt on the depot it was trained on, then checked against this one.
-        trained_on = DepotConfig(**spec["depot"])
-        model = load_depot_model(algo, folder / model_file, trained_on, int(spec["num_envs"]))
+        algo, trained_on, num_envs = directory.parse(RUN_FILE, _trained_on)
+        model_file = directory.parse(CHECKPOINT_FILE, _model_file)
+        model = load_depot_model(algo, folder / model_file, trained_on, num_envs)
     except FileNotFoundError as error:
         raise RunError(
             f"--model {folder}: not a depot run directory (missing {Path(error.filename).name})"
         ) from None
-    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as error:
-        raise RunError(f"--model {folder}: cannot load the agent: {error}") from None
+    except (KeyError, ValueError, TypeError, OSError) as error:
+        raise RunError(
+            f"--model {folder}: cannot load the agent: {describe(error)}: {DAMAGED_ADVICE}"
+        ) from None
     expected = ChargerView(config).size
     if model.observation_space.shape != (expected,):
         raise RunError(
@@ -209,19 +222,47 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
     return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
 
 
+def _trained_on(spec: dict[str, Any]) -> tuple[str, DepotConfig, int]:
+    """The algorithm, depot and batch size of a depot run's ``run.json``."""
+    algo = spec["algo"]
+    if algo not in DEPOT_ALGORITHMS:
+        raise ValueError(f"unknown algo {algo!r}: depot runs train {', '.join(DEPOT_ALGORITHMS)}")
+    num_envs = int(spec["num_envs"])
+    if not 1 <= num_envs <= limits.MAX_DEPOTS:
+        raise ValueError(f"invalid num_envs={num_envs}: must be in 1..{limits.MAX_DEPOTS:,}")
+    return algo, DepotConfig(**spec["depot"]), num_envs
+
+
+def _schedule(spec: dict[str, Any]) -> tuple[int, int]:
+    """The total steps and checkpoints of a depot run's ``run.json``, both at least 1."""
+    steps, checkpoints = int(spec["total_steps"]), int(spec["checkpoints"])
+    if steps < 1 or checkpoints < 1:
+        raise ValueError(f"total_steps={steps} and checkpoints={checkpoints} must be >= 1")
+    return steps, checkpoints
+
+
+def _model_file(checkpoint: dict[str, Any]) -> str:
+    """The model file a depot run's ``checkpoint.json`` names."""
+    name = checkpoint["file"]
+    if not isinstance(name, str):
+        raise ValueError(f"its file {name!r} is not a file name")
+    return name
+
+
 def planned_steps(folder: Path) -> int:
     """The total steps a depot run directory was started to train."""
     try:
-        return int(RunDirectory(folder, CURVE_FIELDS).read(RUN_FILE)["total_steps"])
+        return RunDirectory(folder, CURVE_FIELDS).parse(
+            RUN_FILE, lambda spec: int(spec["total_steps"])
+        )
     except FileNotFoundError as error:
         raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
-    except (KeyError, ValueError, TypeError, OSError) as error:
-        raise RunError(f"corrupt run.json in {folder}: {type(error).__name__}: {error}") from None
 
 
 def is_depot_run(folder: Path) -> bool:
-    """Whether a run directory holds a depot agent."""
+    """Whether a run directory holds a depot agent (False for a damaged one, which the
+    loader then reports)."""
     try:
         return "depot" in RunDirectory(folder, CURVE_FIELDS).read(RUN_FILE)
-    except (OSError, ValueError):
+    except (OSError, RunError):
         return False

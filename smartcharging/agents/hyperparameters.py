@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 import yaml
 
-from smartcharging.config import ChargingConfig
+from smartcharging.config import ChargingConfig, limits
+from smartcharging.config.validation import shorten
 
 SB3_ALGORITHMS = ("dqn", "ppo", "a2c")
 #: Keys of an entry that are not arguments of the SB3 algorithm.
@@ -84,9 +86,59 @@ class Hyperparameters:
                     f"{source}: invalid {key}={value!r}: values must be numbers, strings, "
                     "booleans, lists or mappings"
                 )
+        _check_sizes(source, data["n_envs"], kwargs)
         return cls(
             algo, data["n_envs"], data["n_timesteps"], data["expected_shortfall"], kwargs, source
         )
+
+
+def check_net_arch(source: str, net_arch: Any) -> Any:
+    """``net_arch`` if it is what SB3 accepts (a list of layer widths, or a mapping of
+    ``pi``/``vf``/``qf`` to such lists) and describes at most
+    :data:`~limits.MAX_NETWORK_WEIGHTS` weights between hidden layers, so that building the
+    network (before any weight is read) cannot fill the memory; a
+    :class:`HyperparameterError` naming ``source`` otherwise."""
+    shown = shorten(repr(net_arch))
+    allowed = "a list of layer widths (integers >= 1), or pi/vf/qf lists of them"
+    if isinstance(net_arch, dict) and not set(net_arch) <= {"pi", "vf", "qf"}:
+        raise HyperparameterError(f"{source}: its net_arch {shown} is not {allowed}")
+    weights = 0
+    for widths in net_arch.values() if isinstance(net_arch, dict) else [net_arch]:
+        if not isinstance(widths, list) or not all(
+            isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in widths
+        ):
+            raise HyperparameterError(f"{source}: its net_arch {shown} is not {allowed}")
+        weights += sum(a * b for a, b in itertools.pairwise(widths)) + sum(widths)
+    if weights > limits.MAX_NETWORK_WEIGHTS:
+        raise HyperparameterError(
+            f"{source}: its net_arch {shown} describes a network of more than "
+            f"{limits.MAX_NETWORK_WEIGHTS:,} weights (MAX_NETWORK_WEIGHTS in "
+            "smartcharging.config.limits)"
+        )
+    return net_arch
+
+
+def _check_sizes(source: str, n_envs: int, kwargs: dict[str, Any]) -> None:
+    """Refuse buffer sizes and networks beyond the limits of :mod:`smartcharging.config.limits`
+    before SB3 allocates them."""
+    for key in ("buffer_size", "n_steps", "batch_size"):
+        value = kwargs.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise HyperparameterError(f"{source}: invalid {key}={value!r}: must be an int >= 1")
+    transitions = {
+        "buffer_size": kwargs.get("buffer_size", 1),
+        "n_steps * n_envs": kwargs.get("n_steps", 1) * n_envs,
+    }
+    for key, value in transitions.items():
+        if value > limits.MAX_BUFFER_TRANSITIONS:
+            raise HyperparameterError(
+                f"{source}: invalid {key}={value:,}: must be at most "
+                f"{limits.MAX_BUFFER_TRANSITIONS:,} transitions (MAX_BUFFER_TRANSITIONS in "
+                "smartcharging.config.limits)"
+            )
+    policy_kwargs = kwargs.get("policy_kwargs") or {}
+    if isinstance(policy_kwargs, dict) and "net_arch" in policy_kwargs:
+        check_net_arch(source, policy_kwargs["net_arch"])
 
 
 def _plain(value: Any) -> bool:

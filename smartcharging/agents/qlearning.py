@@ -8,9 +8,14 @@ from pathlib import Path
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from smartcharging.agents.safe_loading import load_archive, restore_arrays, save_archive
+from smartcharging.agents.safe_loading import (
+    load_archive,
+    read_npz,
+    restore_arrays,
+    save_archive,
+)
 from smartcharging.agents.scaling import check_reward_scale, default_reward_scale
-from smartcharging.config import ChargingConfig
+from smartcharging.config import ChargingConfig, limits
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.observations import vehicle_battery, vehicle_time_steps
 from smartcharging.policies.table import TablePolicy
@@ -42,8 +47,10 @@ class QLearningParams:
     reward_scale: float | None = None
 
     def __post_init__(self) -> None:
-        if self.num_envs < 1:
-            raise ValueError(f"invalid num_envs={self.num_envs}: must be >= 1")
+        if not 1 <= self.num_envs <= limits.MAX_COPIES:
+            raise ValueError(
+                f"invalid num_envs={self.num_envs}: must be in 1..{limits.MAX_COPIES:,}"
+            )
         if not 0.5 < self.lr_exponent <= 1.0:
             raise ValueError(f"invalid lr_exponent={self.lr_exponent}: must be in (0.5, 1]")
         for name in ("epsilon_start", "epsilon_end", "exploration_fraction"):
@@ -82,8 +89,9 @@ class QLearningAgent:
         self.visits = np.zeros(shape, dtype=np.int64)
         self.steps_done = 0
         self.rng = np.random.default_rng(seed)
-        self.reward_scale = (
-            default_reward_scale(config) if params.reward_scale is None else params.reward_scale
+        self.reward_scale = check_reward_scale(
+            default_reward_scale(config) if params.reward_scale is None else params.reward_scale,
+            config,
         )
         self.env = SmartChargingVectorEnv(
             num_envs=params.num_envs, config=config, autoreset_mode=AutoresetMode.SAME_STEP
@@ -181,13 +189,13 @@ class QLearningAgent:
 
 def load_table_policy(path: Path, config: ChargingConfig, name: str) -> TablePolicy:
     """The greedy policy of a saved Q-table."""
-    with np.load(path, allow_pickle=False) as data:
-        grid = BatteryGrid(
-            data["grid_levels_kwh"],
-            exact=bool(data["grid_exact"]),
-            step_kwh=float(data["grid_step_kwh"]),
-        )
-        table = data["q"].argmax(axis=2)
+    data = read_npz(path)
+    grid = BatteryGrid(
+        data["grid_levels_kwh"],
+        exact=bool(data["grid_exact"]),
+        step_kwh=float(data["grid_step_kwh"]),
+    )
+    table = data["q"].argmax(axis=2)
     if table.shape[0] != config.n_slots:
         raise ValueError(
             f"Q-table has {table.shape[0]} slots: the configuration has {config.n_slots}"

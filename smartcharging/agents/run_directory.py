@@ -24,14 +24,15 @@ of writing the same curve twice.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import platform
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -40,6 +41,8 @@ VERSIONS_FILE = "versions.json"
 CURVE_FILE = "curve.csv"
 CHECKPOINT_FILE = "checkpoint.json"
 LOCK_FILE = "run.lock"
+
+T = TypeVar("T")
 
 _VERSIONED_PACKAGES = (
     "smartcharging",
@@ -53,6 +56,24 @@ _VERSIONED_PACKAGES = (
 
 class RunError(Exception):
     """A run cannot be started, resumed or loaded; the message says why, in one line."""
+
+
+#: What to do about a damaged run directory.
+DAMAGED_ADVICE = "restore the run from a copy, or train a new one"
+
+
+def damaged(path: Path, problem: str) -> RunError:
+    """The error for a file of a run directory that cannot be used: the file, the problem
+    and what to do."""
+    return RunError(f"{path} is damaged ({problem}): {DAMAGED_ADVICE}")
+
+
+def describe(error: Exception) -> str:
+    """What is wrong, from an error raised while reading a run's data (a missing key says
+    which entry is missing)."""
+    if isinstance(error, KeyError):
+        return f"it has no {error.args[0]!r} entry"
+    return str(error)
 
 
 def package_versions() -> dict[str, str]:
@@ -78,7 +99,9 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def check_new_run_folder(folder: Path) -> None:
     """Refuse ``folder`` for a new run unless it does not exist or is an empty directory."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    if folder.exists() and not folder.is_dir():
+        raise RunError(f"--out {folder} is a file, not a directory: choose a new directory")
+    if folder.exists() and any(folder.iterdir()):
         raise RunError(
             f"--out {folder} exists and is not empty: choose a new directory, or resume "
             f"it with --resume {folder}"
@@ -150,11 +173,30 @@ class RunDirectory:
             shutil.rmtree(self.folder, ignore_errors=True)
 
     def read(self, name: str) -> dict[str, Any]:
-        """A JSON file of the run (``run.json``, ``checkpoint.json``) as a dict."""
-        data = json.loads((self.folder / name).read_text())
+        """A JSON file of the run (``run.json``, ``checkpoint.json``) as a dict; a
+        :class:`RunError` naming it if it is not a JSON object (a missing file is a
+        ``FileNotFoundError``, which the caller words for its command)."""
+        path = self.folder / name
+        try:
+            data = json.loads(path.read_text())
+        except NotADirectoryError:  # the run "directory" is a file: it has no such file
+            raise FileNotFoundError(errno.ENOENT, "not a directory", str(path)) from None
+        except UnicodeDecodeError:
+            raise damaged(path, "not UTF-8 text") from None
+        except json.JSONDecodeError as error:
+            raise damaged(path, f"not valid JSON: {error.msg} at line {error.lineno}") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{name} does not hold a JSON object")
+            raise damaged(path, "not a JSON object")
         return data
+
+    def parse(self, name: str, parser: Callable[[dict[str, Any]], T]) -> T:
+        """``parser`` applied to the JSON file ``name`` (see :meth:`read`); whatever it
+        finds wrong is a :class:`RunError` naming the file."""
+        data = self.read(name)
+        try:
+            return parser(data)
+        except (RunError, KeyError, IndexError, ValueError, TypeError) as error:
+            raise damaged(self.folder / name, describe(error)) from None
 
     def resume_from(self, checkpoint: dict[str, Any], files: list[str]) -> None:
         """Continue after the checkpoint ``checkpoint.json`` names: curve rows written after

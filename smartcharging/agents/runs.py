@@ -11,7 +11,6 @@ keeps the model of the checkpoint with the best exact expected return so far
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from abc import ABC, abstractmethod
@@ -25,15 +24,20 @@ from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
     CURVE_FILE,
+    DAMAGED_ADVICE,
     RUN_FILE,
     RunDirectory,
     RunError,
     check_new_run_folder,
+    damaged,
+    describe,
     read_curve_rows,
 )
 from smartcharging.agents.safe_loading import check_state_file
+from smartcharging.agents.scaling import check_reward_scale
 from smartcharging.config import limits
-from smartcharging.config.vehicle import ChargingConfig, ConfigError
+from smartcharging.config.limits import check_limit
+from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.dp import Optimum, solve_all
@@ -67,15 +71,20 @@ class RunSpec:
     def __post_init__(self) -> None:
         check_algorithm(self.algo)
         if self.total_steps < 1:
-            raise RunError(
-                f"invalid steps={self.total_steps} for --steps {self.total_steps}: must be >= 1"
-            )
+            raise RunError(f"invalid total_steps={self.total_steps}: must be >= 1")
+        check_limit("total_steps", self.total_steps, limits.MAX_TRAINING_STEPS)
+        check_limit("checkpoints", self.checkpoints, limits.MAX_CHECKPOINTS)
         if not 1 <= self.num_envs <= limits.MAX_COPIES:
             raise RunError(f"invalid num_envs={self.num_envs}: must be in 1..{limits.MAX_COPIES:,}")
         if not 0 <= self.seed <= limits.MAX_SEED:
             raise RunError(f"invalid seed={self.seed}: must be in 0..{limits.MAX_SEED}")
         if self.checkpoints < 1:
             raise RunError(f"invalid checkpoints={self.checkpoints}: must be >= 1")
+        if self.reward_scale is not None:
+            try:
+                check_reward_scale(self.reward_scale, self.config)
+            except ValueError as error:
+                raise RunError(str(error)) from None
         if self.hyperparameters is not None and self.algo == "qlearning":
             raise RunError("hyperparameters apply to dqn, ppo and a2c, not qlearning")
         if self.algo != "qlearning":
@@ -127,9 +136,7 @@ class RunSpec:
 def check_algorithm(algo: str) -> str:
     """``algo`` if it is one of :data:`ALGORITHMS`, else a :class:`RunError` naming them."""
     if algo not in ALGORITHMS:
-        raise RunError(
-            f"unknown algorithm {algo!r} for --algo {algo!r}: choose one of {', '.join(ALGORITHMS)}"
-        )
+        raise RunError(f"unknown algorithm {algo!r}: choose one of {', '.join(ALGORITHMS)}")
     return algo
 
 
@@ -331,34 +338,26 @@ class Run:
         """Continue a run from its last complete checkpoint."""
         directory = RunDirectory(folder, CURVE_FIELDS)
         try:
-            spec = RunSpec.from_json(directory.read(RUN_FILE))
+            spec = directory.parse(RUN_FILE, RunSpec.from_json)
             checkpoint = directory.read(CHECKPOINT_FILE)
-            steps, files = int(checkpoint["steps"]), list(checkpoint["files"])
+            steps, files = directory.parse(CHECKPOINT_FILE, _checkpoint_files)
+            wall_time_s, best = directory.parse(CHECKPOINT_FILE, _resumed_progress)
             trainer = _trainer_class(spec.algo).load(spec, folder, files)
-        except RunError:
-            raise
         except FileNotFoundError as error:
-            raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
-        except (
-            ConfigError,
-            KeyError,
-            ValueError,
-            TypeError,
-            EOFError,
-            OSError,
-            json.JSONDecodeError,
-        ) as error:
             raise RunError(
-                f"corrupt checkpoint in {folder}: {type(error).__name__}: {error}"
+                f"cannot resume {folder}: it has no {Path(error.filename).name} (not a run "
+                f"directory, or a damaged one: {DAMAGED_ADVICE})"
             ) from None
+        except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError) as error:
+            raise RunError(f"cannot resume {folder}: {describe(error)}: {DAMAGED_ADVICE}") from None
         if trainer.steps_done != steps:
-            raise RunError(
-                f"corrupt checkpoint in {folder}: checkpoint.json says {steps} steps, the model "
-                f"has {trainer.steps_done}"
+            raise damaged(
+                folder / CHECKPOINT_FILE,
+                f"it says {steps} steps, the model has {trainer.steps_done}",
             )
         directory.resume_from(checkpoint, files)
-        run = cls(directory, spec, trainer, float(checkpoint["wall_time_s"]))
-        run.best = checkpoint.get("best")
+        run = cls(directory, spec, trainer, wall_time_s)
+        run.best = best
         return run
 
     @property
@@ -424,6 +423,14 @@ class Run:
         return point if point is not None else read_curve(self.folder / CURVE_FILE)[-1]
 
 
+def _checkpoint_files(checkpoint: dict[str, Any]) -> tuple[int, list[str]]:
+    """The steps of a ``checkpoint.json`` and the names of its files."""
+    files = checkpoint["files"]
+    if not files or not isinstance(files, list) or not all(isinstance(n, str) for n in files):
+        raise ValueError(f"its files {files!r} are not a list of file names")
+    return int(checkpoint["steps"]), files
+
+
 def read_curve(path: Path) -> list[CurvePoint]:
     """The learning curve of a single-vehicle run's ``curve.csv``."""
     return [
@@ -433,6 +440,27 @@ def read_curve(path: Path) -> list[CurvePoint]:
         )
         for row in read_curve_rows(path)
     ]
+
+
+def _resumed_progress(checkpoint: dict[str, Any]) -> tuple[float, dict[str, Any] | None]:
+    """The wall time of a ``checkpoint.json`` and its best checkpoint (if any), checked."""
+    best = checkpoint.get("best")
+    if best is not None:
+        if not isinstance(best, dict):
+            raise ValueError(f"its best {best!r} is not a JSON object")
+        int(best["steps"]), float(best["expected_return"]), float(best["relative_gap"])
+        if not isinstance(best["file"], str):
+            raise ValueError(f"its best file {best['file']!r} is not a file name")
+    return float(checkpoint["wall_time_s"]), best
+
+
+def _model_file(checkpoint: dict[str, Any], which: str) -> str:
+    """The model file of a ``checkpoint.json``: its best checkpoint's or its last's."""
+    best = checkpoint.get("best")
+    name = best["file"] if which == "best" and best else _checkpoint_files(checkpoint)[1][0]
+    if not isinstance(name, str):
+        raise ValueError(f"its model file {name!r} is not a file name")
+    return name
 
 
 def load_policy(
@@ -446,18 +474,20 @@ def load_policy(
     """
     if which not in ("best", "last"):
         raise ValueError(f"invalid which={which!r}: must be 'best' or 'last'")
+    if not folder.is_dir():
+        raise RunError(f"--model {folder}: not a run directory")
+    directory = RunDirectory(folder, CURVE_FIELDS)
     try:
-        spec = RunSpec.from_json(json.loads((folder / "run.json").read_text()))
-        checkpoint = json.loads((folder / "checkpoint.json").read_text())
-        model_file = checkpoint["files"][0]
-        if which == "best" and checkpoint.get("best"):
-            model_file = checkpoint["best"]["file"]
+        if "depot" in directory.read(RUN_FILE):
+            raise RunError(
+                f"--model {folder} is a depot run: use it with its depot scenario (--scenario)"
+            )
+        spec = directory.parse(RUN_FILE, RunSpec.from_json)
+        model_file = directory.parse(CHECKPOINT_FILE, lambda data: _model_file(data, which))
     except FileNotFoundError as error:
         raise RunError(
             f"--model {folder}: not a run directory (missing {Path(error.filename).name})"
         ) from None
-    except (ConfigError, KeyError, ValueError, TypeError, json.JSONDecodeError) as error:
-        raise RunError(f"--model {folder}: corrupt run files: {error}") from None
     if config is not None and config != spec.config:
         differ = [k for k, v in spec.config.to_dict().items() if config.to_dict()[k] != v]
         raise RunError(
@@ -479,4 +509,6 @@ def load_policy(
         )
         return SB3Policy(model, spec.config, name), spec
     except (OSError, ValueError, KeyError) as error:
-        raise RunError(f"--model {folder}: cannot load the model: {error}") from None
+        raise RunError(
+            f"--model {folder}: cannot load its model: {describe(error)}: {DAMAGED_ADVICE}"
+        ) from None

@@ -4,12 +4,15 @@ Run directories are shared (they are what a paper's artefacts look like), so not
 is unpickled: learner state is a NumPy archive read with ``allow_pickle=False``, holding its
 arrays and one JSON text (``meta``) for the scalars and random-generator states. Every array
 must have the shape and dtype of the array it replaces, so a crafted archive can neither run
-code nor resize the learner. Stable-Baselines3 model zips are read by
-:mod:`smartcharging.agents.sb3_loading`.
+code nor resize the learner. Every archive (``.npz`` here, the model zips that
+:mod:`smartcharging.agents.sb3_loading` reads) is checked against the size limits of
+:mod:`smartcharging.config.limits` before anything in it is extracted, so a zip bomb is
+refused instead of filling the memory.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Mapping
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from smartcharging.agents.run_directory import RunError
+from smartcharging.config import limits
 
 #: The archive entry holding the JSON metadata.
 META = "meta"
@@ -39,6 +43,67 @@ def check_state_file(folder: Path, name: str) -> Path:
     return folder / name
 
 
+def check_archive(path: Path, archive: zipfile.ZipFile, member: str = "") -> None:
+    """Refuse ``archive`` (read from ``path``; ``member``: the name of the archive inside
+    it) if its members declare more than :data:`~limits.MAX_ARCHIVE_BYTES` in total, or one
+    expands more than :data:`~limits.MAX_COMPRESSION_RATIO`-fold. Python's zipfile never
+    extracts more than a member declares, so this bounds what reading it allocates."""
+    where = f"{path}: {member}" if member else str(path)
+    advice = "refusing to extract it (limits in smartcharging.config.limits)"
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        if total > limits.MAX_ARCHIVE_BYTES:
+            raise RunError(
+                f"{where} expands to more than {limits.MAX_ARCHIVE_BYTES:,} bytes "
+                f"(MAX_ARCHIVE_BYTES): {advice}"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.MIN_RATIO_CHECKED_BYTES and ratio > limits.MAX_COMPRESSION_RATIO:
+            raise RunError(
+                f"{where}: its member {info.filename!r} expands {ratio:,.0f}-fold (at most "
+                f"{limits.MAX_COMPRESSION_RATIO} allowed, MAX_COMPRESSION_RATIO; a zip bomb?): "
+                f"{advice}"
+            )
+
+
+def read_archive_bytes(path: Path) -> bytes:
+    """The content of the archive file ``path``, if it is at most
+    :data:`~limits.MAX_ARCHIVE_BYTES` long."""
+    size = path.stat().st_size
+    if size > limits.MAX_ARCHIVE_BYTES:
+        raise RunError(
+            f"{path} is {size:,} bytes long, more than {limits.MAX_ARCHIVE_BYTES:,} "
+            "(MAX_ARCHIVE_BYTES in smartcharging.config.limits): refusing to read it"
+        )
+    return path.read_bytes()
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` archive ``path``, after :func:`check_archive`, read
+    without pickle: an archive holding Python objects, or damaged, is a ``ValueError``
+    naming the file."""
+    content = read_archive_bytes(path)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            check_archive(path, archive)
+    except zipfile.BadZipFile:
+        raise ValueError(f"{path} is not an .npz archive (not a zip file)") from None
+    name = ""
+    try:
+        with np.load(io.BytesIO(content), allow_pickle=False) as data:
+            arrays = {}
+            for name in data.files:
+                arrays[name] = data[name]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+        shown = f"its array {name!r}" if name else "it"
+        raise ValueError(
+            f"{path}: {shown} is damaged or holds Python objects, which are never loaded "
+            "(that could run code)"
+        ) from None
+    return arrays
+
+
 def save_archive(path: Path, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` and the JSON-able ``meta`` as one NumPy archive (no pickle)."""
     entries: dict[str, Any] = {META: np.array(json.dumps(meta)), **arrays}
@@ -48,20 +113,16 @@ def save_archive(path: Path, meta: dict[str, Any], arrays: Mapping[str, np.ndarr
 def load_archive(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The metadata and the arrays of an archive written by :func:`save_archive`, read
     without pickle: an archive holding pickled objects is a ``ValueError``."""
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError(f"{path.name} is a single array, not an .npz archive")
-        with data:
-            arrays = {name: data[name] for name in data.files}
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path.name} is not a readable .npz archive: {error}") from None
+    arrays = read_npz(path)
     text = arrays.pop(META, None)
     if text is None or text.dtype.kind != "U" or text.ndim != 0:
-        raise ValueError(f"{path.name} has no JSON text {META!r}")
-    meta = json.loads(text.item())
+        raise ValueError(f"{path} has no JSON text {META!r}")
+    try:
+        meta = json.loads(text.item())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: {META!r} is not valid JSON ({error.msg})") from None
     if not isinstance(meta, dict):
-        raise ValueError(f"{path.name}: {META!r} is not a JSON object")
+        raise ValueError(f"{path}: {META!r} is not a JSON object")
     return meta, arrays
 
 

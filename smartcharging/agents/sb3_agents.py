@@ -13,8 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from smartcharging.agents.hyperparameters import HyperparameterError, Hyperparameters
+from smartcharging.agents.hyperparameters import (
+    HyperparameterError,
+    Hyperparameters,
+    check_net_arch,
+)
 from smartcharging.agents.run_directory import RunError
+from smartcharging.agents.safe_loading import read_archive_bytes
 from smartcharging.agents.sb3_loading import load_model_safely, read_model_data
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import ScaleObservation, normalize_observations
@@ -135,7 +140,7 @@ def detect_algorithm(path: Path, data: dict[str, Any]) -> str:
     if "n_steps" in data:
         return "a2c"
     raise ValueError(
-        f"{path.name}: cannot tell its algorithm (a DQN, PPO or A2C model file of "
+        f"{path}: cannot tell its algorithm (a DQN, PPO or A2C model file of "
         "Stable-Baselines3 was expected): pass --algo dqn|ppo|a2c"
     )
 
@@ -154,7 +159,7 @@ def _user_policy_kwargs(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         )
     kwargs: dict[str, Any] = {}
     if "net_arch" in saved:
-        kwargs["net_arch"] = saved["net_arch"]
+        kwargs["net_arch"] = check_net_arch(str(path), saved["net_arch"])
     if "activation_fn" in saved:
         name = ACTIVATIONS.get(str(saved["activation_fn"]))
         if name is None:
@@ -174,14 +179,14 @@ def load_user_model(
     (:mod:`smartcharging.agents.sb3_loading`): the model is rebuilt from ``config``'s spaces
     (observations scaled to ``[0, 1]`` unless ``scale_observations=False``), the algorithm
     (``algo``, or detected from the file) and the network shape written in the file."""
+    if algo is not None and algo not in ALGORITHMS:
+        raise ValueError(f"invalid --algo {algo!r}: must be one of {', '.join(ALGORITHMS)}")
     try:
-        content = path.read_bytes()
+        content = read_archive_bytes(path)
     except OSError as error:
         raise RunError(f"--model {path}: cannot read it: {error.strerror or error}") from None
     data = read_model_data(path, content)
     algo = detect_algorithm(path, data) if algo is None else algo
-    if algo not in ALGORITHMS:
-        raise ValueError(f"invalid --algo {algo!r}: must be one of {', '.join(ALGORITHMS)}")
     env = SmartChargingEnv(config=config)
     settings: dict[str, Any] = {"policy_kwargs": _user_policy_kwargs(path, data)}
     if algo == "dqn":

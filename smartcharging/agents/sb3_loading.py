@@ -35,7 +35,14 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.save_util import is_json_serializable
 
 from smartcharging.agents.run_directory import RunError
-from smartcharging.agents.safe_loading import load_archive, restore_arrays, save_archive
+from smartcharging.agents.safe_loading import (
+    check_archive,
+    load_archive,
+    read_archive_bytes,
+    restore_arrays,
+    save_archive,
+)
+from smartcharging.config.validation import shorten
 
 #: Entries of ``data`` always taken from the template: they choose the code that runs.
 PINNED = ("policy_class", "policy_kwargs", "observation_space", "action_space")
@@ -58,37 +65,52 @@ def check_torch_version(version: str) -> None:
 
 def read_model_data(path: Path, content: bytes) -> dict[str, Any]:
     """The ``data`` JSON of an SB3 model zip (``content``, read from ``path``), after
-    checking that every ``.pth`` member loads with ``weights_only=True``; nothing is
-    unpickled."""
+    checking the archive's sizes and that every ``.pth`` member loads with
+    ``weights_only=True``; nothing is unpickled. A file that is not such a model is a
+    ``ValueError`` naming it."""
     check_torch_version(torch.__version__)
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            check_archive(path, archive)
             if "data" not in archive.namelist():
-                raise ValueError(f"{path.name} has no 'data' entry: not a Stable-Baselines3 model")
+                raise ValueError(f"{path} has no 'data' entry: not a Stable-Baselines3 model")
             data = json.loads(archive.read("data").decode())
             _check_tensors(path, archive)
     except zipfile.BadZipFile:
-        raise ValueError(f"{path.name} is not a Stable-Baselines3 model zip") from None
+        raise ValueError(f"{path} is not a Stable-Baselines3 model zip") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(
+            f"{path}: its 'data' entry is not JSON: not a Stable-Baselines3 model"
+        ) from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path.name}: its 'data' is not a JSON object")
+        raise ValueError(f"{path}: its 'data' is not a JSON object")
     return data
 
 
 def _check_tensors(path: Path, archive: zipfile.ZipFile) -> None:
     """Load every member SB3 torch-loads (by its test: the extension is ``.pth``) with
-    ``weights_only=True``; a :class:`RunError` if one holds more than tensors."""
+    ``weights_only=True``, after checking the sizes of the zip that a ``.pth`` file is; a
+    :class:`RunError` if one holds more than tensors, a ``ValueError`` if it is damaged."""
     for name in archive.namelist():
         if os.path.splitext(name)[1] != ".pth":
             continue
+        member = io.BytesIO(archive.read(name))
+        if zipfile.is_zipfile(member):
+            with zipfile.ZipFile(member) as inner:
+                check_archive(path, inner, name)
+        member.seek(0)
         try:
-            torch.load(io.BytesIO(archive.read(name)), map_location="cpu", weights_only=True)
+            torch.load(member, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError:
             raise RunError(
                 f"{path}: refusing to load it: its {name} holds objects other than tensors, "
                 "which only a full unpickler builds (and that can run code)"
             ) from None
-        except RuntimeError as error:
-            raise ValueError(f"{path.name}: unreadable {name}: {error}") from None
+        except Exception as error:  # torch's unpickler fails on junk in any way it meets
+            raise ValueError(
+                f"{path}: its {name} is damaged: not a torch file of tensors "
+                f"({type(error).__name__})"
+            ) from None
 
 
 def custom_objects(path: Path, data: dict[str, Any], template: BaseAlgorithm) -> dict[str, Any]:
@@ -124,16 +146,19 @@ def load_model_safely(
     is read once (or its ``content`` given), so SB3 loads exactly the bytes that were
     checked. ``overrides``: plain values to use instead of the file's (e.g. a small replay
     buffer for a model that is only evaluated)."""
-    content = path.read_bytes() if content is None else content
+    content = read_archive_bytes(path) if content is None else content
     objects = custom_objects(path, read_model_data(path, content), template)
     objects.update(overrides or {})
     try:
         return type(template).load(
             io.BytesIO(content), env=template.get_env(), device="cpu", custom_objects=objects
         )
-    except (RuntimeError, TypeError, AttributeError) as error:
+    except (RuntimeError, TypeError, AttributeError, KeyError, ValueError, IndexError) as error:
+        lines = [line.strip() for line in str(error).strip().splitlines()]
+        more = f" (and {len(lines) - 2} more lines)" if len(lines) > 2 else ""
         raise ValueError(
-            f"{path.name} does not fit the run's configuration: {type(error).__name__}: {error}"
+            f"{path} does not fit this configuration (trained on another one?): "
+            f"{type(error).__name__}: {shorten(' '.join(lines[:2]), 300)}{more}"
         ) from None
 
 

@@ -78,7 +78,7 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
         )
         self.config = config
         self.reward_scale = check_reward_scale(
-            default_reward_scale(config) if reward_scale is None else reward_scale
+            default_reward_scale(config) if reward_scale is None else reward_scale, config
         )
         self.expected_shortfall = expected_shortfall
         super().__init__(num_envs, vehicle_normalized_space(config), self.env.single_action_space)

@@ -22,7 +22,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from smartcharging.config import ChargingConfig, DepotConfig
+from smartcharging.config import ChargingConfig, DepotConfig, limits
 from smartcharging.observations import (
     DepotLayout,
     charger_views,
@@ -42,9 +42,20 @@ def default_reward_scale(config: ChargingConfig) -> float:
     return scale if scale > 0 else 1.0
 
 
-def check_reward_scale(reward_scale: float) -> float:
+def check_reward_scale(reward_scale: float, config: ChargingConfig | None = None) -> float:
+    """``reward_scale`` if it is a finite number > 0 that keeps ``config``'s worst episode,
+    scaled, below :data:`~limits.MAX_SCALED_COST` (float32 rewards stay finite)."""
     if not np.isfinite(reward_scale) or reward_scale <= 0:
         raise ValueError(f"invalid reward_scale={reward_scale!r}: must be a finite number > 0")
+    if config is not None:
+        smallest = config.worst_episode_cost / limits.MAX_SCALED_COST
+        if reward_scale < smallest:
+            raise ValueError(
+                f"invalid reward_scale={reward_scale!r} (--reward-scale): must be at least "
+                f"{smallest:.3g}, so "
+                f"that the worst episode ({config.worst_episode_cost:.3g}) scaled stays below "
+                f"{limits.MAX_SCALED_COST:g} (MAX_SCALED_COST in smartcharging.config.limits)"
+            )
     return float(reward_scale)
 
 

@@ -19,7 +19,6 @@ Optuna is part of the ``rl`` extra and imported only here.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,11 +28,13 @@ from typing import Any
 import yaml
 
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
-from smartcharging.agents.run_directory import write_json
+from smartcharging.agents.run_directory import RunDirectory, write_json
 from smartcharging.agents.runs import Run, RunError, RunSpec
-from smartcharging.config import ChargingConfig, ConfigError
+from smartcharging.config import ChargingConfig, limits
+from smartcharging.config.limits import check_limit
 
 STUDY_NAME = "smartcharging"
+TUNE_FILE = "tune.json"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class TuneSpec:
         for name in ("trials", "steps", "checkpoints"):
             if getattr(self, name) < 1:
                 raise RunError(f"invalid {name}={getattr(self, name)}: must be >= 1")
+        check_limit("trials", self.trials, limits.MAX_TRIALS)
+        check_limit("steps", self.steps, limits.MAX_TRAINING_STEPS)
+        check_limit("checkpoints", self.checkpoints, limits.MAX_CHECKPOINTS)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,6 +131,9 @@ class Tuning:
     def __init__(self, folder: Path, spec: TuneSpec, interrupted: list[int]) -> None:
         import optuna
 
+        # One process at a time: the run directories' lock, held until :meth:`run` ends.
+        self.directory = RunDirectory(folder, ())
+        self.directory.lock()
         self.folder = folder
         self.spec = spec
         self.interrupted = interrupted
@@ -148,7 +155,7 @@ class Tuning:
                 f"it with --resume {folder}"
             )
         folder.mkdir(parents=True, exist_ok=True)
-        write_json(folder / "tune.json", {**spec.to_json(), "interrupted": []})
+        write_json(folder / TUNE_FILE, {**spec.to_json(), "interrupted": []})
         return cls(folder, spec, [])
 
     @classmethod
@@ -157,16 +164,19 @@ class Tuning:
         ``trials`` raises (or lowers) the number of finished trials to reach."""
         import optuna
 
+        directory = RunDirectory(folder, ())
         try:
-            data = json.loads((folder / "tune.json").read_text())
-            spec = TuneSpec.from_json(data)
-            interrupted = [int(n) for n in data["interrupted"]]
+            spec = directory.parse(TUNE_FILE, TuneSpec.from_json)
+            interrupted = directory.parse(
+                TUNE_FILE, lambda data: [int(n) for n in data["interrupted"]]
+            )
         except FileNotFoundError:
             raise RunError(f"--resume {folder}: not a tuning directory (no tune.json)") from None
-        except (ConfigError, KeyError, ValueError, TypeError) as error:
-            raise RunError(f"--resume {folder}: corrupt tune.json: {error}") from None
-        if not (folder / "study.db").exists():
-            raise RunError(f"--resume {folder}: missing study.db")
+        if not (folder / "study.db").is_file():
+            raise RunError(
+                f"--resume {folder}: its study.db is missing (a damaged tuning directory): "
+                "restore it from a copy, or start a new tuning with --out"
+            )
         if trials is not None:
             spec = TuneSpec(**{**spec.__dict__, "trials": trials})
         tuning = cls(folder, spec, interrupted)
@@ -174,7 +184,7 @@ class Tuning:
             tuning.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
             tuning.study.enqueue_trial(trial.params)
             tuning.interrupted.append(trial.number)
-        write_json(folder / "tune.json", {**spec.to_json(), "interrupted": tuning.interrupted})
+        write_json(folder / TUNE_FILE, {**spec.to_json(), "interrupted": tuning.interrupted})
         return tuning
 
     @property
@@ -217,21 +227,24 @@ class Tuning:
     def run(self, on_trial: Callable[[Any], None] | None = None) -> dict[str, Any]:
         """Run trials until ``spec.trials`` have finished; write and return ``best.yml``'s
         entry."""
-        while len(self.finished) < self.spec.trials:
-            try:
-                self.study.optimize(self._objective, n_trials=1, catch=(ValueError,))
-            except BaseException:  # Ctrl-C or a crash: the trial is re-run on --resume
-                trial = self.study.trials[-1]
-                self.study.enqueue_trial(trial.params)
-                self.interrupted.append(trial.number)
-                write_json(
-                    self.folder / "tune.json",
-                    {**self.spec.to_json(), "interrupted": self.interrupted},
-                )
-                raise
-            if on_trial is not None:
-                on_trial(self.study.trials[-1])
-        return self.write_best()
+        try:
+            while len(self.finished) < self.spec.trials:
+                try:
+                    self.study.optimize(self._objective, n_trials=1, catch=(ValueError,))
+                except BaseException:  # Ctrl-C or a crash: the trial is re-run on --resume
+                    trial = self.study.trials[-1]
+                    self.study.enqueue_trial(trial.params)
+                    self.interrupted.append(trial.number)
+                    write_json(
+                        self.folder / TUNE_FILE,
+                        {**self.spec.to_json(), "interrupted": self.interrupted},
+                    )
+                    raise
+                if on_trial is not None:
+                    on_trial(self.study.trials[-1])
+            return self.write_best()
+        finally:
+            self.directory.release()
 
     def write_best(self) -> dict[str, Any]:
         """``best.yml``: the best finished trial's entry under its scenario's name."""

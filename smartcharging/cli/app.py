@@ -15,9 +15,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from smartcharging.agents.depot_runs import is_depot_run, load_depot_policy
+from smartcharging.agents.depot_runs import DEPOT_ALGORITHMS, is_depot_run, load_depot_policy
+from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
 from smartcharging.agents.run_directory import CURVE_FILE
 from smartcharging.agents.runs import (
     ALGORITHMS,
@@ -34,9 +35,11 @@ from smartcharging.cli.depot import depot_report, run_depot_training
 from smartcharging.cli.options import (
     ENVIRONMENT_ERROR,
     CliError,
+    check_output_folder,
     describe_os_error,
     env_options,
     fail,
+    refuse_with_resume,
 )
 from smartcharging.cli.output import (
     console,
@@ -50,6 +53,7 @@ from smartcharging.cli.scenario import scenario_app
 from smartcharging.cli.tune import tune_command
 from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
+from smartcharging.config.validation import shorten
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.evaluation.v2g import v2g_value
@@ -69,6 +73,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # help texts are plain: "[0, 1]" and "[default]" are not markup
 )
 app.add_typer(scenario_app, name="scenario")
 app.command("tune")(tune_command)
@@ -169,6 +174,7 @@ def evaluate_command(
 
     For a depot scenario: the policy against each episode's hindsight and Lagrangian bounds.
     """
+    check_evaluate_arguments(policy, model, algo, raw_observations)
     if depot is not None:
         if model is not None:
             chosen_depot: Any = load_depot_policy(model, depot)
@@ -182,10 +188,6 @@ def evaluate_command(
         return
     episodes = 1000 if episodes is None else episodes
     solution = solve_all(config)
-    if model is not None and not model.exists():
-        raise CliError(f"--model {model}: no such run directory or model file")
-    if model is not None and not model.is_dir() and not model.is_file():
-        raise CliError(f"--model {model}: not a regular file or a run directory")
     if model is not None and not model.is_dir():
         from smartcharging.agents.sb3_agents import load_user_model
 
@@ -208,6 +210,25 @@ def evaluate_command(
     console.print(reports_table([result], title, config))
 
 
+def check_evaluate_arguments(
+    policy: str | None, model: Path | None, algo: str | None, raw_observations: bool
+) -> None:
+    """Refuse contradictory or bad `evaluate` arguments before anything is read or solved."""
+    if policy is not None and model is not None:
+        raise CliError("--policy and --model exclude each other: evaluate one of them")
+    if model is not None and not model.exists():
+        raise CliError(f"--model {model}: no such run directory or model file")
+    if model is not None and not model.is_dir() and not model.is_file():
+        raise CliError(f"--model {model}: not a regular file or a run directory")
+    for name, given in (("--algo", algo is not None), ("--raw-observations", raw_observations)):
+        if given and (model is None or model.is_dir()):
+            raise CliError(
+                f"{name} applies to a model file given with --model (not a run directory)"
+            )
+    if algo is not None and algo not in SB3_ALGORITHMS:
+        raise CliError(f"--algo {algo!r}: must be one of {', '.join(SB3_ALGORITHMS)}")
+
+
 def distinct_names(models: dict[Path, Any]) -> None:
     """Name trained agents by their whole path where two share a folder name, so that no
     row of a comparison hides another."""
@@ -227,22 +248,32 @@ def compare_command(
         "--episodes",
         min=0,
         max=limits.MAX_EPISODES,
-        help="Monte-Carlo episodes per policy (depots: episodes "
-        "against the hindsight bound, 20 if 0).",
+        help="Monte-Carlo episodes per policy (0: exact values only; depots: episodes "
+        "against the bounds, 20 if 0).",
     ),
     seed: int = typer.Option(
-        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the Monte-Carlo episodes and random."
+        0,
+        "--seed",
+        min=0,
+        max=limits.MAX_SEED,
+        help="Seed of the Monte-Carlo episodes and of the random policy.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
     plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
-    model: list[Path] = typer.Option([], "--model", help="Training run directory (repeatable)."),
+    model: list[Path] = typer.Option(
+        [], "--model", metavar="DIR", help="Training run directory (repeatable)."
+    ),
 ) -> None:
     """Every baseline, trained agents and the optimum, exactly evaluated, best first.
 
     For a depot scenario: every depot baseline, MPC and the Lagrangian decomposition against
     each episode's hindsight and Lagrangian bounds.
     """
+    if as_json and as_csv:
+        raise CliError("--json and --csv exclude each other: choose one output format")
+    if plots_dir is not None:
+        check_output_folder("--plots", plots_dir)
     if depot is not None:
         if len(set(model)) != len(model):
             raise CliError("--model: the same run directory is given twice")
@@ -306,22 +337,38 @@ def train_command(
     steps: int | None = typer.Option(
         None,
         "--steps",
+        min=1,
+        max=limits.MAX_TRAINING_STEPS,
         help="Environment steps (transitions) [qlearning: 20M; SB3: the shipped "
         "hyperparameters' n_timesteps].",
         show_default=False,
     ),
-    seed: int = typer.Option(
-        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the environment and the agent."
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        min=0,
+        max=limits.MAX_SEED,
+        help="Seed of the environment and the agent [0].",
+        show_default=False,
     ),
     out: Path | None = typer.Option(None, "--out", help="New run directory."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this run directory."),
     num_envs: int | None = typer.Option(
         None,
         "--num-envs",
+        min=1,
+        max=limits.MAX_COPIES,
         help="Copies of the batch environment (default per algorithm; "
         "depots: 8 depots, all their chargers learning one shared policy).",
     ),
-    checkpoints: int = typer.Option(20, "--checkpoints", help="Exact evaluations and saves."),
+    checkpoints: int | None = typer.Option(
+        None,
+        "--checkpoints",
+        min=1,
+        max=limits.MAX_CHECKPOINTS,
+        help="Exact evaluations and saves [20].",
+        show_default=False,
+    ),
     reward_scale: float | None = typer.Option(
         None,
         "--reward-scale",
@@ -334,19 +381,32 @@ def train_command(
     hindsight bound.
     """
     if resume is not None:
-        given = {
-            "--algo": algo is not None,
-            "--out": out is not None,
-            "--steps": steps is not None,
-            "--num-envs": num_envs is not None,
-            "--reward-scale": reward_scale is not None,
-        }
-        clashing = [name for name, set_ in given.items() if set_]
-        if clashing:
+        refuse_with_resume(
+            {
+                "--algo": algo is not None,
+                "--out": out is not None,
+                "--steps": steps is not None,
+                "--seed": seed is not None,
+                "--num-envs": num_envs is not None,
+                "--checkpoints": checkpoints is not None,
+                "--reward-scale": reward_scale is not None,
+            }
+        )
+    elif algo is None or out is None:
+        raise CliError("--algo and --out are required (or --resume DIR)")
+    else:
+        check_output_folder("--out", out)
+        allowed = DEPOT_ALGORITHMS if depot is not None else ALGORITHMS
+        if algo not in allowed:
+            kind = "depot agents train with" if depot is not None else "choose one of"
+            raise CliError(f"--algo {algo!r}: {kind} {', '.join(allowed)}")
+        if depot is not None and reward_scale is not None:
             raise CliError(
-                f"{clashing[0]} cannot be combined with --resume: a resumed run keeps the "
-                "settings in its run.json"
+                "--reward-scale does not apply to a depot scenario (its agents "
+                "scale rewards by the depot's own cost)"
             )
+    seed = 0 if seed is None else seed
+    checkpoints = 20 if checkpoints is None else checkpoints
     if depot is not None or (resume is not None and is_depot_run(resume)):
         depot_steps = 20_000_000 if steps is None else steps
         run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
@@ -355,8 +415,7 @@ def train_command(
         run = Run.resume(resume)
         console.print(f"resuming {resume} at step {run.trainer.steps_done:,}")
     else:
-        if algo is None or out is None:
-            raise CliError("--algo and --out are required (or --resume DIR)")
+        assert algo is not None and out is not None  # checked above
         steps = default_steps(check_algorithm(algo), config) if steps is None else steps
         spec = RunSpec(
             algo=algo,
@@ -369,13 +428,13 @@ def train_command(
         )
         run = Run.start(out, spec)
     spec = run.spec
-    with Progress(
+    with progress_bar(
         TextColumn(f"training {spec.algo}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("exact gap {task.fields[gap]}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        transient=False,
     ) as progress:
         task = progress.add_task("train", total=spec.total_steps, gap="-")
 
@@ -409,10 +468,13 @@ def demo_command(
     seed: int = typer.Option(
         0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the episode and the agent."
     ),
-    steps: int = typer.Option(20_000_000, "--steps", min=1, help="Q-learning steps."),
+    steps: int = typer.Option(
+        20_000_000, "--steps", min=1, max=limits.MAX_TRAINING_STEPS, help="Q-learning steps."
+    ),
     out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for runs and figures."),
 ) -> None:
     """Render an optimal episode, train a Q-learning agent, compare it with every policy."""
+    check_output_folder("--out", out)
     solution = solve_all(config)
     optimal = TablePolicy.optimal(solution)
     env = SmartChargingEnv(config=config, render_mode="ansi")
@@ -448,6 +510,22 @@ def demo_command(
         console.print(f"wrote {path}")
 
 
+def with_bad_value(error: typer.TyperException, message: str) -> str:
+    """The message of a rejected option value, with the value (shortened) put in: the
+    parser's own message names the option and the rule, not what the user typed."""
+    cause = error.__cause__ or error.__context__
+    inputs = [
+        problem["input"]
+        for problem in getattr(cause, "errors", lambda: [])()
+        if isinstance(problem, dict) and "input" in problem
+    ]
+    prefix = "Invalid value for "
+    if not inputs or not message.startswith(prefix):
+        return message
+    shown = shorten(repr(inputs[0]) if isinstance(inputs[0], str) else str(inputs[0]))
+    return f"Invalid value {shown} for {message.removeprefix(prefix)}"
+
+
 def main() -> None:
     """Console-script entry point: every error is one line on stderr, with exit status 2
     for a usage error and 1 for an environment error (see the README's error contract)."""
@@ -455,9 +533,10 @@ def main() -> None:
         code = app(standalone_mode=False)
     except typer.TyperException as error:
         code = 2 if error.exit_code == 1 else error.exit_code
-        message = error.format_message()
-        if not message:  # no command given: the usage was printed, nothing to add
+        if type(error).__name__ == "NoArgsIsHelpError":  # no command: the help, no error
+            print(error.format_message())
             sys.exit(code)
+        message = with_bad_value(error, error.format_message())
         raise SystemExit(fail(message, code).exit_code) from None
     except typer.Abort:
         sys.exit(130)

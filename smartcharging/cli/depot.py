@@ -9,7 +9,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from smartcharging.cli.options import CliError
@@ -145,13 +145,13 @@ def run_depot_training(
     if resume is not None:
         total = planned_steps(resume)
         console.print(f"resuming {resume}")
-    with Progress(
+    with progress_bar(
         TextColumn("training on the depot"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("mean return {task.fields[value]}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        transient=False,
     ) as progress:
         task = progress.add_task("train", total=total, value="-")
 

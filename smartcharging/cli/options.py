@@ -2,7 +2,9 @@
 
 import functools
 import inspect
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -17,11 +19,16 @@ from smartcharging.config.scenarios import (
     load_depot_scenario,
     load_scenario,
 )
+from smartcharging.config.validation import shorten
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 
 class CliError(Exception):
     """A user error: printed as one line, exit code 2."""
+
+
+class OutputError(Exception):
+    """An output folder cannot be made or written: printed as one line, exit code 1."""
 
 
 #: Exit status of a usage error (a bad option, value, scenario or run directory).
@@ -31,9 +38,11 @@ ENVIRONMENT_ERROR = 1
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    """Print ``message`` as one error line on stderr; the ``typer.Exit`` to raise."""
+    """Print ``message`` as one error line on stderr (line breaks inside it, as some
+    libraries' messages have, become spaces); the ``typer.Exit`` to raise."""
+    line = " ".join(message.split())
     Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False
+        f"[bold red]error:[/] {escape(line)}", highlight=False
     )
     return typer.Exit(code=code)
 
@@ -42,6 +51,39 @@ def describe_os_error(error: OSError) -> str:
     """An OSError as one line naming the file and the problem."""
     where = f"{error.filename}: " if error.filename else ""
     return f"{where}{error.strerror or error}"
+
+
+def check_output_folder(option: str, folder: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be made or written: a file, a
+    path through a file, or one whose nearest existing folder is not writable (tried by
+    creating and deleting a temporary file there). Missing parents are created later, as
+    ``mkdir -p`` does."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        where = (
+            "is a file" if existing == folder.absolute() else f"goes through the file {existing}"
+        )
+        raise OutputError(f"{option} {folder}: {where}, not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise OutputError(
+            f"{option} {folder}: cannot write in {existing}: {error.strerror or error}"
+        ) from None
+
+
+def refuse_with_resume(given: dict[str, bool]) -> None:
+    """Refuse the first option of ``given`` (option name → whether the user set it): a
+    resumed run or tuning would ignore it, as it keeps the settings it was started with."""
+    clashing = [name for name, set_ in given.items() if set_]
+    if clashing:
+        raise CliError(
+            f"{clashing[0]} cannot be combined with --resume: a resumed run keeps the "
+            "settings it was started with (its run.json or tune.json)"
+        )
 
 
 #: CLI option → ChargingConfig field, so config errors can name the option the user typed.
@@ -85,7 +127,8 @@ def _parse_power_levels(text: str) -> tuple[float, ...]:
         return tuple(float(part) for part in text.split(","))
     except ValueError:
         raise CliError(
-            f"--power-levels {text!r}: must be comma-separated numbers such as 0,7,14,22"
+            f"--power-levels {shorten(repr(text))}: must be comma-separated numbers such as "
+            "0,7,14,22"
         ) from None
 
 
@@ -173,6 +216,10 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
         env = {name: kwargs.pop(name) for name in _ENV_HELP}
         scenario = kwargs.pop("scenario")
         try:
+            if kwargs.get("resume") is not None:
+                given = {"--scenario": scenario is not None}
+                given.update({OPTION_FIELDS[k][0]: v is not None for k, v in env.items()})
+                refuse_with_resume(given)
             depot = _depot_config(scenario, env, takes_depots, command.__name__)
             if depot is not None:
                 command(config=None, depot=depot, **kwargs)
@@ -191,6 +238,8 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
         ) as error:
             message = error.args[0] if isinstance(error, KeyError) else str(error)
             raise fail(message, USAGE_ERROR) from None
+        except OutputError as error:
+            raise fail(str(error), ENVIRONMENT_ERROR) from None
         except OSError as error:
             raise fail(describe_os_error(error), ENVIRONMENT_ERROR) from None
         except MemoryError:

@@ -5,7 +5,14 @@ import sys
 import numpy as np
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from smartcharging.config.vehicle import ChargingConfig
@@ -17,14 +24,17 @@ from smartcharging.solvers.dp import Optimum
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 
 
-def progress_bar() -> Progress:
+def progress_bar(*columns: ProgressColumn, transient: bool = True) -> Progress:
+    """A progress bar on stderr (by default: description, bar, count, time), shown only on a
+    terminal: in a log or a pipe it would leave a line (or a blank one) before an error
+    line, which must stay the only line."""
+    stderr = Console(stderr=True)
     return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
+        *(columns or (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())),
+        *(() if columns else (TimeElapsedColumn(),)),
+        console=stderr,
+        transient=transient,
+        disable=not stderr.is_terminal,
     )
 
 

@@ -19,7 +19,9 @@ from smartcharging.config.scenarios import (
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.solvers.grid import make_grid
 
-scenario_app = typer.Typer(help="List, show and validate scenario files.", no_args_is_help=True)
+scenario_app = typer.Typer(
+    help="List, show and validate scenario files.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @scenario_app.command("list")

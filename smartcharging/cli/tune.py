@@ -8,7 +8,12 @@ import typer
 
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
 from smartcharging.agents.runs import default_steps
-from smartcharging.cli.options import CliError, env_options
+from smartcharging.cli.options import (
+    CliError,
+    check_output_folder,
+    env_options,
+    refuse_with_resume,
+)
 from smartcharging.cli.output import console
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.depot import DepotConfig
@@ -22,18 +27,37 @@ def tune_command(
         None, "--algo", help=f"Algorithm: {', '.join(SB3_ALGORITHMS)}.", show_default=False
     ),
     trials: int | None = typer.Option(
-        None, "--trials", help="Finished trials to reach [20].", show_default=False
+        None,
+        "--trials",
+        min=1,
+        max=limits.MAX_TRIALS,
+        help="Finished trials to reach [20]; with --resume, a new target.",
+        show_default=False,
     ),
     steps: int | None = typer.Option(
         None,
         "--steps",
+        min=1,
+        max=limits.MAX_TRAINING_STEPS,
         help="Environment steps per trial [the shipped hyperparameters' n_timesteps].",
         show_default=False,
     ),
-    seed: int = typer.Option(
-        0, "--seed", min=0, max=limits.MAX_SEED, help="Seed of the sampler and of every trial."
+    seed: int | None = typer.Option(
+        None,
+        "--seed",
+        min=0,
+        max=limits.MAX_SEED,
+        help="Seed of the sampler and of every trial [0].",
+        show_default=False,
     ),
-    checkpoints: int = typer.Option(5, "--checkpoints", help="Exact evaluations per trial."),
+    checkpoints: int | None = typer.Option(
+        None,
+        "--checkpoints",
+        min=1,
+        max=limits.MAX_CHECKPOINTS,
+        help="Exact evaluations per trial [5].",
+        show_default=False,
+    ),
     out: Path | None = typer.Option(None, "--out", help="New tuning directory."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue this tuning directory."),
 ) -> None:
@@ -46,6 +70,15 @@ def tune_command(
     if depot is not None:
         raise CliError("tune works on single-vehicle scenarios, not on depots")
     if resume is not None:
+        refuse_with_resume(
+            {
+                "--algo": algo is not None,
+                "--out": out is not None,
+                "--steps": steps is not None,
+                "--seed": seed is not None,
+                "--checkpoints": checkpoints is not None,
+            }
+        )
         tuning = Tuning.resume(resume, trials)
         console.print(f"resuming {resume}: {len(tuning.finished)} trials finished")
     else:
@@ -53,13 +86,14 @@ def tune_command(
             raise CliError("--algo and --out are required (or --resume DIR)")
         if algo not in SB3_ALGORITHMS:
             raise CliError(f"--algo {algo!r}: choose one of {', '.join(SB3_ALGORITHMS)}")
+        check_output_folder("--out", out)
         spec = TuneSpec(
             algo=algo,
             trials=20 if trials is None else trials,
             steps=default_steps(algo, config) if steps is None else steps,
-            seed=seed,
+            seed=0 if seed is None else seed,
             config=config,
-            checkpoints=checkpoints,
+            checkpoints=5 if checkpoints is None else checkpoints,
         )
         tuning = Tuning.start(out, spec)
 

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from smartcharging.config import limits
-from smartcharging.config.limits import check_limit
+from smartcharging.config.limits import check_limit, check_minimum
 from smartcharging.config.v2g import (
     V2G_ONLY_DEFAULTS,
     export_price_table,
@@ -154,6 +154,10 @@ class DepotConfig:
             )
         check_limit("power_levels_kw", len(values["power_levels_kw"]), limits.MAX_ACTIONS)
         check_limit("capacity_kwh", max(values["capacity_kwh"]), limits.MAX_ENERGY_KWH, "kWh")
+        check_limit("slot_hours", values["slot_hours"], limits.MAX_SLOT_HOURS, "hours")
+        for name in ("demand_mean_kwh", "demand_sd_kwh"):
+            check_limit(name, max(values[name]), limits.MAX_ENERGY_KWH, "kWh")
+        check_minimum("demand_sd_kwh", min(values["demand_sd_kwh"]), limits.MIN_DEMAND_SD_KWH)
         values.update(self._schedule(n, slots, values["capacity_kwh"]))
         values.update(self._prices(slots))
         values.update(

@@ -33,12 +33,49 @@ MAX_EPISODES = 100_000_000
 #: Depots of a batch depot, and depot episodes of one comparison (each one solves an LP).
 MAX_DEPOTS = 100_000
 MAX_DEPOT_EPISODES = 100_000
+#: Environment steps of one training run or tuning trial, checkpoints of one run, and
+#: trials of one tuning study (a day of training at the fastest learner's pace is ~1e10).
+MAX_TRAINING_STEPS = 10_000_000_000
+MAX_CHECKPOINTS = 10_000
+MAX_TRIALS = 10_000
 #: Battery capacity and energy demand (kWh): observations are float32.
 MAX_ENERGY_KWH = 1e9
+#: Length of one slot (hours): a year, so that an episode's hours stay far from overflow.
+MAX_SLOT_HOURS = 24 * 366
+#: The smallest standard deviation of a demand (kWh): a demand this sure is a fixed one,
+#: and smaller ones overflow the normal density's ``z**2`` (1 Wh: 1e-3 kWh).
+MIN_DEMAND_SD_KWH = 1e-3
+#: A learner's rewards are costs divided by the reward scale: the scaled cost of the worst
+#: episode must stay below this, so that float32 rewards (SB3) stay finite.
+MAX_SCALED_COST = 1e30
 #: Seeds: NumPy's legacy global seeding (used by Stable-Baselines3) takes 32 bits.
 MAX_SEED = 2**32 - 1
 #: The largest cost of one episode (the worst charging bill plus the shortfall cost).
 MAX_COST = 1e200
+#: Values (numbers, strings, list items, mapping entries) of one scenario file once its YAML
+#: aliases are expanded: a few hundred bytes of nested aliases can expand to billions.
+MAX_SCENARIO_VALUES = 10_000_000
+#: Weights of a network rebuilt from a model file's ``net_arch`` (widths times widths of
+#: consecutive hidden layers): 1e8 float32 weights are 400 MB.
+MAX_NETWORK_WEIGHTS = 100_000_000
+#: Transitions a learner buffers: a DQN replay buffer's ``buffer_size``, a PPO/A2C
+#: rollout's ``n_steps * n_envs`` (shipped: 200,000 and at most 8,192).
+MAX_BUFFER_TRANSITIONS = 10_000_000
+#: Archives read from a run directory or given as ``--model`` (SB3 zips, the ``.pth``
+#: files inside them, NumPy ``.npz``): their size, and what their members declare they
+#: expand to, in total. Checked before anything is extracted, so a zip bomb is refused.
+MAX_ARCHIVE_BYTES = 4 * 2**30
+#: Expansion of a compressed archive member larger than :data:`MIN_RATIO_CHECKED_BYTES`
+#: (model weights and learner arrays compress less than 2:1; a zip bomb over 1000:1).
+MAX_COMPRESSION_RATIO = 100
+MIN_RATIO_CHECKED_BYTES = 2**20
+
+
+def check_minimum(name: str, value: float, minimum: float, what: str = "") -> None:
+    """Raise a :class:`ConfigError` naming ``name`` if ``value`` is below ``minimum``."""
+    if value < minimum:
+        detail = f" ({what})" if what else ""
+        raise reject(name, value, f"at least {minimum:g}{detail}; see smartcharging.config.limits")
 
 
 def check_limit(name: str, value: float, limit: float, what: str = "") -> None:

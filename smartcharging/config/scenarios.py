@@ -33,6 +33,7 @@ from smartcharging.config.prices import (
     day_ahead_slot_prices,
     tou_slot_prices,
 )
+from smartcharging.config.validation import shorten
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -490,6 +491,25 @@ def _describe(error: ValidationError, source: str, data: Any) -> str:
     return f"{source}: {detail}" + (f" (and {more} more problems)" if more else "")
 
 
+def _check_expanded_size(data: Any, source: str) -> None:
+    """Refuse YAML data with more than :data:`~limits.MAX_SCENARIO_VALUES` values once its
+    aliases are expanded (as validation would expand them), counting no further."""
+    count, pending = 0, [data]
+    while pending:
+        item = pending.pop()
+        count += 1
+        if count > limits.MAX_SCENARIO_VALUES:
+            raise ScenarioError(
+                f"{source}: holds more than {limits.MAX_SCENARIO_VALUES:,} values once its "
+                "YAML aliases are expanded (MAX_SCENARIO_VALUES in smartcharging.config.limits)"
+            )
+        if isinstance(item, dict):
+            pending.extend(item.values())
+            count += len(item)
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
     try:
         data = yaml.safe_load(text)
@@ -502,6 +522,7 @@ def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
         raise ScenarioError(
             f"{source}: must be a YAML mapping of scenario fields, not {type(data).__name__}"
         )
+    _check_expanded_size(data, source)
     wanted = "depot" if model is DepotScenario else "vehicle"
     found = "depot" if data.get("kind") == "depot" else "vehicle"
     if wanted != found:
@@ -533,9 +554,14 @@ def _scenario_text(name_or_path: str | Path) -> tuple[str, str]:
         resource = resources.files("smartcharging.builtin_scenarios").joinpath(f"{text}.yaml")
         return resource.read_text(), f"built-in scenario {text!r}"
     path = Path(text)
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        is_file = False
+    if not is_file:
         raise ScenarioError(
-            f"unknown scenario {text!r}: not a file, and not one of {', '.join(builtin_names())}"
+            f"unknown scenario {shorten(repr(text))}: not a file, and not one of "
+            f"{', '.join(builtin_names())}"
         )
     try:
         return path.read_text(encoding="utf-8"), str(path)

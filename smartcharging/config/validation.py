@@ -17,9 +17,24 @@ class ConfigError(ValueError):
         self.field = field
 
 
+#: Characters of a value shown in an error message; longer ones are cut in the middle.
+SHOWN_CHARACTERS = 60
+
+
+def shorten(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """``text`` cut to about ``limit`` characters (its start and end kept), so that an
+    error message quoting a value stays one readable line."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]}...{text[-keep:]} ({len(text):,} characters)"
+
+
 def reject(name: str, value: object, allowed: str) -> ConfigError:
     """The error for parameter ``name`` set to ``value``, saying what is ``allowed``."""
-    return ConfigError(f"invalid parameter {name}={value!r}: must be {allowed}", field=name)
+    return ConfigError(
+        f"invalid parameter {name}={shorten(repr(value))}: must be {allowed}", field=name
+    )
 
 
 def finite_number(name: str, value: object) -> float:

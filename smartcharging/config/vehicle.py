@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from smartcharging.config import limits
-from smartcharging.config.limits import check_limit
+from smartcharging.config.limits import check_limit, check_minimum
 from smartcharging.config.v2g import (
     V2G_ONLY_DEFAULTS,
     export_price_table,
@@ -112,6 +112,7 @@ class ChargingConfig:
         levels = power_levels(self.power_levels_kw, discharging=v2g_flag(self.v2g))
         check_limit("power_levels_kw", len(levels), limits.MAX_ACTIONS, "power levels")
         slot_hours = positive_number("slot_hours", self.slot_hours)
+        check_limit("slot_hours", slot_hours, limits.MAX_SLOT_HOURS, "hours")
         n_slots = integer("n_slots", self.n_slots, 1)
         check_limit("n_slots", n_slots, limits.MAX_SLOTS)
         start_min = non_negative_number("start_min_kwh", self.start_min_kwh)
@@ -146,6 +147,7 @@ class ChargingConfig:
         check_limit("demand_mean_kwh", demand_mean, limits.MAX_ENERGY_KWH, "kWh")
         demand_sd = positive_number("demand_sd_kwh", self.demand_sd_kwh)
         check_limit("demand_sd_kwh", demand_sd, limits.MAX_ENERGY_KWH, "kWh")
+        check_minimum("demand_sd_kwh", demand_sd, limits.MIN_DEMAND_SD_KWH, "kWh")
         penalty_factor = non_negative_number("penalty_factor", self.penalty_factor)
         arrival_hour = finite_number("arrival_hour", self.arrival_hour)
         if not 0 <= arrival_hour < 24:
@@ -177,21 +179,36 @@ class ChargingConfig:
         if not self.physical:
             if top_kw > math.log(limits.MAX_COST / hours):
                 raise reject("power_levels_kw", self.power_levels_kw, f"{allowed} (exp(kW) cost)")
-            if hours * math.exp(top_kw) * (1.0 + self.penalty_factor) > limits.MAX_COST:
+            if self.worst_episode_cost > limits.MAX_COST:
                 raise reject("penalty_factor", self.penalty_factor, allowed)
             return
+        terms = self._cost_terms()
+        if not math.fsum(terms.values()) <= limits.MAX_COST:
+            name = max(terms, key=lambda key: terms[key])
+            price = float(np.abs(self.prices).max())
+            raise reject(name, getattr(self, name) if name != "price_profiles" else price, allowed)
+
+    def _cost_terms(self) -> dict[str, float]:
+        """Upper bounds of the parts of one episode's cost, by the parameter behind each."""
+        top_kw, hours = self.power_levels_kw[-1], self.n_slots * self.slot_hours
+        if not self.physical:
+            bill = hours * math.exp(top_kw)
+            return {"power_levels_kw": bill, "penalty_factor": bill * self.penalty_factor}
         price = float(np.abs(self.prices).max()) if self.price_profiles else 0.0
         top_kw = max(top_kw, -self.power_levels_kw[0])
-        terms = {
+        return {
             "price_profiles": hours * price * top_kw / self.efficiency,
             "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
             **v2g_cost_terms(self, hours, top_kw),
             "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh
             * (self.demand_mean_kwh + 10 * self.demand_sd_kwh),
         }
-        if not math.fsum(terms.values()) <= limits.MAX_COST:
-            name = max(terms, key=lambda key: terms[key])
-            raise reject(name, getattr(self, name) if name != "price_profiles" else price, allowed)
+
+    @cached_property
+    def worst_episode_cost(self) -> float:
+        """An upper bound of one episode's cost: the worst charging bill plus the largest
+        shortfall cost (demand up to 10 standard deviations above its mean)."""
+        return math.fsum(self._cost_terms().values())
 
     def _validate_costs(self, n_slots: int) -> dict[str, Any]:
         if self.cost_model not in COST_MODELS:

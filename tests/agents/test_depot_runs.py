@@ -96,5 +96,5 @@ def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
     assert len(steps) == 3
     assert sum(p.name.startswith("model-") for p in run_dir.iterdir()) == 1
     (run_dir / "checkpoint.json").write_text("{")
-    with pytest.raises(RunError, match="corrupt checkpoint"):
+    with pytest.raises(RunError, match="checkpoint.json is damaged .not valid JSON"):
         resume_depot(run_dir)

@@ -62,3 +62,21 @@ def test_a_run_keeps_its_own_entry_when_resumed(tmp_path) -> None:
     assert resumed.spec.hyperparameters is not None
     assert resumed.spec.hyperparameters["learning_rate"] == 0.0042
     assert resumed.trainer.model.learning_rate == 0.0042  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"buffer_size": 10**9}, "invalid buffer_size=1,000,000,000: must be at most"),
+        ({"buffer_size": "big"}, "invalid buffer_size='big'"),
+        ({"n_envs": 100_000, "n_steps": 1_000}, "invalid n_steps \\* n_envs=100,000,000"),
+        ({"policy_kwargs": {"net_arch": [10**9]}}, "more than 100,000,000 weights"),
+        ({"policy_kwargs": {"net_arch": "wide"}}, "is not a list of layer widths"),
+    ],
+)
+def test_entries_cannot_ask_for_unbounded_buffers_or_networks(changes, message) -> None:
+    """A run.json's entry is built into buffers and a network before any weight is read:
+    sizes beyond the limits are refused instead of filling the memory."""
+    entry = {**shipped("dqn", ChargingConfig()).to_dict(), **changes}
+    with pytest.raises(HyperparameterError, match=message):
+        Hyperparameters.from_dict("dqn", entry, "run.json")

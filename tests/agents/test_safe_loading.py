@@ -24,9 +24,10 @@ from smartcharging import cli
 from smartcharging.agents.depot_runs import load_depot_policy
 from smartcharging.agents.run_directory import RunError
 from smartcharging.agents.runs import Run, RunSpec, load_policy
+from smartcharging.agents.safe_loading import load_archive, save_archive
 from smartcharging.agents.sb3_depot import make_depot_model
 from smartcharging.agents.sb3_loading import check_torch_version
-from smartcharging.config import ChargingConfig
+from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.evaluation.vehicle import grid_observations
 from smartcharging.observations import DepotLayout
@@ -164,7 +165,7 @@ def test_learner_state_archives_with_pickled_objects_are_refused(
     name = checkpoint_files(folder)[index]
     replace_checkpoint_file(folder, index, name, object_archive(marker, arrays))
     with pytest.raises(
-        RunError, match="corrupt checkpoint.*cannot be loaded when allow_pickle=False"
+        RunError, match=f"cannot resume .*{name}: its array .* holds Python objects"
     ):
         Run.resume(folder)
     assert not marker.exists()
@@ -178,11 +179,12 @@ def test_qlearning_model_with_pickled_objects_is_refused(
     best = json.loads((folder / "checkpoint.json").read_text())["best"]["file"]
     (folder / best).write_bytes(object_archive(marker, ("q", "grid_levels_kwh")))
     with pytest.raises(
-        RunError, match="cannot load the model.*cannot be loaded when allow_pickle=False"
+        RunError, match=f"cannot load its model: .*{best}: its array .* Python objects"
     ):
         load_policy(folder)
     code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(folder))
-    assert code == 2 and "allow_pickle=False" in err
+    assert code == 2 and "holds Python objects, which are never loaded" in err
+    assert "allow_pickle" not in err
     assert not marker.exists()
 
 
@@ -311,3 +313,109 @@ def test_sb3_runs_resume_from_their_saved_state(tmp_path, algo, steps, num_envs)
     loaded, _ = load_policy(tmp_path / algo, which="last")
     trained_actions = resumed.trainer.policy().actions(OBSERVATIONS)
     assert np.array_equal(loaded.actions(OBSERVATIONS), trained_actions)
+
+
+def deflated_zeros(name: str, size: int = 16 * 2**20) -> bytes:
+    """A zip whose one member ``name`` is ``size`` zero bytes, deflated (about 1000:1)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, bytes(size))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("where", ["model zip", "pth inside the model zip", "npz state"])
+def test_zip_bombs_are_refused_before_extraction(
+    trained, tmp_path, monkeypatch, capsys, where
+) -> None:
+    algo = "qlearning" if where == "npz state" else "ppo"
+    folder = copy_run(trained, algo, tmp_path)
+    if where == "npz state":
+        replace_checkpoint_file(folder, 1, "state-0.npz", deflated_zeros("q.npy"))
+        bomb = folder / "state-0.npz"
+    else:
+        for path in model_zips(folder):
+            if where == "model zip":
+                with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+                    archive.writestr("padding", bytes(16 * 2**20))
+            else:
+                rewrite_zip(path, {"policy.pth": deflated_zeros("archive/data/0")})
+        bomb = folder / checkpoint_files(folder)[0]
+    with pytest.raises(RunError, match=r"expands 1,0\d\d-fold .* a zip bomb") as error:
+        Run.resume(folder)
+    assert str(bomb) in str(error.value)
+    if where != "npz state":
+        code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(bomb))
+        assert code == 2 and str(bomb) in err and "zip bomb" in err
+
+
+def test_archives_larger_than_the_limit_are_refused_unread(trained, tmp_path, monkeypatch) -> None:
+    folder = copy_run(trained, "qlearning", tmp_path)
+    state = folder / checkpoint_files(folder)[1]
+    monkeypatch.setattr(limits, "MAX_ARCHIVE_BYTES", state.stat().st_size - 1)
+    with pytest.raises(RunError, match=f"{state} is .* bytes long, more than"):
+        Run.resume(folder)
+    state.write_bytes(deflated_zeros("q.npy", 2 * 2**20))  # a small file declaring 2 MiB
+    monkeypatch.setattr(limits, "MAX_ARCHIVE_BYTES", 2**20)
+    with pytest.raises(RunError, match=f"{state} expands to more than 1,048,576 bytes"):
+        Run.resume(folder)
+
+
+def test_damaged_model_tensors_and_bad_algo_are_one_usage_error(
+    trained, tmp_path, monkeypatch, capsys
+) -> None:
+    model = tmp_path / "model.zip"
+    shutil.copy(trained["ppo"] / checkpoint_files(trained["ppo"])[0], model)
+    rewrite_zip(model, {"policy.pth": b"junk" * 4})
+    code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(model))
+    assert code == 2 and f"{model}: its policy.pth is damaged" in err
+    assert len(err.strip().splitlines()) == 1
+    read = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self))
+    code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(model), "--algo", "bogus")
+    assert code == 2 and "--algo 'bogus'" in err and not read
+
+
+@pytest.mark.parametrize(
+    ("net_arch", "message"),
+    [
+        ("x", "is not a list of layer widths"),
+        ([64, "64"], "is not a list of layer widths"),
+        ({"pi": [64], "evil": [1]}, "is not a list of layer widths"),
+        ([10**9], "more than 100,000,000 weights"),
+        ([50_000, 50_000], "more than 100,000,000 weights"),
+    ],
+)
+def test_model_files_cannot_ask_for_any_network(
+    trained, tmp_path, monkeypatch, capsys, net_arch, message
+) -> None:
+    """The network is built from the file's net_arch before its weights are read: a bad or
+    huge one is refused in one line instead of a TypeError or filling the memory."""
+    model = tmp_path / "model.zip"
+    shutil.copy(trained["ppo"] / checkpoint_files(trained["ppo"])[0], model)
+    with zipfile.ZipFile(model) as archive:
+        data = json.loads(archive.read("data"))
+    data["policy_kwargs"] = {"net_arch": net_arch}
+    rewrite_zip(model, {"data": json.dumps(data).encode()})
+    code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(model))
+    assert code == 2 and f"{model}: its net_arch" in err and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_model_of_another_configuration_is_one_line(trained, monkeypatch, capsys) -> None:
+    model = trained["ppo"] / checkpoint_files(trained["ppo"])[0]
+    code, err = run_cli(
+        monkeypatch, capsys, "evaluate", "--model", str(model), "--power-levels", "0,7,14"
+    )
+    assert code == 2 and "does not fit this configuration" in err and "size mismatch" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_learner_state_cannot_ask_for_unbounded_copies(trained, tmp_path) -> None:
+    folder = copy_run(trained, "qlearning", tmp_path)
+    state = folder / checkpoint_files(folder)[1]
+    meta, arrays = load_archive(state)
+    meta["params"]["num_envs"] = 10**12
+    save_archive(state, meta, arrays)
+    message = f"cannot resume {folder}: invalid num_envs=1000000000000: must be in"
+    with pytest.raises(RunError, match=message):
+        Run.resume(folder)

@@ -119,7 +119,7 @@ def test_run_directory_contents(tmp_path) -> None:
 def test_bad_runs_are_refused(tmp_path) -> None:
     with pytest.raises(RunError, match="unknown algorithm 'sac'"):
         RunSpec("sac", 10, 0, CONFIG, 1)
-    with pytest.raises(RunError, match="invalid steps=0"):
+    with pytest.raises(RunError, match="invalid total_steps=0"):
         RunSpec("ppo", 0, 0, CONFIG, 1)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
@@ -128,7 +128,7 @@ def test_bad_runs_are_refused(tmp_path) -> None:
     train(tmp_path / "r", "qlearning", 100_000, 256, checkpoints=1)
     checkpoint = json.loads((tmp_path / "r" / "checkpoint.json").read_text())
     (tmp_path / "r" / checkpoint["files"][1]).write_bytes(b"not a pickle")
-    with pytest.raises(RunError, match="corrupt checkpoint"):
+    with pytest.raises(RunError, match="state-.*npz is not an .npz archive"):
         Run.resume(tmp_path / "r")
     with pytest.raises(RunError, match="not a run directory"):
         load_policy(tmp_path / "full")

@@ -114,14 +114,17 @@ def test_train_then_evaluate_and_compare_the_model(monkeypatch, capsys, tmp_path
     assert code == 2 and "exists and is not empty" in err and len(err.strip().splitlines()) == 1
     (run_dir / "checkpoint.json").write_text("{")
     code, _, err = run(monkeypatch, capsys, "train", "--resume", str(run_dir))
-    assert code == 2 and "corrupt checkpoint" in err
+    assert code == 2 and "checkpoint.json is damaged (not valid JSON" in err
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["train", "--algo", "sac", "--out", "x"], "--algo 'sac': choose one of qlearning"),
-        (["train", "--algo", "ppo", "--steps", "0", "--out", "x"], "--steps 0: must be >= 1"),
+        (
+            ["train", "--algo", "ppo", "--steps", "0", "--out", "x"],
+            "Invalid value '0' for '--steps': Input should be greater than or equal to 1",
+        ),
         (["train", "--steps", "10"], "--algo and --out are required"),
         (["evaluate", "--model", "/nonexistent"], "no such run directory or model file"),
     ],

@@ -11,6 +11,7 @@ import pytest
 
 from smartcharging import ChargingConfig
 from smartcharging.agents.runs import Run, RunSpec
+from smartcharging.config import limits
 from tests.cli.cli_runner import run_cli
 
 SMALL = ("--steps", "20000", "--checkpoints", "2")
@@ -38,13 +39,48 @@ def one_error_line(err: str) -> str:
         (("compare", "--scenario", "depot-10-overnight", "--seed", "-1"), "--seed"),
         (("evaluate", "--scenario", "depot-25-evening"), "--policy is required"),
         (("evaluate", "--episodes", "1000000000000"), "--episodes"),
-        (("train", "--algo", "qlearning", "--out", "x", "--num-envs", "1000000000"), "num_envs"),
+        (("train", "--algo", "qlearning", "--out", "x", "--num-envs", "1000000000"), "num-envs"),
+        (("solve", "--slot-hours", "1e308"), "--slot-hours: invalid parameter slot_hours=1e+308"),
+        (("solve", "--slot-hours", "1e200"), "--slot-hours: invalid parameter slot_hours=1e+200"),
+        (("solve", "--demand-sd", "1e-300"), "--demand-sd: invalid parameter demand_sd_kwh=1e-300"),
+        (
+            ("train", "--algo", "qlearning", "--out", "x", "--reward-scale", "1e-320"),
+            "reward_scale=1e-320 (--reward-scale): must be at least",
+        ),
+        (("train", "--algo", "qlearning", "--out", "x", "--steps", "1e14"), "'1e14' for '--steps'"),
+        (("train", "--algo", "qlearning", "--out", "x", "--steps", str(10**14)), "'--steps'"),
+        (("tune", "--algo", "ppo", "--out", "x", "--trials", "100000"), "'--trials'"),
+        (("train", "--algo", "ppo", "--out", "x", "--checkpoints", str(10**9)), "'--checkpoints'"),
+        (("compare", "--json", "--csv"), "--json and --csv exclude each other"),
+        (("evaluate", "--seed", "abc"), "Invalid value 'abc' for '--seed'"),
+        (("solve", "--power-levels", "0,x"), "--power-levels '0,x'"),
+        (("solve", "--scenario", "s" * 300), "--scenario: unknown scenario 'sss"),
+        (("solve", "--capacity", "c" * 300), "'ccc"),
+        (("evaluate", "--policy", "greedy", "--model", "."), "--policy and --model exclude"),
+        (("evaluate", "--algo", "ppo"), "--algo applies to a model file"),
+        (("train", "--algo", "sac", "--out", "x"), "--algo 'sac': choose one of"),
+        (
+            (
+                "train",
+                "--algo",
+                "ppo",
+                "--out",
+                "x",
+                "--scenario",
+                "depot-10-overnight",
+                "--reward-scale",
+                "2",
+            ),
+            "--reward-scale does not apply to a depot scenario",
+        ),
     ],
 )
 def test_bad_values_are_one_usage_error(args: tuple[str, ...], names: str) -> None:
     code, out, err = run_cli(*args)
     assert code == 2 and "nan" not in out.lower()
-    assert names in one_error_line(err)
+    line = one_error_line(err)
+    assert names in line and len(line) < 400 and "Warning" not in err
+    assert "math domain" not in line and not Path("x").exists()
 
 
 def test_no_arguments_prints_the_usage_without_an_empty_error() -> None:
@@ -184,3 +220,164 @@ def test_two_agents_with_one_folder_name_both_show(tmp_path: Path) -> None:
     assert code == 0 and {f"qlearning:{first}", f"qlearning:{second}"} <= names
     code, _, err = run_cli("compare", "--model", first, "--model", first)
     assert code == 2 and "twice" in one_error_line(err)
+
+
+def test_output_folders_are_checked_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("work started before the output folder was checked")
+
+    app_module = sys.modules["smartcharging.cli.app"]
+    monkeypatch.setattr(app_module, "solve_all", no_work)
+    monkeypatch.setattr(app_module.Run, "start", no_work)
+    monkeypatch.setattr("smartcharging.agents.tuning.Tuning.start", no_work)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for option, command in (
+        ("--plots", ("compare",)),
+        ("--out", ("train", "--algo", "qlearning")),
+        ("--out", ("tune", "--algo", "ppo")),
+        ("--out", ("demo",)),
+    ):
+        for path, problem in (
+            (blocker, "is a file, not a directory"),
+            (blocker / "sub", f"goes through the file {blocker}"),
+            (Path("/proc/smartcharging-test"), "cannot write in /proc"),
+        ):
+            code, _, err = run_cli(*command, option, str(path))
+            assert code == 1 and f"{option} {path}: {problem}" in one_error_line(err), err
+    assert blocker.read_text() == "x"
+
+
+def test_an_error_after_a_progress_bar_is_still_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: object, **kwargs: object) -> None:
+        raise ValueError("evaluation failed")
+
+    monkeypatch.setattr(sys.modules["smartcharging.cli.app"], "compare", fails)
+    monkeypatch.setattr(sys.modules["smartcharging.cli.app"], "report", fails)
+    for command in ("compare", "evaluate"):
+        code, _, err = run_cli(command)
+        assert code == 2 and one_error_line(err) == "error: evaluation failed"
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--seed", "3"),
+        ("--checkpoints", "3"),
+        ("--scenario", "seed-physical"),
+        ("--capacity", "60"),
+        ("--power-levels", "0,11"),
+    ],
+)
+def test_resume_refuses_every_setting_it_would_ignore(tmp_path: Path, option: tuple) -> None:
+    for command in ("train", "tune"):
+        code, _, err = run_cli(command, "--resume", str(tmp_path), *option)
+        message = f"{option[0]} cannot be combined with --resume"
+        assert code == 2 and message in one_error_line(err)
+
+
+def test_a_tuning_directory_is_used_by_one_process_at_a_time(tmp_path: Path) -> None:
+    from smartcharging.agents.tuning import TuneSpec, Tuning
+
+    tuning = Tuning.start(tmp_path / "tune", TuneSpec("ppo", 1, 64, 0, ChargingConfig()))
+    script = "from smartcharging.cli import main; main()"
+    other = subprocess.run(
+        [sys.executable, "-c", script, "tune", "--resume", str(tmp_path / "tune")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
+    assert other.returncode == 2
+    assert f"in use by another process (pid {os.getpid()})" in one_error_line(other.stderr)
+    tuning.directory.release()
+
+
+def damage(run: Path, how: str) -> list[Path]:
+    """The files of ``run`` that ``how`` damages."""
+    checkpoint = json.loads((run / "checkpoint.json").read_text())
+    if how == "run.json not JSON":
+        (run / "run.json").write_text('{"algo": ')
+        return [run / "run.json"]
+    if how == "checkpoint.json not JSON":
+        (run / "checkpoint.json").write_text('{"steps": ')
+        return [run / "checkpoint.json"]
+    if how == "algo os.system":
+        spec = json.loads((run / "run.json").read_text())
+        (run / "run.json").write_text(json.dumps({**spec, "algo": "os.system"}))
+        return [run / "run.json"]
+    if how == "checkpoint without files":
+        del checkpoint["files"], checkpoint["best"]
+        (run / "checkpoint.json").write_text(json.dumps(checkpoint))
+        return [run / "checkpoint.json"]
+    junk = [run / checkpoint["files"][1], run / checkpoint["best"]["file"]]
+    for path in junk:
+        path.write_text("junk")
+    return junk
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "run.json not JSON",
+        "checkpoint.json not JSON",
+        "algo os.system",
+        "checkpoint without files",
+        "junk state",
+    ],
+)
+def test_damaged_runs_name_the_file_the_problem_and_what_to_do(tmp_path: Path, how: str) -> None:
+    run = tmp_path / "run"
+    code, _, _ = run_cli("train", "--algo", "qlearning", "--out", str(run), *SMALL)
+    assert code == 0
+    damaged = damage(run, how)
+    for command in (("train", "--resume"), ("evaluate", "--model"), ("compare", "--model")):
+        code, _, err = run_cli(*command, str(run))
+        line = one_error_line(err)
+        assert code == 2 and any(str(path) in line for path in damaged), line
+        assert "restore the run from a copy" in line
+        for leak in ("JSONDecodeError", "allow_pickle", "--algo", "Error:"):
+            assert leak not in line
+
+
+def test_help_texts_have_no_lost_words() -> None:
+    for command in ("tune", "solve", "evaluate", "compare", "train", "demo"):
+        code, out, _ = run_cli(command, "--help")
+        assert code == 0 and " ." not in out and "[seed: 72]" in " ".join(out.split())
+    _, out, _ = run_cli("evaluate", "--help")
+    assert "scaled to [0, 1]" in " ".join(out.split())
+
+
+def test_runs_of_the_other_kind_and_files_are_not_run_directories(tmp_path: Path) -> None:
+    depot_run, vehicle_run, a_file = tmp_path / "depot", tmp_path / "vehicle", tmp_path / "f"
+    for folder, spec in ((depot_run, {"depot": {}}), (vehicle_run, {"algo": "qlearning"})):
+        folder.mkdir()
+        (folder / "run.json").write_text(json.dumps(spec))
+    a_file.write_text("x")
+    depot = ("--scenario", "depot-10-overnight", "--episodes", "1")
+    for args, message in (
+        (("compare", "--model", str(depot_run)), "is a depot run"),
+        (("compare", *depot, "--model", str(vehicle_run)), "is a single-vehicle run"),
+        (("compare", "--model", str(a_file)), f"--model {a_file}: not a run directory"),
+        (("compare", *depot, "--model", str(a_file)), f"--model {a_file}: not a depot run"),
+        (("train", "--resume", str(a_file)), f"cannot resume {a_file}: it has no run.json"),
+    ):
+        code, _, err = run_cli(*args)
+        assert code == 2 and message in one_error_line(err)
+
+
+def test_scenario_files_cannot_expand_without_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few hundred bytes of nested YAML aliases ("billion laughs") are refused, fast."""
+    monkeypatch.setattr(limits, "MAX_SCENARIO_VALUES", 100_000)  # counting to 1e7 takes seconds
+    lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    lines.append("name: x\nvehicle: {capacity_kwh: 72, power_levels_kw: *a8}")
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    for command in (("scenario", "validate", str(path)), ("solve", "--scenario", str(path))):
+        code, _, err = run_cli(*command)
+        assert code == 2 and "more than 100,000 values" in one_error_line(err)
