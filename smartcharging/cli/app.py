@@ -7,9 +7,11 @@ code 2.
 """
 
 import csv
+import functools
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -182,24 +184,26 @@ def evaluate_command(
             names = ", ".join(depot_policy_names(depot))
             raise CliError(f"--policy is required for a depot scenario: one of {names}")
         else:
-            chosen_depot = depot_policy_by_name(policy, depot)
+            chosen_depot = named_policy(lambda: depot_policy_by_name(policy, depot))
         count = 20 if episodes is None else episodes
         depot_report(depot, [chosen_depot], count, seed, as_json, False, None)
         return
     episodes = 1000 if episodes is None else episodes
-    solution = solve_all(config)
+    solve = functools.cache(lambda: solve_all(config))
+    chosen: Policy
+    if model is None:  # an unknown name fails before the solver runs
+        chosen = named_policy(lambda: policy_by_name(policy or "optimal", config, solve, seed))
+    solution = solve()
     if model is not None and not model.is_dir():
         from smartcharging.agents.sb3_agents import load_user_model
 
-        chosen: Policy = load_user_model(model, config, algo, not raw_observations)
+        chosen = load_user_model(model, config, algo, not raw_observations)
         seen = "as the environment emits them" if raw_observations else "scaled to [0, 1]"
         Console(stderr=True).print(
             f"{chosen.name}: the model sees observations {seen}", highlight=False
         )
     elif model is not None:
         chosen, _ = load_policy(model, config)
-    else:
-        chosen = policy_by_name(policy or "optimal", config, lambda: solution, seed)
     with progress_bar() as progress:
         progress.add_task(f"evaluating {chosen.name}", total=None)
         result = report(chosen, solution, episodes, seed)
@@ -227,6 +231,15 @@ def check_evaluate_arguments(
             )
     if algo is not None and algo not in SB3_ALGORITHMS:
         raise CliError(f"--algo {algo!r}: must be one of {', '.join(SB3_ALGORITHMS)}")
+
+
+def named_policy(lookup: Callable[[], Any]) -> Any:
+    """The policy ``lookup`` finds by its ``--policy`` name; an unknown name is a usage
+    error naming the option."""
+    try:
+        return lookup()
+    except KeyError as error:
+        raise CliError(f"--policy: {error.args[0]}") from None
 
 
 def distinct_names(models: dict[Path, Any]) -> None:

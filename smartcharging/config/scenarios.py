@@ -518,10 +518,11 @@ def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "invalid syntax"
         raise ScenarioError(f"{source}: not valid YAML: {problem}{where}") from None
+    if data is None:
+        raise ScenarioError(f"{source}: is empty: a scenario is a YAML mapping of its fields")
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{source}: must be a YAML mapping of scenario fields, not {type(data).__name__}"
-        )
+        found = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
+        raise ScenarioError(f"{source}: must be a YAML mapping of scenario fields, not {found}")
     _check_expanded_size(data, source)
     wanted = "depot" if model is DepotScenario else "vehicle"
     found = "depot" if data.get("kind") == "depot" else "vehicle"

@@ -381,3 +381,12 @@ def test_scenario_files_cannot_expand_without_bound(
     for command in (("scenario", "validate", str(path)), ("solve", "--scenario", str(path))):
         code, _, err = run_cli(*command)
         assert code == 2 and "more than 100,000 values" in one_error_line(err)
+
+
+def test_unknown_policy_names_the_option_and_empty_scenarios_say_empty(tmp_path) -> None:
+    code, _, err = run_cli("evaluate", "--policy", "nope")
+    assert code == 2 and err.startswith("error: --policy: unknown policy 'nope'")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    code, _, err = run_cli("scenario", "validate", str(empty))
+    assert code == 2 and "is empty" in err and "NoneType" not in err
