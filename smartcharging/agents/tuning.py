@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
-from smartcharging.agents.run_directory import RunDirectory, write_json
+from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory, write_json
 from smartcharging.agents.runs import Run, RunError, RunSpec
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.limits import check_limit
@@ -128,12 +128,21 @@ def sample_entry(algo: str, trial: Any) -> dict[str, Any]:
 class Tuning:
     """A tuning directory and its Optuna study."""
 
-    def __init__(self, folder: Path, spec: TuneSpec, interrupted: list[int]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        spec: TuneSpec,
+        interrupted: list[int],
+        directory: RunDirectory | None = None,
+    ) -> None:
         import optuna
 
-        # One process at a time: the run directories' lock, held until :meth:`run` ends.
-        self.directory = RunDirectory(folder, ())
-        self.directory.lock()
+        # One process at a time: the run directories' lock, held until :meth:`run` ends
+        # (``directory``: already locked by :meth:`start`).
+        if directory is None:
+            directory = RunDirectory(folder, ())
+            directory.lock()
+        self.directory = directory
         self.folder = folder
         self.spec = spec
         self.interrupted = interrupted
@@ -149,14 +158,22 @@ class Tuning:
 
     @classmethod
     def start(cls, folder: Path, spec: TuneSpec) -> Tuning:
+        """A new tuning directory, locked before anything is written into it, so that two
+        starts on one folder cannot both write it."""
+        taken = RunError(
+            f"--out {folder} exists and is not empty: choose a new directory, or resume "
+            f"it with --resume {folder}"
+        )
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise RunError(
-                f"--out {folder} exists and is not empty: choose a new directory, or resume "
-                f"it with --resume {folder}"
-            )
+            raise taken
         folder.mkdir(parents=True, exist_ok=True)
+        directory = RunDirectory(folder, ())
+        directory.lock()
+        if any(path.name != LOCK_FILE for path in folder.iterdir()):  # another start won
+            directory.release()
+            raise taken
         write_json(folder / TUNE_FILE, {**spec.to_json(), "interrupted": []})
-        return cls(folder, spec, [])
+        return cls(folder, spec, [], directory)
 
     @classmethod
     def resume(cls, folder: Path, trials: int | None = None) -> Tuning:
