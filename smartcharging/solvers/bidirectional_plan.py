@@ -122,11 +122,13 @@ def solve_bidirectional_plan(
     site_scale: float = 1.0,
     buy: np.ndarray | None = None,
     sell: np.ndarray | None = None,
+    peak_kw: float = 0.0,
 ) -> BidirectionalPlan | None:
     """Solve the plan over ``len(pv_kw)`` slots; None if HiGHS finds no optimum.
 
     With ``prices`` the site is planned (``site_scale`` multiplies its limits and PV);
-    with ``buy`` and ``sell`` instead, the vehicles face those prices alone.
+    with ``buy`` and ``sell`` instead, the vehicles face those prices alone. ``peak_kw``
+    is the peak import already reached, below which the planned peak costs nothing more.
     """
     v = vehicles
     m, n_slots = len(v.battery_kwh), len(pv_kw)
@@ -221,6 +223,7 @@ def solve_bidirectional_plan(
         high[x0:u0] = export_limit * h * site_scale if k_out else 0.0
         high[u0:p0] = np.asarray(pv_kw, dtype=np.float64) * h * site_scale
         cost[p0] = dc
+        low[p0] = peak_kw
         flow = np.where(direction > 0, 1.0 / eff, -eff_out)
         # draw - supply - grid + export - PV used = 0
         site_row = equal.add(
@@ -262,8 +265,8 @@ def solve_bidirectional_plan(
         for columns, kk, energy in (
             (in_cols, k_in, np.maximum(power, 0.0) * h),
             (out_cols, k_out, np.maximum(-power, 0.0) * h),
-        ):  # energy each way <= the chosen level's
-            below.add(
+        ):  # energy each way = the chosen level's: a level chosen is a level delivered
+            equal.add(
                 np.concatenate([np.repeat(index, kk), np.repeat(index, n_levels)]),
                 np.concatenate([columns, choice]),
                 np.concatenate([np.ones(count * kk), -np.tile(energy, count)]),

@@ -106,16 +106,19 @@ def solve_plan(
     method: str = "lp",
     time_limit_s: float | None = None,
     site_scale: float = 1.0,
+    peak_kw: float = 0.0,
 ) -> Plan | None:
     """Solve the plan over ``len(prices)`` slots; None if HiGHS finds no optimum.
 
     ``site_scale`` multiplies the grid limit and PV: a plan over several sampled fleets at
     once shares one site row per slot (used for the decomposition policy's prices).
+    ``peak_kw`` is the peak import already reached: the demand charge is planned on the
+    peak above it.
     """
     _check_method(method)
     if needs_bidirectional(config):
         both = solve_bidirectional_plan(
-            config, vehicles, prices, pv_kw, method, time_limit_s, site_scale
+            config, vehicles, prices, pv_kw, method, time_limit_s, site_scale, peak_kw=peak_kw
         )
         if both is None:
             return None
@@ -164,6 +167,7 @@ def solve_plan(
     cost[g0:p0] = prices
     high[g0:p0] = config.grid_limit_kw * h * site_scale
     cost[p0] = dc
+    low[p0] = peak_kw
     high[y0:] = 1.0
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
