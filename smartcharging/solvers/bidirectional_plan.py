@@ -7,7 +7,8 @@ split into segments between the charger levels of its sign with the chord slope 
 kept within ``[min(arrival level, reserve), capacity]``. At departure each vehicle pays the
 expected shortfall cost net of the credit for the energy left,
 ``short * E[(D - B)+] - residual * E[(B - D)+]``, replaced by the maximum of its tangents
-at ``SHORTFALL_POINTS`` demand quantiles.
+at ``SHORTFALL_POINTS`` demand quantiles. With ``method="milp"`` the first slot's energy
+each way equals the chosen charger level's, so the level chosen is the level applied.
 
 With the site (``prices`` given) the slot's flows balance as in the depot step:
 ``grid - export = draw - supply - PV used``, grid at most the limit, exports at most the
@@ -325,11 +326,10 @@ def solve_bidirectional_plan(
             if dc > 0:
                 peak_price = np.maximum(ub_duals[peak_row : peak_row + n_slots], 0.0)
     parts = x[:b0].reshape(n_cells, k)
-    charge = np.zeros(m * n_slots)
-    discharge = np.zeros(m * n_slots)
-    charge[cells] = parts[:, :k_in].sum(axis=1)
-    discharge[cells] = parts[:, k_in:].sum(axis=1)
-    charge, discharge = charge.reshape(m, n_slots), discharge.reshape(m, n_slots)
+    charge = np.zeros((m, n_slots))
+    discharge = np.zeros((m, n_slots))
+    charge.ravel()[cells] = parts[:, :k_in].sum(axis=1)
+    discharge.ravel()[cells] = parts[:, k_in:].sum(axis=1)
     return BidirectionalPlan(
         energy_kwh=charge - discharge,
         charge_kwh=charge,

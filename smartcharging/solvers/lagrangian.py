@@ -31,6 +31,41 @@ the vehicle's demand and does not enter its costs.
   computed from its one-dimensional dual, ``min over nu`` of a sum of closed-form terms.
   Every ``nu`` gives an upper bound, so the value is never understated by the search.
 
+**With V2G** (also cycle ageing or a credit for the energy left), each vehicle charges
+``e+`` or discharges ``e-`` per slot; the site's draw is ``D_t = sum e+ / efficiency``, its
+supply ``S_t = sum e- * discharge efficiency``, and the depot step gives, path by path,
+``g_t - x_t = D_t - S_t - u_t`` with imports ``g_t`` in ``[0, L h]``, exports ``x_t`` in
+``[0, X h]`` and ``x_t <= S_t`` (PV beyond the site's use is curtailed, not exported), PV
+used ``u_t`` in ``[0, PV_t h]``, and ``S_t <= X h`` (the export limit caps the discharge
+requests). The episode pays ``price_t g_t - export price_t x_t``, the demand charge, wear,
+ageing ``a |e|`` and the departure cost net of the credit. Adding ``mu_t`` times the balance
+(zero), ``kappa_t (S_t - x_t) >= 0`` and ``lambda_t (X h - S_t) >= 0`` and maximising
+``g``, ``x`` and ``u`` over their ranges gives
+
+    return <= sum_i [-wear_i - ageing_i - mu . draw_i + sigma . supply_i - departure_i]
+              + sum_t [mu_t+ PV_t h + L h (mu_t - price_t - dc w_t / h)+
+                       + X h (max(export price_t, mu_t) - sigma_t)+],
+
+with ``sigma = mu + kappa - lambda`` (any ``sigma`` is reached; the last term is the least
+``lambda_t X h + X h (export price_t - mu_t - kappa_t)+`` over ``kappa, lambda >= 0``): a
+vehicle buys at ``mu`` and sells at ``sigma``, and the site is paid for the exports the
+relaxation may not make. ``mu >= 0`` is kept (any sign would be valid), ``sigma`` is free.
+
+Each vehicle's problem: with exact levels (neither limit can bind: all chargers at full
+power fit under the limit plus PV, and all discharging fit under the export limit), the
+backward induction with discharge levels, the reserve, ageing and the credit, selling at
+``sigma = mu`` (its config has no export fee), so the export term is
+``X h (export price - mu)+``. Otherwise the continuous problem: any ``e+`` up to full
+charging power and ``e-`` up to full discharging power per slot (both at once allowed, a
+relaxation; wear ``c e**2 / h`` each way, the least for that energy), the battery within
+``[min(arrival level, reserve), capacity]`` after every slot. Its dual, for path
+multipliers (the value ``pi_t`` of one more kWh after slot ``t``; up-jumps priced at the
+room to capacity, down-jumps at the room to the floor) and the final value ``pi_last``,
+is a sum of closed-form slot maxima plus the exact maximum over the departure level of
+``-departure cost(B) - pi_last B``; any ``pi`` gives an upper bound, and ``pi`` is taken
+from the vehicles' piecewise-linear plan (:mod:`smartcharging.solvers.bidirectional_plan`)
+at the same prices, so the value is never understated by the LP's approximations.
+
 **The multipliers** minimise the bound (a convex function of ``mu`` and ``w``): the duals of
 the expected-cost plan (:mod:`smartcharging.solvers.mpc`, an LP on HiGHS) are the first
 guess, then projected subgradient steps, keeping the lowest bound met. Any multipliers give a
@@ -49,6 +84,7 @@ the relaxed problem is exact per vehicle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -115,11 +151,11 @@ def vehicle_config(
     )
 
 
-def _v2g_fields(config: DepotConfig) -> dict[str, object]:
+def _v2g_fields(config: DepotConfig) -> dict[str, Any]:
     """The depot's V2G and ageing fields for one vehicle, none when they are the defaults
     (so that charge-only vehicles are built exactly as before). Exports are priced at the
     site price itself (no fee): one kWh supplied is worth what one kWh drawn costs."""
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         name: getattr(config, name)
         for name in ("degradation_cost_per_kwh", "residual_value_per_kwh")
         if getattr(config, name)
