@@ -4,11 +4,13 @@ from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.policies.depot_planning import (
+    LagrangianDecomposition,
     MPCPolicy,
     estimated_import_kw,
     round_both_ways,
 )
 from smartcharging.sim.depot import DepotSimulator
+from smartcharging.solvers.lagrangian import lagrangian_bound
 from tests.solvers.test_lagrangian_v2g import tiny_v2g
 
 
@@ -55,3 +57,15 @@ def test_estimated_import_is_the_depot_steps_when_no_limit_binds() -> None:
         _, info = sim.step(actions[None, :])
         estimate = estimated_import_kw(config, actions, present, battery, t)
         assert abs(estimate - info["grid_kw"][0]) < 1e-9
+
+
+def test_decomposition_runs_on_depot_v2g_peak_below_the_bound() -> None:
+    """Its vehicles follow their V2G optima at the site prices (any action, discharging
+    included, is a charger level; absent chargers idle)."""
+    config = load_depot_scenario("depot-v2g-peak").to_config()
+    policy = LagrangianDecomposition(config, samples=2)
+    run, episodes = run_policy(policy, config, 1, seed=0)
+    assert run.ignored_actions.sum() == 0
+    assert np.isfinite(run.expected_returns).all()
+    bound = lagrangian_bound(config, episodes[0], subgradient_steps=3).value
+    assert run.expected_returns[0] <= bound + 1e-9
