@@ -15,6 +15,7 @@ import numpy as np
 
 from smartcharging.config.depot import DepotConfig
 from smartcharging.policies.depot import DepotPolicy, depot_baselines
+from smartcharging.solvers.bidirectional_plan import needs_bidirectional
 from smartcharging.solvers.dp import solve
 from smartcharging.solvers.lagrangian import expected_site_prices, sample_episodes, vehicle_config
 from smartcharging.solvers.mpc import PLAN_METHODS, PlanVehicles, solve_plan
@@ -39,8 +40,10 @@ class LagrangianDecomposition(DepotPolicy):
     """Every vehicle follows its own exact optimal policy (backward induction on the charger
     levels) at the site's prices: one price per slot and price row, the multipliers that
     minimise the Lagrangian bound averaged over ``samples`` schedule draws (so they do not
-    depend on the episode's schedule). The allocation keeps each slot feasible. Table
-    look-ups at run time; tables are built per price row when it first occurs."""
+    depend on the episode's schedule). With V2G each vehicle may discharge, a kWh supplied
+    earning the site price (its own optimum with reserve, ageing and the energy left). The
+    allocation keeps each slot feasible. Table look-ups at run time; tables are built per
+    price row when it first occurs."""
 
     name = "lagrangian"
 
@@ -95,7 +98,8 @@ class LagrangianDecomposition(DepotPolicy):
         n = self.n
         time_step = observations[:, 4 * n].astype(np.int64)
         profiles = profile_of(self.config, observations)
-        out = np.zeros(present.shape, dtype=np.int64)
+        idle = self.config.idle_action
+        out = np.full(present.shape, idle, dtype=np.int64)
         for profile in np.unique(profiles):
             rows = profiles == profile
             table, steps = self._table(int(profile))
@@ -111,7 +115,7 @@ class LagrangianDecomposition(DepotPolicy):
                 table.shape[3] - 1,
             )
             chosen = table[self._kind[None, :], departure, t, level]
-            out[rows] = np.where(present[rows], chosen, 0)
+            out[rows] = np.where(present[rows], chosen, idle)
         return out
 
 
@@ -119,7 +123,9 @@ class MPCPolicy(DepotPolicy):
     """Model-predictive control: every slot, the expected-cost plan
     (:func:`smartcharging.solvers.mpc.solve_plan`, HiGHS) for the vehicles present over the
     next ``horizon`` slots (None: until the last of them leaves), of which the first slot is
-    applied. ``method="lp"`` rounds each planned power to the nearest charger level;
+    applied (with V2G, discharging where the plan discharges: the plan prices exports,
+    the export limit, the reserve, ageing and the energy left). ``method="lp"`` rounds each
+    planned power to the nearest charger level;
     ``"milp"`` chooses levels in the first slot exactly. When a solve fails (no optimum
     within ``time_limit_s``, or an error) the depot takes the ``fallback`` baseline's
     actions for that slot; :meth:`stats` counts solves, failures and solve times.
@@ -130,7 +136,12 @@ class MPCPolicy(DepotPolicy):
     middle of its departure range, so that the plan keeps grid capacity for it.
 
     The past peak is not in the observation, so the demand charge is planned on the
-    remaining slots' peak alone (conservative when an earlier peak was higher)."""
+    remaining slots' peak alone (conservative when an earlier peak was higher), unless
+    ``past_peak``: then the policy keeps, per depot, the peak import its own actions caused
+    since the episode's first slot (estimated from the actions, the batteries and the
+    site's limits), and plans the demand charge on the peak above it. None turns it on for
+    depots with V2G, cycle ageing or an energy-left credit, where discharging trades
+    against the peak, and leaves charge-only depots as they were."""
 
     name = "mpc"
 
@@ -142,6 +153,7 @@ class MPCPolicy(DepotPolicy):
         fallback: str = "earliest-deadline-first",
         time_limit_s: float = 2.0,
         forecast_arrivals: bool = True,
+        past_peak: bool | None = None,
     ) -> None:
         super().__init__(config)
         if horizon is not None and (
@@ -160,6 +172,8 @@ class MPCPolicy(DepotPolicy):
         self.fallback = baselines[fallback]
         self.time_limit_s = float(time_limit_s)
         self.forecast_arrivals = bool(forecast_arrivals)
+        self.past_peak = needs_bidirectional(config) if past_peak is None else bool(past_peak)
+        self._peaks = np.zeros(0)
         self._arrival_high = np.array([pair[1] for pair in config.arrival_slots])
         self._departure_mid = np.array([sum(pair) / 2 for pair in config.departure_slots])
         self._start_mid = np.array([sum(pair) / 2 for pair in config.start_kwh])
@@ -188,14 +202,22 @@ class MPCPolicy(DepotPolicy):
         present, battery, slots_left, _ = self._split(observations)
         time_step = observations[:, 4 * self.n].astype(np.int64)
         profiles = profile_of(cfg, observations)
-        out = np.zeros(present.shape, dtype=np.int64)
+        out = np.full(present.shape, cfg.idle_action, dtype=np.int64)
+        if len(self._peaks) != len(observations):
+            self._peaks = np.zeros(len(observations))
+        self._peaks[time_step == 0] = 0.0
         for row in range(len(observations)):
             if not present[row].any():
                 continue
             start = time.perf_counter()
             try:
                 chosen = self._plan(
-                    present[row], battery[row], slots_left[row], int(time_step[row]), profiles[row]
+                    present[row],
+                    battery[row],
+                    slots_left[row],
+                    int(time_step[row]),
+                    profiles[row],
+                    float(self._peaks[row]) if self.past_peak else 0.0,
                 )
             except (ValueError, RuntimeError, np.linalg.LinAlgError):
                 chosen = None
@@ -205,6 +227,11 @@ class MPCPolicy(DepotPolicy):
                 out[row] = self.fallback.actions(observations[row : row + 1])[0]
             else:
                 out[row] = chosen
+            if self.past_peak:
+                grid_kw = estimated_import_kw(
+                    cfg, out[row], present[row], battery[row], int(time_step[row])
+                )
+                self._peaks[row] = max(self._peaks[row], grid_kw)
         return out
 
     def _plan(
@@ -214,6 +241,7 @@ class MPCPolicy(DepotPolicy):
         slots_left: np.ndarray,
         time_step: int,
         profile: int,
+        peak_kw: float = 0.0,
     ) -> np.ndarray | None:
         """Actions of one depot from its plan, or None if the plan failed."""
         cfg = self.config
@@ -249,15 +277,18 @@ class MPCPolicy(DepotPolicy):
             cfg.pv[window],
             self.method,
             self.time_limit_s,
+            peak_kw=peak_kw,
         )
         if plan is None:
             return None
-        actions = np.zeros(self.n, dtype=np.int64)
+        actions = np.full(self.n, cfg.idle_action, dtype=np.int64)
         if plan.first_levels is not None:
             actions[here] = plan.first_levels
+        elif cfg.v2g:
+            actions[here] = round_both_ways(plan.energy_kwh[:, 0] / cfg.slot_hours, cfg.power_kw)
         else:
             actions[here] = round_to_levels(plan.energy_kwh[:, 0] / cfg.slot_hours, cfg.power_kw)
-        return np.where(present, actions, 0)
+        return np.where(present, actions, cfg.idle_action)
 
 
 def round_to_levels(power_kw: np.ndarray, levels_kw: np.ndarray) -> np.ndarray:
@@ -276,6 +307,46 @@ def round_to_levels(power_kw: np.ndarray, levels_kw: np.ndarray) -> np.ndarray:
         if step[j] > 0 and budget >= 0.5 * step[j]:
             chosen[j] = high[j]
             budget -= step[j]
+    return chosen
+
+
+def estimated_import_kw(
+    config: DepotConfig,
+    actions: np.ndarray,
+    present: np.ndarray,
+    battery_kwh: np.ndarray,
+    time_step: int,
+) -> float:
+    """The grid import that ``actions`` cause in one depot's slot, as the depot step
+    computes it (export limit, the limit plus PV plus V2G supply, reserve and capacity
+    stops) but with proportional sharing of a limit that binds."""
+    cfg, h = config, config.slot_hours
+    requested = cfg.power_kw[actions] * present
+    pv = float(cfg.pv[min(time_step, cfg.n_slots - 1)])
+    out = np.maximum(-requested, 0.0)
+    asked = float(out.sum()) * cfg.discharge_efficiency
+    if asked > 0 and cfg.export_limit_kw is not None:
+        out = out * min(1.0, cfg.export_limit_kw / asked)
+    out = np.minimum(out, np.maximum(battery_kwh - cfg.reserve_kwh, 0.0) / h)
+    supply = float(out.sum()) * cfg.discharge_efficiency
+    room = np.maximum(np.asarray(cfg.capacity_kwh) - battery_kwh, 0.0) / h
+    draw = float(np.minimum(np.maximum(requested, 0.0), room).sum()) / cfg.efficiency
+    draw = min(draw, cfg.grid_limit_kw + pv + supply)
+    return max(draw - pv - supply, 0.0)
+
+
+def round_both_ways(power_kw: np.ndarray, levels_kw: np.ndarray) -> np.ndarray:
+    """:func:`round_to_levels` for bidirectional chargers (``levels_kw`` holds 0 kW):
+    planned charging rounded among the charging levels, planned discharging among the
+    discharging ones, each keeping its own total, so that a vehicle planned to idle or to
+    charge a little never discharges."""
+    idle = int(np.searchsorted(levels_kw, 0.0))
+    up = levels_kw[idle:]
+    down = -levels_kw[idle::-1]
+    charging = power_kw >= 0
+    chosen = np.full(len(power_kw), idle, dtype=np.int64)
+    chosen[charging] = idle + round_to_levels(power_kw[charging], up)
+    chosen[~charging] = idle - round_to_levels(-power_kw[~charging], down)
     return chosen
 
 

@@ -29,6 +29,10 @@ With ``method="milp"`` the first slot's energies are restricted to the charger l
 (binary choices), so the plan's first slot is directly an action; later slots stay
 continuous. Vehicles that leave after the planning horizon are credited with full power in
 their slots beyond it.
+
+A depot with V2G, cycle ageing or a credit for the energy left is planned by
+:mod:`smartcharging.solvers.bidirectional_plan` (discharging, export prices and limit,
+reserve, ageing and the credit), through the same :func:`solve_plan`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import numpy as np
 from scipy import optimize, sparse
 
 from smartcharging.config.depot import DepotConfig
+from smartcharging.solvers.bidirectional_plan import needs_bidirectional, solve_bidirectional_plan
 from smartcharging.solvers.dp import normal_shortfall
 
 #: Demand quantiles (standard-normal z) at which the expected shortfall is linearised.
@@ -74,15 +79,17 @@ class PlanVehicles:
 
 @dataclass(frozen=True)
 class Plan:
-    """A solved plan: ``energy_kwh[vehicle, slot]`` delivered, the duals of the site rows
-    (``site_price[t]``: value of one more kWh of draw in slot ``t``; ``peak_price[t]``: the
-    demand charge's weight on slot ``t``), and the first slot's chosen levels (milp)."""
+    """A solved plan: ``energy_kwh[vehicle, slot]`` delivered (negative: discharged), the
+    duals of the site rows (``site_price[t]``: value of one more kWh of draw in slot ``t``;
+    ``peak_price[t]``: the demand charge's weight on slot ``t``; with V2G ``sell_price[t]``:
+    value of one more kWh supplied), and the first slot's chosen levels (milp)."""
 
     energy_kwh: np.ndarray
     site_price: np.ndarray
     peak_price: np.ndarray
     first_levels: np.ndarray | None
     objective: float
+    sell_price: np.ndarray | None = None
 
 
 def _check_method(method: str) -> str:
@@ -99,13 +106,30 @@ def solve_plan(
     method: str = "lp",
     time_limit_s: float | None = None,
     site_scale: float = 1.0,
+    peak_kw: float = 0.0,
 ) -> Plan | None:
     """Solve the plan over ``len(prices)`` slots; None if HiGHS finds no optimum.
 
     ``site_scale`` multiplies the grid limit and PV: a plan over several sampled fleets at
     once shares one site row per slot (used for the decomposition policy's prices).
+    ``peak_kw`` is the peak import already reached: the demand charge is planned on the
+    peak above it.
     """
     _check_method(method)
+    if needs_bidirectional(config):
+        both = solve_bidirectional_plan(
+            config, vehicles, prices, pv_kw, method, time_limit_s, site_scale, peak_kw=peak_kw
+        )
+        if both is None:
+            return None
+        return Plan(
+            energy_kwh=both.energy_kwh,
+            site_price=both.site_price,
+            peak_price=both.peak_price,
+            first_levels=both.first_levels,
+            objective=both.objective,
+            sell_price=both.sell_price,
+        )
     m, n_slots = vehicles.size, len(prices)
     h, eff = config.slot_hours, config.efficiency
     wear, dc = config.wear_cost_per_kw2h, config.demand_charge_per_kw
@@ -143,6 +167,7 @@ def solve_plan(
     cost[g0:p0] = prices
     high[g0:p0] = config.grid_limit_kw * h * site_scale
     cost[p0] = dc
+    low[p0] = peak_kw
     high[y0:] = 1.0
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
