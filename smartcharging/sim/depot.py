@@ -159,7 +159,8 @@ class DepotSimulator:
         cfg, h = self.config, self.config.slot_hours
         discharge = np.minimum(requested, 0.0)
         asked_kw = -discharge.sum(axis=1) * cfg.discharge_efficiency
-        cap = np.minimum(1.0, cfg.export_limit_kw / np.maximum(asked_kw, 1e-300))
+        export_limit = cfg.export_limit_kw if cfg.export_limit_kw is not None else 0.0
+        cap = np.minimum(1.0, export_limit / np.maximum(asked_kw, 1e-300))
         discharge = discharge * cap[:, None]
         _, out_kwh, _ = dynamics.discharge_slot(self.battery, discharge, cfg.reserve_kwh, h)
         supply_kw = -out_kwh.sum(axis=1) * cfg.discharge_efficiency / h

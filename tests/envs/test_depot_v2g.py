@@ -98,3 +98,12 @@ def test_both_site_limits_hold_and_costs_add_up(
             rel_tol=1e-9,
             abs_tol=1e-12,
         )
+
+
+def test_cycle_ageing_without_v2g_steps_and_charges_the_throughput(small_depot) -> None:
+    config = small_depot(degradation_cost_per_kwh=0.01)
+    env = DepotEnv(config=config)
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(np.full(config.n_chargers, config.n_actions - 1))
+    assert np.allclose(info["degradation_cost"], 0.01 * np.abs(info["energy_kwh"]))
+    assert (info["export_kw"] == 0.0).all()
