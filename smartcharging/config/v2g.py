@@ -59,6 +59,13 @@ def v2g_fields(
         values[name] = non_negative_number(name, getattr(config, name))
         if values[name] and not physical:
             raise reject(name, values[name], "0 for cost_model='seed'")
+    if values["residual_value_per_kwh"] > config.shortfall_cost_per_kwh:
+        raise reject(
+            "residual_value_per_kwh",
+            values["residual_value_per_kwh"],
+            f"<= shortfall_cost_per_kwh={config.shortfall_cost_per_kwh} (a kWh left over "
+            "cannot be worth more than a kWh missing costs)",
+        )
     if not v2g:
         for name, default in V2G_ONLY_DEFAULTS.items():
             if values[name] != default:

@@ -211,8 +211,10 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     ``e-`` take any value up to full power (both may be positive: a relaxation), wear is
     bounded below by the tangents of ``c * e**2 / h`` at the level magnitudes on either
     side, and cycle ageing costs ``e+ + e-``. Each vehicle's level stays in
-    ``[min(start, reserve), capacity]``; its shortfall and the energy it leaves (credited)
-    follow from its final level. Per slot the site imports ``g`` (at most the limit) and
+    ``[min(start, reserve), capacity]``; its shortfall ``s >= demand - final`` and the
+    energy it leaves, ``final - demand + s`` (credited; exact at the optimum, where ``s`` is
+    the shortfall, since a missing kWh costs more than a leftover one earns), follow from
+    its final level. Per slot the site imports ``g`` (at most the limit) and
     exports ``x`` (at most the export limit, and only discharged energy: PV surplus is
     curtailed) with ``g - x = draw - supply - PV used``; the chargers' supply is at most
     the export limit, as the environment caps it. Every environment episode is feasible
@@ -231,12 +233,11 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
         for t in range(int(episode.arrival[i]), int(episode.departure[i]))
     ]
     n_pairs = len(pairs)
-    # Columns: per pair e+, e-, wear; per vehicle shortfall and energy left; per slot
-    # import, export, PV used; the peak import.
+    # Columns: per pair e+, e-, wear; per vehicle shortfall; per slot import, export,
+    # PV used; the peak import.
     charge, discharge, wear_base = 0, n_pairs, 2 * n_pairs
     shortfall_base = 3 * n_pairs
-    left_base = shortfall_base + config.n_chargers
-    import_base = left_base + config.n_chargers
+    import_base = shortfall_base + config.n_chargers
     export_base, pv_base = import_base + n_slots, import_base + 2 * n_slots
     peak = import_base + 3 * n_slots
     n_variables = peak + 1
@@ -260,6 +261,7 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     slots_of: dict[int, list[int]] = {}
     for j, (i, _t) in enumerate(pairs):
         slots_of.setdefault(i, []).append(j)
+    residual, credit = config.residual_value_per_kwh, 0.0
     for i in range(config.n_chargers):
         capacity, start = config.capacity_kwh[i], float(episode.start_kwh[i])
         floor = min(start, config.reserve_kwh)
@@ -270,10 +272,12 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
             values += [1.0, -1.0]
             program.add(columns.copy(), values.copy(), floor - start, capacity - start)
         demand = float(episode.demand_kwh[i])
-        s, r = shortfall_base + i, left_base + i
-        cost[s], cost[r] = config.shortfall_cost_per_kwh, -config.residual_value_per_kwh
+        s = shortfall_base + i
+        cost[s] = config.shortfall_cost_per_kwh - residual
         program.add([*columns, s], [*values, 1.0], demand - start, np.inf)
-        program.add([*columns, r], [*(-v for v in values), 1.0], -np.inf, start - demand)
+        for column, value in zip(columns, values, strict=True):  # credit of final - demand
+            cost[column] -= residual * value
+        credit += residual * (start - demand)
     for t in range(n_slots):
         g, x, u = import_base + t, export_base + t, pv_base + t
         cost[g], cost[x] = prices[t], -exports[t]
@@ -298,4 +302,4 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     energy = np.zeros((config.n_chargers, n_slots))
     for j, (i, t) in enumerate(pairs):
         energy[i, t] = result.x[charge + j] - result.x[discharge + j]
-    return HindsightBound(value=-float(result.fun), exact_levels=False, energy_kwh=energy)
+    return HindsightBound(value=credit - float(result.fun), exact_levels=False, energy_kwh=energy)
