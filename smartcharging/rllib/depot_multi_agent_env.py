@@ -1,0 +1,76 @@
+"""The depot as an RLlib multi-agent environment: one agent per charger.
+
+Agent ``charger_<i>`` observes its own vehicle and the site
+(:class:`~smartcharging.agents.scaling.ChargerView`, normalised), sets its power level and
+is rewarded with its own costs (:func:`~smartcharging.rllib.charger_batch_env.charger_rewards`,
+scaled as in training), exactly what the PettingZoo view (``DepotParallelEnv``) gives each
+agent in raw units. Map every agent to one module id for a shared policy. Written against
+RLlib's ``MultiAgentEnv`` directly because it samples faster than RLlib's PettingZoo wrapper
+around ``DepotParallelEnv`` (``benchmarks/rllib.py`` measures both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from ray.rllib.env.multi_agent_env import MultiAgentEnv
+
+from smartcharging.agents.scaling import ChargerView, depot_reward_scale
+from smartcharging.config import DepotConfig
+from smartcharging.envs.depot import DepotEnv
+from smartcharging.rllib.charger_batch_env import charger_rewards
+
+
+class DepotMultiAgentEnv(MultiAgentEnv):
+    """One ``DepotEnv``; every charger an agent; all agents end together."""
+
+    def __init__(self, config: DepotConfig) -> None:
+        super().__init__()
+        self.depot = DepotEnv(config=config)
+        self.config = config
+        self.view = ChargerView(config)
+        self.reward_scale = depot_reward_scale(config) / config.n_chargers
+        self.possible_agents = [f"charger_{i}" for i in range(config.n_chargers)]
+        self.agents = list(self.possible_agents)
+        own = spaces.Box(-1.0, 1.0, shape=(self.view.size,), dtype=np.float32)
+        self.observation_spaces = dict.fromkeys(self.possible_agents, own)
+        self.action_spaces = dict.fromkeys(
+            self.possible_agents, spaces.Discrete(config.n_actions)
+        )
+
+    def _split(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+        views = self.view.observations(observation[None])
+        return dict(zip(self.possible_agents, views, strict=True))
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        observation, _ = self.depot.reset(seed=seed, options=options)
+        self.agents = list(self.possible_agents)
+        return self._split(observation), {}
+
+    def step(
+        self, action_dict: dict[str, int]
+    ) -> tuple[
+        dict[str, np.ndarray],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, Any],
+    ]:
+        levels = np.array([action_dict.get(agent, 0) for agent in self.possible_agents])
+        observation, _, terminated, truncated, info = self.depot.step(levels)
+        batched = {key: np.asarray(value)[None] for key, value in info.items()}
+        rewards = charger_rewards(self.config, batched)[0] / self.reward_scale
+        done = bool(terminated or truncated)
+        if done:
+            self.agents = []
+        return (
+            self._split(observation),
+            dict(zip(self.possible_agents, rewards.tolist(), strict=True)),
+            {**dict.fromkeys(self.possible_agents, bool(terminated)), "__all__": bool(terminated)},
+            {**dict.fromkeys(self.possible_agents, bool(truncated)), "__all__": bool(truncated)},
+            {},
+        )
