@@ -134,8 +134,7 @@ def _train(
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
 
     steps, algo = int(spec["total_steps"]), spec["algo"]
-    _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
-    bound = float(np.mean([hindsight_bound(config, e).value for e in episodes]))
+    bound = evaluation_bound(config)
     started = time.perf_counter()
     chunk = max(steps // int(spec["checkpoints"]), 1)
     point = None
@@ -162,6 +161,12 @@ def _train(
     if point is None:
         raise RunError(f"{directory.folder} has already trained its {steps:,} steps")
     return point
+
+
+def evaluation_bound(config: DepotConfig) -> float:
+    """The mean hindsight bound of the fixed evaluation episodes of every checkpoint."""
+    _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
+    return float(np.mean([hindsight_bound(config, e).value for e in episodes]))
 
 
 class _Idle:

@@ -1,0 +1,35 @@
+"""The Ray session a training command runs in: a local one, or an existing cluster."""
+
+from __future__ import annotations
+
+import os
+
+from smartcharging.agents.run_directory import RunError
+
+
+def ensure_ray(address: str | None = None) -> None:
+    """Use the Ray session already started in this process; else connect to the cluster at
+    ``address`` (``"auto"``: the one ``ray start --head`` started on this machine); else
+    start a local Ray with this machine's cores."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    options = {"include_dashboard": False, "logging_level": "ERROR", "log_to_driver": False}
+    try:
+        if address is None:
+            ray.init(num_cpus=os.cpu_count() or 1, **options)
+        else:
+            ray.init(address=address, **options)
+    except ConnectionError as error:
+        raise RunError(
+            f"--address {address}: cannot connect to a Ray cluster ({error}); start one with "
+            "`ray start --head` or leave --address out for a local Ray"
+        ) from None
+
+
+def cluster_cpus() -> int:
+    """CPUs the Ray session offers (the cluster's, for --address)."""
+    import ray
+
+    return int(ray.cluster_resources().get("CPU", 0))
