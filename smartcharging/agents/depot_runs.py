@@ -33,6 +33,7 @@ from smartcharging.solvers.hindsight import hindsight_bound
 
 if TYPE_CHECKING:
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
+    from smartcharging.rllib.policies import RLlibDepotPolicy
 
 #: Algorithms a shared charger policy trains with.
 DEPOT_ALGORITHMS = ("ppo", "a2c")
@@ -181,8 +182,12 @@ class _Idle:
         return np.zeros((len(observations), self.config.n_chargers), dtype=np.int64)
 
 
-def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
-    """The trained agent of a depot run directory (its last checkpoint)."""
+def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy | RLlibDepotPolicy:
+    """The trained agent of a depot run directory (its last checkpoint), SB3's or RLlib's."""
+    from smartcharging.rllib.runs import is_rllib_run, load_rllib_depot_policy
+
+    if is_rllib_run(folder):
+        return load_rllib_depot_policy(folder, config)
     from smartcharging.agents.sb3_depot import DepotAgentPolicy, load_depot_model
 
     directory = RunDirectory(folder, CURVE_FIELDS)

@@ -107,13 +107,17 @@ def check_rllib_algorithm(algo: str, depot: bool) -> str:
     allowed = tuple(DEPOT_SETTINGS) if depot else RLLIB_ALGORITHMS
     if algo not in allowed:
         where = "depot agents" if depot else "--engine rllib"
-        raise RunError(f"unknown algorithm {algo!r} for --algo: {where} train with {', '.join(allowed)}")
+        raise RunError(
+            f"unknown algorithm {algo!r} for --algo: {where} train with {', '.join(allowed)}"
+        )
     return algo
 
 
 def default_settings(algo: str, depot: bool) -> dict[str, Any]:
     """A copy of the shipped settings of ``algo`` (vehicle or depot)."""
-    return copy.deepcopy((DEPOT_SETTINGS if depot else VEHICLE_SETTINGS)[check_rllib_algorithm(algo, depot)])
+    return copy.deepcopy(
+        (DEPOT_SETTINGS if depot else VEHICLE_SETTINGS)[check_rllib_algorithm(algo, depot)]
+    )
 
 
 def algorithm_class(algo: str) -> Any:

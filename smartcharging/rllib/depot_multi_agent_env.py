@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
+from ray.rllib.utils.typing import MultiAgentDict
 
 from smartcharging.agents.scaling import ChargerView, depot_reward_scale
 from smartcharging.config import DepotConfig
@@ -32,35 +33,28 @@ class DepotMultiAgentEnv(MultiAgentEnv):
         self.config = config
         self.view = ChargerView(config)
         self.reward_scale = depot_reward_scale(config) / config.n_chargers
-        self.possible_agents = [f"charger_{i}" for i in range(config.n_chargers)]
-        self.agents = list(self.possible_agents)
+        self.names = [f"charger_{i}" for i in range(config.n_chargers)]
+        self.possible_agents = list(self.names)
+        self.agents = list(self.names)
         own = spaces.Box(-1.0, 1.0, shape=(self.view.size,), dtype=np.float32)
-        self.observation_spaces = dict.fromkeys(self.possible_agents, own)
-        self.action_spaces = dict.fromkeys(
-            self.possible_agents, spaces.Discrete(config.n_actions)
-        )
+        self.observation_spaces = dict.fromkeys(self.names, own)
+        self.action_spaces = dict.fromkeys(self.names, spaces.Discrete(config.n_actions))
 
-    def _split(self, observation: np.ndarray) -> dict[str, np.ndarray]:
+    def _split(self, observation: np.ndarray) -> MultiAgentDict:
         views = self.view.observations(observation[None])
-        return dict(zip(self.possible_agents, views, strict=True))
+        return dict(zip(self.names, views, strict=True))
 
-    def reset(
+    def reset(  # type: ignore[override, unused-ignore]
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    ) -> tuple[MultiAgentDict, MultiAgentDict]:
         observation, _ = self.depot.reset(seed=seed, options=options)
-        self.agents = list(self.possible_agents)
+        self.agents = list(self.names)
         return self._split(observation), {}
 
-    def step(
-        self, action_dict: dict[str, int]
-    ) -> tuple[
-        dict[str, np.ndarray],
-        dict[str, float],
-        dict[str, bool],
-        dict[str, bool],
-        dict[str, Any],
-    ]:
-        levels = np.array([action_dict.get(agent, 0) for agent in self.possible_agents])
+    def step(  # type: ignore[override, unused-ignore]
+        self, action_dict: MultiAgentDict
+    ) -> tuple[MultiAgentDict, MultiAgentDict, MultiAgentDict, MultiAgentDict, MultiAgentDict]:
+        levels = np.array([action_dict.get(agent, 0) for agent in self.names])
         observation, _, terminated, truncated, info = self.depot.step(levels)
         batched = {key: np.asarray(value)[None] for key, value in info.items()}
         rewards = charger_rewards(self.config, batched)[0] / self.reward_scale
@@ -69,8 +63,8 @@ class DepotMultiAgentEnv(MultiAgentEnv):
             self.agents = []
         return (
             self._split(observation),
-            dict(zip(self.possible_agents, rewards.tolist(), strict=True)),
-            {**dict.fromkeys(self.possible_agents, bool(terminated)), "__all__": bool(terminated)},
-            {**dict.fromkeys(self.possible_agents, bool(truncated)), "__all__": bool(truncated)},
+            dict(zip(self.names, rewards.tolist(), strict=True)),
+            {**dict.fromkeys(self.names, bool(terminated)), "__all__": bool(terminated)},
+            {**dict.fromkeys(self.names, bool(truncated)), "__all__": bool(truncated)},
             {},
         )

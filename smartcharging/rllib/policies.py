@@ -95,7 +95,7 @@ class RLlibPolicy(Policy):
     def load(
         cls, path: Path, algo: str, model: dict[str, Any], config: ChargingConfig, name: str
     ) -> RLlibPolicy:
-        action_space = spaces.Discrete(config.n_actions)
+        action_space: spaces.Discrete = spaces.Discrete(config.n_actions)
         module = load_module(path, algo, model, vehicle_normalized_space(config), action_space)
         return cls(module, config, name)
 

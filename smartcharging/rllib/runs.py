@@ -18,6 +18,7 @@ checkpoint), and schedules (DQN's epsilon) continue from the steps already done.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import shutil
@@ -84,7 +85,9 @@ class RLlibRunSpec:
         if not 0 <= self.seed <= limits.MAX_SEED:
             raise RunError(f"invalid seed={self.seed} for --seed: must be in 0..{limits.MAX_SEED}")
         if self.checkpoints < 1:
-            raise RunError(f"invalid checkpoints={self.checkpoints} for --checkpoints: must be >= 1")
+            raise RunError(
+                f"invalid checkpoints={self.checkpoints} for --checkpoints: must be >= 1"
+            )
 
     @property
     def checkpoint_every(self) -> int:
@@ -151,7 +154,7 @@ def shifted_settings(settings: dict[str, Any], steps_done: int) -> dict[str, Any
         return settings
     points = [(int(t), float(v)) for t, v in schedule]
     now = points[-1][1]
-    for (t0, v0), (t1, v1) in zip(points, points[1:], strict=False):
+    for (t0, v0), (t1, v1) in itertools.pairwise(points):
         if t0 <= steps_done < t1:
             now = v0 + (v1 - v0) * (steps_done - t0) / (t1 - t0)
             break
@@ -263,7 +266,9 @@ class RLlibRun:
         except FileNotFoundError as error:
             raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
         except (ConfigError, KeyError, ValueError, TypeError) as error:
-            raise RunError(f"corrupt checkpoint in {folder}: {type(error).__name__}: {error}") from None
+            raise RunError(
+                f"corrupt checkpoint in {folder}: {type(error).__name__}: {error}"
+            ) from None
         fields = runs.CURVE_FIELDS if spec.config is not None else depot_runs.CURVE_FIELDS
         directory = RunDirectory(folder, fields)
         directory.resume_from(checkpoint, files)
@@ -343,7 +348,8 @@ class RLlibRun:
             while self.steps_done < self.spec.total_steps:
                 target = min(
                     self.spec.total_steps,
-                    (self.steps_done // self.spec.checkpoint_every + 1) * self.spec.checkpoint_every,
+                    (self.steps_done // self.spec.checkpoint_every + 1)
+                    * self.spec.checkpoint_every,
                 )
                 while self.steps_done < target:
                     self._iterate()
@@ -358,8 +364,11 @@ class RLlibRun:
         return row
 
 
-def load_rllib_policy(folder: Path, config: ChargingConfig | None) -> RLlibPolicy:
-    """The best checkpoint's policy of a single-vehicle RLlib run (no pickle is read)."""
+def load_rllib_policy(
+    folder: Path, config: ChargingConfig | None, which: str = "best"
+) -> RLlibPolicy:
+    """The policy of a single-vehicle RLlib run at its best (or ``which="last"``)
+    checkpoint; no pickle is read."""
     spec, checkpoint = _read(folder)
     if spec.config is None:
         raise RunError(f"--model {folder} is a depot run: pass its --scenario")
@@ -369,10 +378,16 @@ def load_rllib_policy(folder: Path, config: ChargingConfig | None) -> RLlibPolic
             f"--model {folder} was trained on another configuration ({', '.join(differ)} "
             "differ): pass the same environment options"
         )
-    file = (checkpoint.get("best") or {}).get("file") or checkpoint["files"][0]
+    file = checkpoint["files"][0]
+    if which == "best" and checkpoint.get("best"):
+        file = checkpoint["best"]["file"]
     try:
         return RLlibPolicy.load(
-            folder / file, spec.algo, spec.settings["model"], spec.config, f"{spec.algo}:{folder.name}"
+            folder / file,
+            spec.algo,
+            spec.settings["model"],
+            spec.config,
+            f"{spec.algo}:{folder.name}",
         )
     except (OSError, ValueError, KeyError) as error:
         raise RunError(f"--model {folder}: cannot load the policy: {error}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from smartcharging.agents.run_directory import RunError
@@ -15,12 +16,16 @@ def ensure_ray(address: str | None = None) -> None:
 
     if ray.is_initialized():
         return
-    options = {"include_dashboard": False, "logging_level": "ERROR", "log_to_driver": False}
     try:
         if address is None:
-            ray.init(num_cpus=os.cpu_count() or 1, **options)
+            ray.init(
+                num_cpus=os.cpu_count() or 1,
+                include_dashboard=False,
+                logging_level=logging.ERROR,
+                log_to_driver=False,
+            )
         else:
-            ray.init(address=address, **options)
+            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
     except ConnectionError as error:
         raise RunError(
             f"--address {address}: cannot connect to a Ray cluster ({error}); start one with "
