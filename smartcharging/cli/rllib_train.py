@@ -79,6 +79,13 @@ def run_rllib_training(
 
         final = run.train(show)
     if vehicle:
+        from smartcharging.agents.run_directory import CURVE_FILE
+        from smartcharging.agents.runs import read_curve
+        from smartcharging.plots import learning_curve
+
+        learning_curve(
+            read_curve(run.folder / CURVE_FILE), spec.algo, run.folder / "learning_curve.png"
+        )
         best = run.best or {"steps": final[0], "relative_gap": final[5]}
         console.print(
             f"{spec.algo} (RLlib): {final[0]:,} steps, {final[1]:.1f} s, exact expected return "

@@ -14,6 +14,8 @@ def ensure_ray(address: str | None = None) -> None:
     start a local Ray with this machine's cores."""
     import ray
 
+    # RLlib announces its new API stack and missing GPU tools as warnings on every build.
+    logging.getLogger("ray.rllib").setLevel(logging.ERROR)
     if ray.is_initialized():
         return
     try:
