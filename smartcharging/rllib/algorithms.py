@@ -85,7 +85,7 @@ VEHICLE_SETTINGS: dict[str, dict[str, Any]] = {
     },
 }
 
-#: Depots: copies are depots (each of n_chargers charger transitions per step).
+#: Depots: ``num_envs_per_env_runner`` counts depots (each n_chargers charger copies).
 DEPOT_SETTINGS: dict[str, dict[str, Any]] = {
     algo: {
         **copy.deepcopy(settings),
@@ -138,15 +138,18 @@ def algorithm_config(
     settings: dict[str, Any],
     num_env_runners: int,
     seed: int,
+    copies_per_env: int = 1,
 ) -> Any:
     """RLlib's ``AlgorithmConfig`` of a run: the batch env in every env runner
-    (``vector_entry_point``), CPU only, the settings' hyperparameters and network."""
+    (``vector_entry_point``), CPU only, the settings' hyperparameters and network. Each
+    env runner steps ``num_envs_per_env_runner`` environments of ``copies_per_env``
+    copies each (a depot's chargers), as RLlib counts the copies of a vector env."""
     return (
         algorithm_class(algo)()
         .environment(env, env_config=env_config)
         .env_runners(
             num_env_runners=num_env_runners,
-            num_envs_per_env_runner=int(settings["num_envs_per_env_runner"]),
+            num_envs_per_env_runner=int(settings["num_envs_per_env_runner"]) * copies_per_env,
             gym_env_vectorize_mode="vector_entry_point",
             rollout_fragment_length=int(settings["rollout_fragment_length"]),
         )

@@ -15,7 +15,7 @@ once in the driver before building an algorithm. The names:
                                 departure cost, observations in [0, 1], reward / penalty);
                                 the native batch env with ``num_envs``
 ``smartcharging-depot-chargers`` batch depots as ``depots x chargers`` single-charger copies,
-                                for one shared charger policy; needs ``num_envs`` (depots)
+                                for one shared charger policy; ``num_envs`` counts copies
 ``smartcharging-depot``         the depot as a multi-agent env, one agent per charger
 ==============================  =================================================================
 
@@ -85,12 +85,14 @@ def make_vehicle(env_config: dict[str, Any]) -> gym.Env | gym.vector.VectorEnv:
 
 def make_depot_chargers(env_config: dict[str, Any]) -> ChargerBatchVectorEnv:
     params, _, num_envs = _split(env_config, ())
-    if num_envs is None:
+    config = depot_config(params)
+    if num_envs is None or num_envs % config.n_chargers:
         raise ConfigError(
-            f"{DEPOT_CHARGERS} is a batch of depots: set "
-            "gym_env_vectorize_mode='vector_entry_point' (num_envs_per_env_runner = depots)"
+            f"{DEPOT_CHARGERS} is a batch of depots: set gym_env_vectorize_mode="
+            "'vector_entry_point' and num_envs_per_env_runner to depots x chargers "
+            f"(a multiple of {config.n_chargers}), not {num_envs}"
         )
-    return ChargerBatchVectorEnv(depot_config(params), num_envs)
+    return ChargerBatchVectorEnv(config, num_envs // config.n_chargers)
 
 
 def make_depot_multi_agent(env_config: dict[str, Any]) -> DepotMultiAgentEnv:

@@ -184,8 +184,9 @@ class RLlibRun:
         self.spec = spec
         name, env_config = spec.env()
         settings = shifted_settings(spec.settings, steps_done)
+        chargers = 1 if spec.depot is None else spec.depot.n_chargers
         config = algorithm_config(
-            spec.algo, name, env_config, settings, spec.num_env_runners, spec.seed
+            spec.algo, name, env_config, settings, spec.num_env_runners, spec.seed, chargers
         )
         self.algo = config.build_algo()
         if weights is not None:

@@ -72,4 +72,11 @@ class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
                 self.config, reward, vehicle_battery(observations), info
             )
         rewards = (reward / self.reward_scale).astype(np.float32)
-        return normalize_observations(observations, self.config), rewards, terminated, truncated, {}
+        # copies: the wrapped env reuses its termination array on the next step
+        return (
+            normalize_observations(observations, self.config),
+            rewards,
+            terminated.copy(),
+            truncated.copy(),
+            {},
+        )

@@ -5,7 +5,6 @@ import pytest
 
 from smartcharging.agents.scaling import depot_reward_scale, training_env
 from smartcharging.config import ChargingConfig
-from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.envs.depot import DepotEnv
 from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.rllib.charger_batch_env import ChargerBatchVectorEnv
@@ -41,7 +40,7 @@ def test_vehicle_batch_env_is_the_training_env_copy_by_copy(scenario: str) -> No
             np.testing.assert_allclose(observations[i], observation, rtol=1e-6)
             assert rewards[i] == pytest.approx(reward, rel=1e-5, abs=1e-12)
             assert terminated[i] == done
-        restart = terminated
+        restart = terminated.copy()
 
 
 def test_charger_rewards_add_up_to_the_depot_reward(small_depot) -> None:
@@ -87,6 +86,7 @@ def test_env_config_errors_name_the_problem() -> None:
         make_depot_chargers({"scenario": "depot-25-evening"})
     with pytest.raises(ValueError, match="config alone"):
         make_vehicle({"config": ChargingConfig().to_dict(), "capacity_kwh": 60})
-    assert make_depot_chargers({"scenario": "depot-10-overnight", "num_envs": 2}).num_envs == 2 * (
-        load_depot_scenario("depot-10-overnight").to_config().n_chargers
-    )
+    with pytest.raises(ValueError, match=r"multiple of 10\), not 15"):
+        make_depot_chargers({"scenario": "depot-10-overnight", "num_envs": 15})
+    chargers = make_depot_chargers({"scenario": "depot-10-overnight", "num_envs": 20})
+    assert isinstance(chargers, ChargerBatchVectorEnv) and chargers.depots == 2

@@ -49,7 +49,7 @@ def test_registration_works_in_a_fresh_worker_process() -> None:
         8,
         True,
     )
-    chargers = {"scenario": "depot-25-evening", "num_envs": 2}
+    chargers = {"scenario": "depot-25-evening", "num_envs": 50}
     assert ray.get(build.remote("smartcharging-depot-chargers", chargers)) == (50, True)
 
 
