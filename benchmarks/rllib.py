@@ -11,7 +11,10 @@ training iteration runs) on ``smartcharging-vehicle`` with the untrained PPO mod
 
 Part 2 steps the depot's two multi-agent views with random actions: RLlib's
 ``MultiAgentEnv`` written for it (``DepotMultiAgentEnv``) and RLlib's PettingZoo wrapper
-around ``DepotParallelEnv``, and the charger batch env that training uses.
+around ``DepotParallelEnv``, and the charger batch env that training uses; then times
+RLlib's sampling of ``depot-25-evening`` with one shared policy on the multi-agent env
+runner (8 ``DepotMultiAgentEnv`` per runner) and on the single-agent runner stepping the
+charger batch env (8 depots), in charger steps/s.
 
 Part 3 trains PPO on ``SmartCharging-v0`` with seeds 0, 1, 2 on RLlib (shipped RLlib
 settings, 0 env runners) and on SB3 (shipped entry, batch env), evaluates the greedy policy
@@ -47,9 +50,14 @@ from smartcharging.envs.depot_parallel import DepotParallelEnv
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.rllib.algorithms import algorithm_config, default_settings
 from smartcharging.rllib.charger_batch_env import ChargerBatchVectorEnv
-from smartcharging.rllib.depot_multi_agent_env import DepotMultiAgentEnv
+from smartcharging.rllib.depot_multi_agent_env import DepotMultiAgentEnv, with_shared_policy
 from smartcharging.rllib.policies import RLlibPolicy
-from smartcharging.rllib.registration import VEHICLE, register_envs
+from smartcharging.rllib.registration import (
+    DEPOT_CHARGERS,
+    DEPOT_MULTI_AGENT,
+    VEHICLE,
+    register_envs,
+)
 from smartcharging.solvers.dp import Optimum, solve_all
 
 TARGET = 0.01
@@ -74,6 +82,38 @@ def sampling_rate(mode: str, copies: int, runners: int, steps: int) -> float:
             )
             seconds = time.perf_counter() - start
             sampled = sum(len(episode) for episode in episodes)
+            if attempt:
+                best = max(best, sampled / seconds)
+    finally:
+        algo.stop()
+    return best
+
+
+def depot_runner_rate(multi_agent: bool, depots: int, steps: int) -> float:
+    """Charger (agent) steps/s of RLlib's sampling on ``depot-25-evening``: the multi-agent
+    env runner over ``depots`` ``DepotMultiAgentEnv`` copies with one shared policy, or the
+    single-agent runner over the charger batch env of ``depots`` batch depots."""
+    settings = default_settings("ppo", True)
+    settings["num_envs_per_env_runner"] = depots
+    settings["rollout_fragment_length"] = 32
+    settings["training"].update(train_batch_size_per_learner=steps, minibatch_size=512)
+    scenario = {"scenario": "depot-25-evening"}
+    if multi_agent:
+        config = with_shared_policy(
+            algorithm_config("ppo", DEPOT_MULTI_AGENT, scenario, settings, 0, 0)
+        ).env_runners(gym_env_vectorize_mode="sync")
+    else:
+        config = algorithm_config("ppo", DEPOT_CHARGERS, scenario, settings, 0, 0, 25)
+    algo = config.build_algo()
+    best = 0.0
+    try:
+        for attempt in range(3):
+            start = time.perf_counter()
+            episodes: Any = synchronous_parallel_sample(
+                worker_set=algo.env_runner_group, max_agent_steps=steps, concat=False
+            )
+            seconds = time.perf_counter() - start
+            sampled = sum(episode.agent_steps() for episode in episodes)
             if attempt:
                 best = max(best, sampled / seconds)
     finally:
@@ -181,6 +221,8 @@ def main() -> None:
         "multi_agent_env": round(direct),
         "pettingzoo_wrapper": round(wrapped),
         "charger_batch_env_8_depots": round(charger_batch_rate(8, 2000)),
+        "rllib_multi_agent_runner_8_depots": round(depot_runner_rate(True, 8, 12_800)),
+        "rllib_charger_batch_runner_8_depots": round(depot_runner_rate(False, 8, 12_800)),
     }
     if not args.skip_training:
         config = ChargingConfig()

@@ -68,3 +68,18 @@ class DepotMultiAgentEnv(MultiAgentEnv):
             {**dict.fromkeys(self.names, bool(truncated)), "__all__": bool(truncated)},
             {},
         )
+
+
+#: The module id every charger maps to: one policy shared by all chargers.
+SHARED_POLICY = "charger"
+
+
+def shared_policy(agent_id: str, *args: Any, **kwargs: Any) -> str:
+    """RLlib's ``policy_mapping_fn`` for parameter sharing: every charger, one policy."""
+    return SHARED_POLICY
+
+
+def with_shared_policy(config: Any) -> Any:
+    """``config`` (an RLlib ``AlgorithmConfig`` on ``smartcharging-depot``) with every
+    charger mapped to the one module :data:`SHARED_POLICY`."""
+    return config.multi_agent(policies={SHARED_POLICY}, policy_mapping_fn=shared_policy)

@@ -130,3 +130,25 @@ def test_a_tampered_weights_file_is_refused_without_unpickling(tmp_path: Path) -
     path.with_suffix(".npy").replace(path)
     with pytest.raises(RunError, match="cannot load the policy"):
         load_policy(tmp_path / "r", config)
+
+
+def test_multi_agent_depot_trains_one_shared_policy(small_depot) -> None:
+    """The depot as RLlib multi-agent env: every charger acts through the one module."""
+    from smartcharging.rllib.algorithms import algorithm_config
+    from smartcharging.rllib.depot_multi_agent_env import SHARED_POLICY, with_shared_policy
+    from smartcharging.rllib.registration import DEPOT_MULTI_AGENT
+
+    depot = small_depot()
+    settings = tiny("ppo", True)
+    settings["num_envs_per_env_runner"] = 2
+    config = with_shared_policy(
+        algorithm_config("ppo", DEPOT_MULTI_AGENT, {"config": depot.to_dict()}, settings, 0, 0)
+    ).env_runners(gym_env_vectorize_mode="sync")
+    algo = config.build_algo()
+    try:
+        result = algo.train()
+        assert set(algo.env_runner.module.keys()) == {SHARED_POLICY}
+        sampled = result["env_runners"]["num_agent_steps_sampled"]
+        assert set(sampled) == {f"charger_{i}" for i in range(depot.n_chargers)}
+    finally:
+        algo.stop()
