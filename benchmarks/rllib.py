@@ -78,10 +78,10 @@ def sampling_rate(mode: str, copies: int, runners: int, steps: int) -> float:
         for attempt in range(4):
             start = time.perf_counter()
             episodes: Any = synchronous_parallel_sample(
-                worker_set=algo.env_runner_group, max_env_steps=steps, concat=False
+                worker_set=algo.env_runner_group, max_env_steps=steps, _uses_new_env_runners=True
             )
             seconds = time.perf_counter() - start
-            sampled = sum(len(episode) for episode in episodes)
+            sampled = sum(episode.env_steps() for episode in episodes)
             if attempt:
                 best = max(best, sampled / seconds)
     finally:
@@ -110,7 +110,9 @@ def depot_runner_rate(multi_agent: bool, depots: int, steps: int) -> float:
         for attempt in range(3):
             start = time.perf_counter()
             episodes: Any = synchronous_parallel_sample(
-                worker_set=algo.env_runner_group, max_agent_steps=steps, concat=False
+                worker_set=algo.env_runner_group,
+                max_agent_steps=steps,
+                _uses_new_env_runners=True,
             )
             seconds = time.perf_counter() - start
             sampled = sum(episode.agent_steps() for episode in episodes)
@@ -121,12 +123,10 @@ def depot_runner_rate(multi_agent: bool, depots: int, steps: int) -> float:
     return best
 
 
-def multi_agent_rate(env: Any, steps: int) -> float:
+def multi_agent_rate(env: Any, n_actions: int, steps: int) -> float:
     """Agent steps/s of a multi-agent depot view under random actions."""
     rng = np.random.default_rng(0)
     observations, _ = env.reset(seed=0)
-    agents = sorted(observations)
-    n_actions = int(env.action_spaces[agents[0]].n) if hasattr(env, "action_spaces") else 0
     done, agent_steps, start = False, 0, time.perf_counter()
     for _ in range(steps):
         if done:
@@ -215,8 +215,10 @@ def main() -> None:
         "ratio_0_runners": round(batch[0] / default, 1),
     }
     depot = load_depot_scenario("depot-25-evening").to_config()
-    direct = multi_agent_rate(DepotMultiAgentEnv(depot), 2000)
-    wrapped = multi_agent_rate(ParallelPettingZooEnv(DepotParallelEnv(config=depot)), 2000)
+    direct = multi_agent_rate(DepotMultiAgentEnv(depot), depot.n_actions, 2000)
+    wrapped = multi_agent_rate(
+        ParallelPettingZooEnv(DepotParallelEnv(config=depot)), depot.n_actions, 2000
+    )
     results["depot_agent_steps_per_s"] = {
         "multi_agent_env": round(direct),
         "pettingzoo_wrapper": round(wrapped),

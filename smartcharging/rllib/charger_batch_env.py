@@ -26,8 +26,10 @@ from smartcharging.agents.scaling import ChargerView, depot_reward_scale
 from smartcharging.config import DepotConfig
 from smartcharging.envs.depot_vector import DepotVectorEnv
 
-#: Site cost keys of a depot step's info; each charger pays its own part of them.
+#: Per-charger cost keys of a depot step's info (each charger pays its own) ...
 _OWN_COST_KEYS = ("wear_cost", "shortfall_cost", "energy_cost_share")
+#: ... and every key a charger's reward reads (the demand charge is shared equally).
+COST_KEYS = (*_OWN_COST_KEYS, "demand_charge")
 
 
 def charger_rewards(config: DepotConfig, info: dict[str, Any]) -> np.ndarray:

@@ -21,7 +21,7 @@ from ray.rllib.utils.typing import MultiAgentDict
 from smartcharging.agents.scaling import ChargerView, depot_reward_scale
 from smartcharging.config import DepotConfig
 from smartcharging.envs.depot import DepotEnv
-from smartcharging.rllib.charger_batch_env import charger_rewards
+from smartcharging.rllib.charger_batch_env import COST_KEYS, charger_rewards
 
 
 class DepotMultiAgentEnv(MultiAgentEnv):
@@ -56,8 +56,8 @@ class DepotMultiAgentEnv(MultiAgentEnv):
     ) -> tuple[MultiAgentDict, MultiAgentDict, MultiAgentDict, MultiAgentDict, MultiAgentDict]:
         levels = np.array([action_dict.get(agent, 0) for agent in self.names])
         observation, _, terminated, truncated, info = self.depot.step(levels)
-        batched = {key: np.asarray(value)[None] for key, value in info.items()}
-        rewards = charger_rewards(self.config, batched)[0] / self.reward_scale
+        costs = {key: np.asarray(info[key])[None] for key in COST_KEYS}
+        rewards = charger_rewards(self.config, costs)[0] / self.reward_scale
         done = bool(terminated or truncated)
         if done:
             self.agents = []
