@@ -48,6 +48,7 @@ _VERSIONED_PACKAGES = (
     "gymnasium",
     "stable-baselines3",
     "torch",
+    "ray",
 )
 
 

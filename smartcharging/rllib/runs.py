@@ -420,6 +420,14 @@ def load_rllib_depot_policy(folder: Path, depot: DepotConfig) -> RLlibDepotPolic
 
 
 def _read(folder: Path) -> tuple[RLlibRunSpec, dict[str, Any]]:
+    """The spec and last checkpoint of an RLlib run, once RLlib is known to be installed."""
+    try:
+        import ray.rllib  # noqa: F401  (rebuilding the network needs RLlib's module class)
+    except ImportError:
+        raise RunError(
+            f"--model {folder} is an RLlib run: loading it needs the scale extra "
+            "(pip install 'smartcharging[scale]')"
+        ) from None
     try:
         spec = RLlibRunSpec.from_json(json.loads((folder / RUN_FILE).read_text()))
         checkpoint = json.loads((folder / CHECKPOINT_FILE).read_text())
