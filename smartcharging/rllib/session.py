@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 from smartcharging.agents.run_directory import RunError
 
@@ -18,6 +19,8 @@ def ensure_ray(address: str | None = None) -> None:
     logging.getLogger("ray.rllib").setLevel(logging.ERROR)
     if ray.is_initialized():
         return
+    if address is not None:
+        check_reachable(address)
     try:
         if address is None:
             ray.init(
@@ -35,8 +38,17 @@ def ensure_ray(address: str | None = None) -> None:
         ) from None
 
 
-def cluster_cpus() -> int:
-    """CPUs the Ray session offers (the cluster's, for --address)."""
-    import ray
-
-    return int(ray.cluster_resources().get("CPU", 0))
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse a ``host:port`` address that nothing answers on within ``timeout_s``: Ray
+    itself retries such an address for minutes. (``auto`` and ``ray://`` addresses are
+    left to Ray, which fails fast on them.)"""
+    host, _, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise RunError(
+            f"--address {address}: no Ray cluster answers there ({error.strerror or error}); "
+            "start one with `ray start --head` or leave --address out for a local Ray"
+        ) from None
