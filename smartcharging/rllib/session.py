@@ -24,6 +24,7 @@ def ensure_ray(address: str | None = None) -> None:
     try:
         if address is None:
             ray.init(
+                address="local",  # a new Ray of this process, even if a cluster runs here
                 num_cpus=os.cpu_count() or 1,
                 include_dashboard=False,
                 logging_level=logging.ERROR,

@@ -14,7 +14,7 @@ def ray_session() -> Iterator[None]:
     from smartcharging.rllib.registration import register_envs
     from smartcharging.rllib.session import ensure_ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     ensure_ray()  # quiets RLlib's warnings, uses the session just started
     register_envs()
     yield
