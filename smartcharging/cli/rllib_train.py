@@ -29,15 +29,8 @@ def run_rllib_training(
     checkpoints: int,
 ) -> None:
     """Train (or resume) an RLlib agent with the run-directory contract of the SB3 runs."""
-    try:
-        from smartcharging.rllib.registration import register_envs
-        from smartcharging.rllib.runs import RLlibRun, new_spec
-        from smartcharging.rllib.session import ensure_ray
-    except ImportError as error:
-        raise CliError(
-            f"--engine rllib needs the scale extra ({error.name} is missing): "
-            "pip install 'smartcharging[scale]'"
-        ) from None
+    from smartcharging.rllib.runs import RLlibRun, new_spec  # imports neither ray nor torch
+
     if resume is None and (algo is None or out is None):
         raise CliError("--algo and --out are required (or --resume DIR)")
     if resume is None:
@@ -51,6 +44,14 @@ def run_rllib_training(
             config=None if depot is not None else config,
             depot=depot,
         )
+    try:
+        from smartcharging.rllib.registration import register_envs
+        from smartcharging.rllib.session import ensure_ray
+    except ImportError as error:
+        raise CliError(
+            f"--engine rllib needs the scale extra ({error.name} is missing): "
+            "pip install 'smartcharging[scale]'"
+        ) from None
     ensure_ray(address)
     register_envs()
     if resume is not None:
