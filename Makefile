@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Installed on its own before the rl extra: on these machines this version resolves to a
+# Installed on its own before the rl and scale extras: on these machines this version resolves to a
 # local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build instead.
 TORCH_VERSION ?= 2.13.0
 
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)"
-	$(BIN)/python -m pip install --quiet -e ".[rl,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[rl,scale,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

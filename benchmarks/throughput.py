@@ -116,7 +116,7 @@ def main() -> None:
         "num_envs": largest,
         "peak_traced_bytes": peak_memory_bytes("SmartCharging-v0", largest),
         "cartpole_peak_traced_bytes": peak_memory_bytes("CartPole-v1", largest),
-        "state_bytes_per_copy": env.unwrapped.state_bytes_per_copy,  # type: ignore[attr-defined]
+        "state_bytes_per_copy": env.unwrapped.state_bytes_per_copy,  # type: ignore[attr-defined, unused-ignore]
     }
     result = {
         "machine": f"{platform.machine()}, {platform.python_implementation()} "

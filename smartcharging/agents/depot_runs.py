@@ -35,6 +35,7 @@ from smartcharging.solvers.hindsight import hindsight_bound
 
 if TYPE_CHECKING:
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
+    from smartcharging.rllib.policies import RLlibDepotPolicy
 
 #: Algorithms a shared charger policy trains with.
 DEPOT_ALGORITHMS = ("ppo", "a2c")
@@ -140,8 +141,7 @@ def _train(
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
 
     steps, algo = int(spec["total_steps"]), spec["algo"]
-    _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
-    bound = float(np.mean([hindsight_bound(config, e).value for e in episodes]))
+    bound = evaluation_bound(config)
     started = time.perf_counter()
     chunk = max(steps // int(spec["checkpoints"]), 1)
     point = None
@@ -170,6 +170,12 @@ def _train(
     return point
 
 
+def evaluation_bound(config: DepotConfig) -> float:
+    """The mean hindsight bound of the fixed evaluation episodes of every checkpoint."""
+    _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
+    return float(np.mean([hindsight_bound(config, e).value for e in episodes]))
+
+
 class _Idle:
     """Charges nothing; used only to draw the evaluation episodes."""
 
@@ -182,8 +188,12 @@ class _Idle:
         return np.zeros((len(observations), self.config.n_chargers), dtype=np.int64)
 
 
-def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
-    """The trained agent of a depot run directory (its last checkpoint)."""
+def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy | RLlibDepotPolicy:
+    """The trained agent of a depot run directory (its last checkpoint), SB3's or RLlib's."""
+    from smartcharging.rllib.runs import is_rllib_run, load_rllib_depot_policy
+
+    if is_rllib_run(folder):
+        return load_rllib_depot_policy(folder, config)
     from smartcharging.agents.sb3_depot import DepotAgentPolicy, load_depot_model
 
     if not folder.is_dir():

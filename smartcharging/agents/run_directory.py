@@ -51,6 +51,7 @@ _VERSIONED_PACKAGES = (
     "gymnasium",
     "stable-baselines3",
     "torch",
+    "ray",
 )
 
 

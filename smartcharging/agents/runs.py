@@ -465,17 +465,24 @@ def _model_file(checkpoint: dict[str, Any], which: str) -> str:
 
 def load_policy(
     folder: Path, config: ChargingConfig | None = None, which: str = "best"
-) -> tuple[Policy, RunSpec]:
+) -> tuple[Policy, RunSpec | None]:
     """The trained policy of a run directory: its checkpoint with the best exact expected
     return (``which="best"``, what evaluation tools use, like SB3's ``EvalCallback`` keeps
     its best model) or its last checkpoint (``which="last"``).
 
-    With ``config``, the run must have been trained on that configuration.
+    With ``config``, the run must have been trained on that configuration. An RLlib run
+    (:mod:`smartcharging.rllib.runs`) has no :class:`RunSpec`: its spec is None.
     """
     if which not in ("best", "last"):
         raise ValueError(f"invalid which={which!r}: must be 'best' or 'last'")
     if not folder.is_dir():
         raise RunError(f"--model {folder}: not a run directory")
+    from smartcharging.rllib.runs import is_rllib_run
+
+    if is_rllib_run(folder):
+        from smartcharging.rllib.runs import load_rllib_policy
+
+        return load_rllib_policy(folder, config, which), None
     directory = RunDirectory(folder, CURVE_FIELDS)
     try:
         if "depot" in directory.read(RUN_FILE):

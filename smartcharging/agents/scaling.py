@@ -148,8 +148,13 @@ class ChargerView:
         self.config = config
         self.layout = DepotLayout.of(config)
         self.size = self.layout.charger_size
+        # Computed once: building the depot's observation box on every step cost more
+        # than the step itself in the one-depot multi-agent view.
+        self.scale = depot_scale(config)
 
     def observations(self, depot_observations: np.ndarray) -> np.ndarray:
         """``(depots, observation size)`` → ``(depots * chargers, size)``."""
-        normalized = normalize_depot_observations(depot_observations, self.config)
+        normalized = (np.asarray(depot_observations, dtype=np.float32) / self.scale).astype(
+            np.float32
+        )
         return charger_views(self.layout, normalized).reshape(-1, self.size)

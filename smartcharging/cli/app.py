@@ -68,6 +68,7 @@ from smartcharging.policies.depot_planning import (
     planning_policies,
 )
 from smartcharging.policies.v2g import ChargeOnlyOptimum
+from smartcharging.rllib.runs import is_rllib_run
 from smartcharging.solvers.dp import solve_all
 
 app = typer.Typer(
@@ -387,12 +388,46 @@ def train_command(
         "--reward-scale",
         help="Divide rewards by this while learning (default: the shortfall penalty).",
     ),
+    engine: str = typer.Option(
+        "local",
+        "--engine",
+        help="local: this process (qlearning, dqn, ppo, a2c); rllib: Ray RLlib (ppo, dqn, "
+        "appo, impala; needs the scale extra).",
+    ),
+    num_env_runners: int | None = typer.Option(
+        None,
+        "--num-env-runners",
+        min=0,
+        help="RLlib env runner processes, each stepping its own batch env [0: sample in "
+        "the training process].",
+        show_default=False,
+    ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        help="RLlib: the Ray cluster to run on ('auto': the one `ray start --head` started "
+        "here) [a local Ray with this machine's cores].",
+        show_default=False,
+    ),
 ) -> None:
     """Train an agent; every checkpoint carries its exact optimality gap (curve.csv).
 
     On a depot scenario: PPO or A2C, one policy shared by the chargers, scored against the
     hindsight bound.
     """
+    if engine not in ("local", "rllib"):
+        raise CliError(f"unknown engine {engine!r} for --engine: choose local or rllib")
+    if resume is not None and engine == "local" and is_rllib_run(resume):
+        engine = "rllib"
+    if engine == "local" and (num_env_runners is not None or address is not None):
+        raise CliError("--num-env-runners and --address need --engine rllib")
+    if engine == "rllib" and (num_envs is not None or reward_scale is not None):
+        raise CliError("--num-envs and --reward-scale apply to --engine local, not rllib")
+    if engine == "rllib" and resume is not None and num_env_runners is not None:
+        raise CliError(
+            "--num-env-runners cannot be combined with --resume: a resumed run keeps the "
+            "settings in its run.json"
+        )
     if resume is not None:
         refuse_with_resume(
             {
@@ -409,7 +444,11 @@ def train_command(
         raise CliError("--algo and --out are required (or --resume DIR)")
     else:
         check_output_folder("--out", out)
-        allowed = DEPOT_ALGORITHMS if depot is not None else ALGORITHMS
+        allowed: tuple[str, ...] = DEPOT_ALGORITHMS if depot is not None else ALGORITHMS
+        if engine == "rllib":
+            from smartcharging.rllib.algorithms import DEPOT_SETTINGS, RLLIB_ALGORITHMS
+
+            allowed = tuple(DEPOT_SETTINGS) if depot is not None else RLLIB_ALGORITHMS
         if algo not in allowed:
             kind = "depot agents train with" if depot is not None else "choose one of"
             raise CliError(f"--algo {algo!r}: {kind} {', '.join(allowed)}")
@@ -420,6 +459,13 @@ def train_command(
             )
     seed = 0 if seed is None else seed
     checkpoints = 20 if checkpoints is None else checkpoints
+    if engine == "rllib":
+        from smartcharging.cli.rllib_train import run_rllib_training
+
+        run_rllib_training(
+            config, depot, algo, steps, seed, out, resume, num_env_runners, address, checkpoints
+        )
+        return
     if depot is not None or (resume is not None and is_depot_run(resume)):
         depot_steps = 20_000_000 if steps is None else steps
         run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)

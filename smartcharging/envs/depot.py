@@ -209,7 +209,7 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
         canvas.text(152, 8, f"{rendering.number(grid_kw)}/{rendering.number(cfg.grid_limit_kw)}kW")
         return canvas.pixels
 
-    def render(self) -> str | np.ndarray | None:
+    def render(self) -> str | np.ndarray | None:  # type: ignore[override, unused-ignore]
         if self.render_mode is None:
             gym.logger.warn(
                 "render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'"

@@ -66,7 +66,7 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
             )
             for agent, own in zip(self.possible_agents, self._own, strict=True)
         }
-        self._action = spaces.Discrete(cfg.n_actions)
+        self._action: spaces.Discrete = spaces.Discrete(cfg.n_actions)
         self._index = {agent: i for i, agent in enumerate(self.possible_agents)}
 
     def observation_space(self, agent: str) -> spaces.Box:

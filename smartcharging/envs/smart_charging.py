@@ -391,7 +391,7 @@ class SmartChargingEnv(gym.Env[np.ndarray, np.int64]):
         canvas.text(120, 8, f"cost {rendering.number(self._episode_cost)}")
         return canvas.pixels
 
-    def render(self) -> str | np.ndarray | None:
+    def render(self) -> str | np.ndarray | None:  # type: ignore[override, unused-ignore]
         if self.render_mode is None:
             gym.logger.warn(
                 "render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'"

@@ -1,0 +1,102 @@
+"""The RLlib side of `train`: ``--engine rllib`` with ``--num-env-runners`` and ``--address``."""
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from smartcharging.cli.options import CliError
+from smartcharging.cli.output import console
+from smartcharging.config.depot import DepotConfig
+from smartcharging.config.vehicle import ChargingConfig
+
+#: Default budgets: env steps for one vehicle (as the SB3 defaults), charger steps for a
+#: depot (the README's SB3 depot run).
+DEFAULT_STEPS = {False: 200_000, True: 1_500_000}
+
+
+def run_rllib_training(
+    config: ChargingConfig,
+    depot: DepotConfig | None,
+    algo: str | None,
+    steps: int | None,
+    seed: int,
+    out: Path | None,
+    resume: Path | None,
+    num_env_runners: int | None,
+    address: str | None,
+    checkpoints: int,
+) -> None:
+    """Train (or resume) an RLlib agent with the run-directory contract of the SB3 runs."""
+    from smartcharging.rllib.runs import RLlibRun, new_spec  # imports neither ray nor torch
+
+    if resume is None and (algo is None or out is None):
+        raise CliError("--algo and --out are required (or --resume DIR)")
+    if resume is None:
+        assert algo is not None
+        spec = new_spec(
+            algo,
+            DEFAULT_STEPS[depot is not None] if steps is None else steps,
+            seed,
+            0 if num_env_runners is None else num_env_runners,
+            checkpoints,
+            config=None if depot is not None else config,
+            depot=depot,
+        )
+    try:
+        from smartcharging.rllib.registration import register_envs
+        from smartcharging.rllib.session import ensure_ray
+    except ImportError as error:
+        raise CliError(
+            f"--engine rllib needs the scale extra ({error.name} is missing): "
+            "pip install 'smartcharging[scale]'"
+        ) from None
+    ensure_ray(address)
+    register_envs()
+    if resume is not None:
+        run = RLlibRun.resume(resume)
+        console.print(f"resuming {resume} at step {run.steps_done:,}")
+    else:
+        assert out is not None
+        run = RLlibRun.start(out, spec)
+    spec = run.spec
+    vehicle = spec.config is not None
+    with Progress(
+        TextColumn(f"training {spec.algo} on RLlib ({spec.num_env_runners} env runners)"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "exact gap {task.fields[value]}" if vehicle else "mean return {task.fields[value]}"
+        ),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as progress:
+        task = progress.add_task("train", total=spec.total_steps, value="-")
+
+        def show(row: list[Any]) -> None:
+            value = f"{100 * row[5]:.3f}%" if vehicle else f"{row[2]:.2f} (bound {row[3]:.2f})"
+            progress.update(task, completed=min(row[0], spec.total_steps), value=value)
+
+        final = run.train(show)
+    if vehicle:
+        from smartcharging.agents.run_directory import CURVE_FILE
+        from smartcharging.agents.runs import read_curve
+        from smartcharging.plots import learning_curve
+
+        learning_curve(
+            read_curve(run.folder / CURVE_FILE), spec.algo, run.folder / "learning_curve.png"
+        )
+        best = run.best or {"steps": final[0], "relative_gap": final[5]}
+        console.print(
+            f"{spec.algo} (RLlib): {final[0]:,} steps, {final[1]:.1f} s, exact expected return "
+            f"{final[2]:.6g} (optimum {final[3]:.6g}, gap {100 * final[5]:.3f}%); best "
+            f"checkpoint: step {best['steps']:,}, gap {100 * best['relative_gap']:.3f}% (used "
+            f"by evaluate/compare --model); run in {run.folder}"
+        )
+    else:
+        console.print(
+            f"{spec.algo} (RLlib): {final[0]:,} charger steps, {final[1]:.1f} s, mean return "
+            f"{final[2]:.2f} on the evaluation episodes (hindsight bound {final[3]:.2f}, gap "
+            f"{final[4]:.2f}); run in {run.folder}"
+        )

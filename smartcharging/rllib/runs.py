@@ -1,0 +1,456 @@
+"""RLlib training runs with the run-directory contract of the SB3 runs.
+
+``run.json`` (``"engine": "rllib"``, the algorithm, steps, seed, env runners, the settings
+of :mod:`smartcharging.rllib.algorithms` and the configuration: ``env`` for one vehicle,
+``depot`` for a depot), ``versions.json``, ``curve.csv`` (single vehicle: the greedy
+policy's **exact** expected return and gap, the columns of
+:mod:`smartcharging.agents.runs`; depot: the mean return on the fixed evaluation episodes
+against their hindsight bound, the columns of :mod:`smartcharging.agents.depot_runs`),
+``checkpoint.json``, and per checkpoint the policy weights ``policy-<steps>.npz`` (read
+back without pickle, :mod:`smartcharging.rllib.policies`) beside RLlib's own checkpoint
+``rllib-<steps>/`` (pickles: written for RLlib's tools, never read here). Single-vehicle
+runs keep the weights of their best checkpoint as ``best-policy-<steps>.npz``.
+
+``--resume`` rebuilds the algorithm from ``run.json`` and loads the last weights from the
+archive; the optimizer's moment estimates restart (they live only in RLlib's pickled
+checkpoint), and schedules (DQN's epsilon) continue from the steps already done.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smartcharging.agents import depot_runs, runs
+from smartcharging.agents.run_directory import (
+    CHECKPOINT_FILE,
+    RUN_FILE,
+    RunDirectory,
+    RunError,
+    check_new_run_folder,
+)
+from smartcharging.config import ChargingConfig, ConfigError, DepotConfig, limits
+from smartcharging.evaluation.depot import run_policy
+from smartcharging.evaluation.vehicle import exact_value
+from smartcharging.rllib.algorithms import (
+    algorithm_config,
+    check_rllib_algorithm,
+    default_settings,
+)
+from smartcharging.rllib.policies import (
+    RLlibDepotPolicy,
+    RLlibPolicy,
+    charger_spaces,
+    load_module,
+    save_weights,
+)
+from smartcharging.solvers.dp import solve_all
+
+ENGINE = "rllib"
+#: The most env runners a run may ask for (a cluster of a few hundred nodes).
+MAX_ENV_RUNNERS = 10_000
+
+
+@dataclass(frozen=True)
+class RLlibRunSpec:
+    """What an RLlib run trains (one vehicle or a depot), how long, on how many runners."""
+
+    algo: str
+    total_steps: int
+    seed: int
+    num_env_runners: int
+    checkpoints: int
+    settings: dict[str, Any]
+    config: ChargingConfig | None = None
+    depot: DepotConfig | None = None
+
+    def __post_init__(self) -> None:
+        if (self.config is None) == (self.depot is None):
+            raise ValueError("an RLlib run trains either one vehicle (config) or a depot")
+        check_rllib_algorithm(self.algo, self.depot is not None)
+        if self.total_steps < 1:
+            raise RunError(f"invalid steps={self.total_steps} for --steps: must be >= 1")
+        if not 0 <= self.num_env_runners <= MAX_ENV_RUNNERS:
+            raise RunError(
+                f"invalid num_env_runners={self.num_env_runners} for --num-env-runners: "
+                f"must be in 0..{MAX_ENV_RUNNERS}"
+            )
+        if not 0 <= self.seed <= limits.MAX_SEED:
+            raise RunError(f"invalid seed={self.seed} for --seed: must be in 0..{limits.MAX_SEED}")
+        if self.checkpoints < 1:
+            raise RunError(
+                f"invalid checkpoints={self.checkpoints} for --checkpoints: must be >= 1"
+            )
+
+    @property
+    def checkpoint_every(self) -> int:
+        return math.ceil(self.total_steps / self.checkpoints)
+
+    def env(self) -> tuple[str, dict[str, Any]]:
+        """The registered env name and its env_config."""
+        from smartcharging.rllib.registration import DEPOT_CHARGERS, VEHICLE
+
+        if self.depot is not None:
+            return DEPOT_CHARGERS, {"config": self.depot.to_dict()}
+        assert self.config is not None
+        return VEHICLE, {"config": self.config.to_dict()}
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "engine": ENGINE,
+            "algo": self.algo,
+            "total_steps": self.total_steps,
+            "seed": self.seed,
+            "num_env_runners": self.num_env_runners,
+            "checkpoints": self.checkpoints,
+            "settings": self.settings,
+        }
+        if self.depot is not None:
+            data["depot"] = self.depot.to_dict()
+            data["steps_count"] = "charger transitions (depot steps x chargers)"
+            data["policy"] = "one network shared by all chargers"
+        else:
+            assert self.config is not None
+            data["env"] = self.config.to_dict()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RLlibRunSpec:
+        if data.get("engine") != ENGINE:
+            raise ValueError(f"run.json is not an RLlib run's (engine {data.get('engine')!r})")
+        return cls(
+            algo=str(data["algo"]),
+            total_steps=int(data["total_steps"]),
+            seed=int(data["seed"]),
+            num_env_runners=int(data["num_env_runners"]),
+            checkpoints=int(data["checkpoints"]),
+            settings=dict(data["settings"]),
+            config=ChargingConfig(**data["env"]) if "env" in data else None,
+            depot=DepotConfig(**data["depot"]) if "depot" in data else None,
+        )
+
+
+def is_rllib_run(folder: Path) -> bool:
+    """Whether ``folder`` holds an RLlib run (its run.json says so)."""
+    try:
+        data = json.loads((folder / RUN_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("engine") == ENGINE
+
+
+def shifted_settings(settings: dict[str, Any], steps_done: int) -> dict[str, Any]:
+    """The settings for an algorithm rebuilt after ``steps_done`` steps: a piecewise-linear
+    epsilon schedule (DQN) continues where it was instead of restarting."""
+    schedule = settings["training"].get("epsilon")
+    if not steps_done or not isinstance(schedule, list):
+        return settings
+    points = [(int(t), float(v)) for t, v in schedule]
+    now = points[-1][1]
+    for (t0, v0), (t1, v1) in itertools.pairwise(points):
+        if t0 <= steps_done < t1:
+            now = v0 + (v1 - v0) * (steps_done - t0) / (t1 - t0)
+            break
+    later = [[t - steps_done, v] for t, v in points if t > steps_done]
+    training = {**settings["training"], "epsilon": [[0, now], *later]}
+    return {**settings, "training": training}
+
+
+class RLlibRun:
+    """A run directory and the RLlib algorithm that writes to it."""
+
+    def __init__(
+        self,
+        directory: RunDirectory,
+        spec: RLlibRunSpec,
+        steps_done: int,
+        wall_time_s: float,
+        weights: Path | None = None,
+    ) -> None:
+        import torch
+
+        # One thread: the driver samples and learns on small batches of a 64-64 network,
+        # where torch's thread pool only contends with the env runners (measured on 2
+        # cores: a PPO iteration of 4,096 steps took 4-9 s with the default, 0.7-1.3 s).
+        torch.set_num_threads(1)
+        self.directory = directory
+        self.spec = spec
+        name, env_config = spec.env()
+        settings = shifted_settings(spec.settings, steps_done)
+        chargers = 1 if spec.depot is None else spec.depot.n_chargers
+        config = algorithm_config(
+            spec.algo, name, env_config, settings, spec.num_env_runners, spec.seed, chargers
+        )
+        self.algo = config.build_algo()
+        if weights is not None:
+            self._load_weights(weights)
+        self._steps_offset = steps_done
+        self._sampled = 0
+        self._wall_offset = wall_time_s
+        self._started = time.perf_counter()
+        self.rllib_checkpoint: str | None = None
+        self.best: dict[str, Any] | None = None
+        if spec.config is not None:
+            self.solution = solve_all(spec.config)
+        else:
+            assert spec.depot is not None
+            self.bound = depot_runs.evaluation_bound(spec.depot)
+
+    @property
+    def folder(self) -> Path:
+        return self.directory.folder
+
+    @property
+    def steps_done(self) -> int:
+        return self._steps_offset + self._sampled
+
+    def _iterate(self) -> None:
+        """One RLlib training iteration; counts the env steps it sampled."""
+        result = self.algo.train()
+        self._sampled = int(result["num_env_steps_sampled_lifetime"])
+
+    @property
+    def wall_time_s(self) -> float:
+        return self._wall_offset + time.perf_counter() - self._started
+
+    def _learner_module(self) -> Any:
+        """The learner's module (the env runners' copies lack the value network)."""
+        from ray.rllib.core import DEFAULT_MODULE_ID
+
+        return self.algo.learner_group._learner.module[DEFAULT_MODULE_ID]
+
+    def _load_weights(self, path: Path) -> None:
+        from ray.rllib.core import DEFAULT_MODULE_ID
+
+        module = self._learner_module()
+        loaded = load_module(
+            path,
+            self.spec.algo,
+            self.spec.settings["model"],
+            module.observation_space,
+            module.action_space,
+        )
+        self.algo.learner_group.set_weights({DEFAULT_MODULE_ID: loaded.get_state()})
+        self.algo.env_runner_group.sync_weights(
+            from_worker_or_learner_group=self.algo.learner_group, inference_only=True
+        )
+
+    @classmethod
+    def start(cls, folder: Path, spec: RLlibRunSpec) -> RLlibRun:
+        """A new run with its step-0 checkpoint; nothing is left behind if it fails first."""
+        check_new_run_folder(folder)
+        fields = runs.CURVE_FIELDS if spec.config is not None else depot_runs.CURVE_FIELDS
+        directory = RunDirectory.create(folder, spec.to_json(), fields)
+        try:
+            run = cls(directory, spec, 0, 0.0)
+            run.checkpoint()
+        except BaseException:
+            directory.abandon()
+            raise
+        return run
+
+    @classmethod
+    def resume(cls, folder: Path) -> RLlibRun:
+        """Continue a run from its last checkpoint's weights (module docstring)."""
+        try:
+            spec = RLlibRunSpec.from_json(json.loads((folder / RUN_FILE).read_text()))
+            checkpoint = json.loads((folder / CHECKPOINT_FILE).read_text())
+            steps, files = int(checkpoint["steps"]), [str(f) for f in checkpoint["files"]]
+            wall = float(checkpoint["wall_time_s"])
+        except FileNotFoundError as error:
+            raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
+        except (ConfigError, KeyError, ValueError, TypeError) as error:
+            raise RunError(
+                f"corrupt checkpoint in {folder}: {type(error).__name__}: {error}"
+            ) from None
+        fields = runs.CURVE_FIELDS if spec.config is not None else depot_runs.CURVE_FIELDS
+        directory = RunDirectory(folder, fields)
+        directory.resume_from(checkpoint, files)
+        try:
+            run = cls(directory, spec, steps, wall, weights=folder / files[0])
+        except (OSError, ValueError, KeyError) as error:
+            directory.release()
+            raise RunError(f"corrupt checkpoint in {folder}: {error}") from None
+        except BaseException:
+            directory.release()
+            raise
+        run.rllib_checkpoint = checkpoint.get("rllib_checkpoint")
+        run.best = checkpoint.get("best")
+        return run
+
+    def _evaluate(self) -> list[float]:
+        """The curve row of the current policy (without steps and wall time)."""
+        module, name = self._learner_module(), f"{self.spec.algo}:{self.folder.name}"
+        if self.spec.config is not None:
+            config = self.spec.config
+            value = exact_value(RLlibPolicy(module, config, name), config, self.solution.grid)
+            optimum = self.solution.expected_return
+            gap = optimum - value.expected_return
+            relative = gap / abs(optimum) if optimum else 0.0
+            return [value.expected_return, optimum, gap, relative, value.shortfall_probability]
+        assert self.spec.depot is not None
+        result, _ = run_policy(
+            RLlibDepotPolicy(module, self.spec.depot, name),
+            self.spec.depot,
+            depot_runs.EVALUATION_EPISODES,
+            depot_runs.EVALUATION_SEED,
+        )
+        mean = float(result.returns.mean())
+        return [mean, self.bound, self.bound - mean]
+
+    def checkpoint(self) -> list[Any]:
+        """Evaluate the current policy and write a checkpoint; return its curve row."""
+        steps = self.steps_done
+        row = [steps, round(self.wall_time_s, 3), *self._evaluate()]
+        weights = f"policy-{steps}.npz"
+        save_weights(self.folder / weights, self._learner_module(), self.spec.algo)
+        rllib_dir = f"rllib-{steps}"
+        shutil.rmtree(self.folder / rllib_dir, ignore_errors=True)
+        self.algo.save_to_path(str((self.folder / rllib_dir).resolve()))
+        stale: list[str] = []
+        if self.spec.config is not None:
+            previous = self.best
+            if previous is None or row[2] > previous["expected_return"]:
+                best_file = f"best-policy-{steps}.npz"
+                shutil.copyfile(self.folder / weights, self.folder / best_file)
+                self.best = {
+                    "steps": steps,
+                    "expected_return": row[2],
+                    "relative_gap": row[5],
+                    "file": best_file,
+                }
+                if previous is not None and previous["file"] != best_file:
+                    stale.append(previous["file"])
+        record = {
+            "steps": steps,
+            "wall_time_s": row[1],
+            "files": [weights],
+            "rllib_checkpoint": rllib_dir,
+            "best": self.best,
+        }
+        old_rllib = self.rllib_checkpoint
+        self.directory.commit(row, record, [weights], stale)
+        if old_rllib is not None and old_rllib != rllib_dir:
+            shutil.rmtree(self.folder / old_rllib, ignore_errors=True)
+        self.rllib_checkpoint = rllib_dir
+        return row
+
+    def train(self, on_checkpoint: Callable[[list[Any]], None] | None = None) -> list[Any]:
+        """Train to the total steps (RLlib iterations), checkpointing at regular intervals."""
+        row: list[Any] | None = None
+        try:
+            while self.steps_done < self.spec.total_steps:
+                target = min(
+                    self.spec.total_steps,
+                    (self.steps_done // self.spec.checkpoint_every + 1)
+                    * self.spec.checkpoint_every,
+                )
+                while self.steps_done < target:
+                    self._iterate()
+                row = self.checkpoint()
+                if on_checkpoint is not None:
+                    on_checkpoint(row)
+        finally:
+            self.directory.release()
+            self.algo.stop()
+        if row is None:
+            raise RunError(f"{self.folder} has already trained its {self.spec.total_steps:,} steps")
+        return row
+
+
+def load_rllib_policy(
+    folder: Path, config: ChargingConfig | None, which: str = "best"
+) -> RLlibPolicy:
+    """The policy of a single-vehicle RLlib run at its best (or ``which="last"``)
+    checkpoint; no pickle is read."""
+    spec, checkpoint = _read(folder)
+    if spec.config is None:
+        raise RunError(f"--model {folder} is a depot run: pass its --scenario")
+    if config is not None and config != spec.config:
+        differ = [k for k, v in spec.config.to_dict().items() if config.to_dict()[k] != v]
+        raise RunError(
+            f"--model {folder} was trained on another configuration ({', '.join(differ)} "
+            "differ): pass the same environment options"
+        )
+    file = checkpoint["files"][0]
+    if which == "best" and checkpoint.get("best"):
+        file = checkpoint["best"]["file"]
+    try:
+        return RLlibPolicy.load(
+            folder / file,
+            spec.algo,
+            spec.settings["model"],
+            spec.config,
+            f"{spec.algo}:{folder.name}",
+        )
+    except (OSError, ValueError, KeyError) as error:
+        raise RunError(f"--model {folder}: cannot load the policy: {error}") from None
+
+
+def load_rllib_depot_policy(folder: Path, depot: DepotConfig) -> RLlibDepotPolicy:
+    """The last checkpoint's shared charger policy of a depot RLlib run, for ``depot``."""
+    spec, checkpoint = _read(folder)
+    if spec.depot is None:
+        raise RunError(f"--model {folder} is a single-vehicle run, not a depot run")
+    if charger_spaces(spec.depot) != charger_spaces(depot):
+        raise RunError(f"--model {folder} was trained on another depot (its charger view differs)")
+    if spec.depot.power_levels_kw != depot.power_levels_kw:
+        raise RunError(
+            f"--model {folder} was trained with power levels {list(spec.depot.power_levels_kw)} "
+            f"kW, this scenario has {list(depot.power_levels_kw)}: its actions would mean "
+            "other powers"
+        )
+    try:
+        return RLlibDepotPolicy.load(
+            folder / checkpoint["files"][0],
+            spec.algo,
+            spec.settings["model"],
+            depot,
+            f"{spec.algo}:{folder.name}",
+        )
+    except (OSError, ValueError, KeyError) as error:
+        raise RunError(f"--model {folder}: cannot load the policy: {error}") from None
+
+
+def _read(folder: Path) -> tuple[RLlibRunSpec, dict[str, Any]]:
+    """The spec and last checkpoint of an RLlib run, once RLlib is known to be installed."""
+    try:
+        import ray.rllib  # noqa: F401  (rebuilding the network needs RLlib's module class)
+    except ImportError:
+        raise RunError(
+            f"--model {folder} is an RLlib run: loading it needs the scale extra "
+            "(pip install 'smartcharging[scale]')"
+        ) from None
+    try:
+        spec = RLlibRunSpec.from_json(json.loads((folder / RUN_FILE).read_text()))
+        checkpoint = json.loads((folder / CHECKPOINT_FILE).read_text())
+        if not isinstance(checkpoint, dict) or not checkpoint.get("files"):
+            raise ValueError("checkpoint.json names no files")
+    except FileNotFoundError as error:
+        raise RunError(
+            f"--model {folder}: not a run directory (missing {Path(error.filename).name})"
+        ) from None
+    except (ConfigError, KeyError, ValueError, TypeError) as error:
+        raise RunError(f"--model {folder}: corrupt run files: {error}") from None
+    return spec, checkpoint
+
+
+def new_spec(
+    algo: str,
+    steps: int,
+    seed: int,
+    num_env_runners: int,
+    checkpoints: int,
+    config: ChargingConfig | None = None,
+    depot: DepotConfig | None = None,
+) -> RLlibRunSpec:
+    """A run's spec with the shipped settings of ``algo``."""
+    settings = default_settings(algo, depot is not None)
+    return RLlibRunSpec(algo, steps, seed, num_env_runners, checkpoints, settings, config, depot)

@@ -1,0 +1,82 @@
+"""The single-vehicle batch environment as RLlib's env runners train on it.
+
+RLlib's ``SingleAgentEnvRunner`` builds its environments with ``gymnasium.make_vec``; with
+``gym_env_vectorize_mode="vector_entry_point"`` it calls the registered creator with
+``num_envs`` and steps what it returns as one ``VectorEnv``. :class:`VehicleTrainingVectorEnv`
+is that vector env: :class:`~smartcharging.envs.smart_charging_vector.SmartChargingVectorEnv`
+(one NumPy step for every copy, Gymnasium's next-step autoreset, which RLlib's runner
+expects) seen the way every learning agent of the project sees it
+(:func:`smartcharging.agents.scaling.training_env`): the departure cost in expectation,
+observations in ``[0, 1]`` and rewards divided by the shortfall penalty. Its infos are
+empty: the runner turns every info into one dict per copy in Python, and training reads none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from smartcharging.agents.expected_shortfall import expected_shortfall_rewards
+from smartcharging.agents.scaling import (
+    check_reward_scale,
+    default_reward_scale,
+    normalize_observations,
+)
+from smartcharging.config import ChargingConfig
+from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
+from smartcharging.observations import vehicle_battery, vehicle_normalized_space
+
+
+class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
+    """``num_envs`` copies of the single-vehicle environment, as agents learn on them."""
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012
+
+    def __init__(
+        self,
+        config: ChargingConfig,
+        num_envs: int,
+        reward_scale: float | None = None,
+        expected_shortfall: bool = True,
+    ) -> None:
+        self.env = SmartChargingVectorEnv(num_envs=num_envs, config=config)
+        self.config = config
+        self.num_envs = self.env.num_envs
+        self.reward_scale = check_reward_scale(
+            default_reward_scale(config) if reward_scale is None else reward_scale
+        )
+        self.expected_shortfall = expected_shortfall
+        self.single_observation_space = vehicle_normalized_space(config)
+        self.single_action_space = self.env.single_action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        observations, _ = self.env.reset(seed=seed, options=options)
+        return normalize_observations(observations, self.config), {}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        observations, reward, terminated, truncated, info = self.env.step(
+            np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        )
+        if self.expected_shortfall and "_penalty" in info:
+            # Next-step autoreset: a departing copy's observation is its battery after departure.
+            reward = expected_shortfall_rewards(
+                self.config, reward, vehicle_battery(observations), info
+            )
+        rewards = (reward / self.reward_scale).astype(np.float32)
+        # copies: the wrapped env reuses its termination array on the next step
+        return (
+            normalize_observations(observations, self.config),
+            rewards,
+            terminated.copy(),
+            truncated.copy(),
+            {},
+        )
