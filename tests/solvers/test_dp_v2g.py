@@ -1,6 +1,7 @@
 """The exact optimum with vehicle-to-grid: brute force, arbitrage by hand, no discharge
 when it cannot pay."""
 
+import functools
 import itertools
 
 import numpy as np
@@ -41,6 +42,13 @@ def brute_force(config: ChargingConfig) -> float:
     arrival and departure), with the departure cost and credit integrated numerically."""
     demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh)
     prices, exports = config.prices[0], config.export_prices[0]
+
+    @functools.cache
+    def departure_cost(battery: float) -> float:
+        missing = demand.expect(lambda d: max(d - battery, 0.0))
+        left = demand.expect(lambda d: max(battery - max(d, 0.0), 0.0))
+        return config.shortfall_cost_per_kwh * missing - config.residual_value_per_kwh * left
+
     best = []
     for start in config.start_levels_kwh:
         returns = []
@@ -62,13 +70,7 @@ def brute_force(config: ChargingConfig) -> float:
                     config.wear_cost_per_kw2h,
                     config.degradation_cost_per_kwh,
                 )[0]
-            missing = demand.expect(lambda d, b=battery: max(d - b, 0.0))
-            left = demand.expect(lambda d, b=battery: max(b - max(d, 0.0), 0.0))
-            returns.append(
-                total
-                - config.shortfall_cost_per_kwh * missing
-                + config.residual_value_per_kwh * left
-            )
+            returns.append(total - departure_cost(round(battery, 9)))
         best.append(max(returns))
     return float(np.mean(best))
 
