@@ -14,6 +14,7 @@ from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.envs import DepotEnv, DepotVectorEnv
 from smartcharging.envs.depot_parallel import DepotParallelEnv
+from tests.envs.test_depot_v2g import V2G
 
 DEPOTS = ["depot-25-evening", "depot-10-overnight", "depot-v2g-peak"]
 
@@ -48,9 +49,13 @@ def test_same_seed_is_deterministic(small_depot) -> None:
     assert rollout(DepotEnv(config=config), 5, 20) != rollout(DepotEnv(config=config), 4, 20)
 
 
-@pytest.mark.parametrize("allocation", ["proportional", "priority"])
-def test_scalar_and_batch_depots_agree(small_depot, allocation: str) -> None:
-    config = small_depot(allocation=allocation)
+@pytest.mark.parametrize(
+    "changes",
+    [{"allocation": "proportional"}, {"allocation": "priority"}, {**V2G, "allocation": "priority"}],
+    ids=["proportional", "priority", "v2g"],
+)
+def test_scalar_and_batch_depots_agree(small_depot, changes: dict) -> None:
+    config = small_depot(**changes)
     n = 4
     batch = gym.make_vec(
         "SmartChargingDepot-v0", num_envs=n, vectorization_mode="vector_entry_point", config=config

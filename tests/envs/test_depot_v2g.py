@@ -2,7 +2,6 @@
 
 import math
 
-import gymnasium as gym
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,33 +17,6 @@ V2G = {
     "degradation_cost_per_kwh": 0.01,
     "residual_value_per_kwh": 0.05,
 }
-
-
-def test_scalar_and_batch_v2g_depots_agree(small_depot) -> None:
-    config = small_depot(**V2G, allocation="priority")
-    n = 4
-    batch = gym.make_vec(
-        "SmartChargingDepot-v0", num_envs=n, vectorization_mode="vector_entry_point", config=config
-    )
-    scalars = [DepotEnv(config=config) for _ in range(n)]
-    obs, _ = batch.reset(seed=3)
-    for i, env in enumerate(scalars):
-        assert obs[i].tobytes() == env.reset(seed=3 + i)[0].tobytes()
-    rng = np.random.default_rng(2)
-    done = [False] * n
-    for _ in range(3 * config.n_slots):
-        actions = rng.integers(0, config.n_actions, (n, config.n_chargers))
-        obs, reward, _terminated, _, info = batch.step(actions)
-        for i, env in enumerate(scalars):
-            if done[i]:
-                assert obs[i].tobytes() == env.reset()[0].tobytes()
-                done[i] = False
-                continue
-            scalar_obs, r, term, _, scalar_info = env.step(actions[i])
-            assert obs[i].tobytes() == scalar_obs.tobytes() and reward[i] == r
-            for key, value in scalar_info.items():
-                assert np.array_equal(info[key][i], value), key
-            done[i] = term
 
 
 @settings(max_examples=40, deadline=None)

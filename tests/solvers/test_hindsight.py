@@ -33,28 +33,35 @@ def test_bound_is_above_every_policy_in_every_episode(named_depot, name: str) ->
         assert (comparison.bounds >= run.returns - 1e-7 * np.abs(run.returns)).all(), run.name
 
 
+def one_vehicle_depot(vehicle: ChargingConfig, start: float, **changes: object) -> DepotConfig:
+    """A depot of one charger whose vehicle is ``vehicle``, there for the whole window,
+    under a limit that never binds."""
+    params: dict[str, object] = {
+        "n_chargers": 1,
+        "power_levels_kw": vehicle.power_levels_kw,
+        "grid_limit_kw": 1000.0,
+        "slot_hours": vehicle.slot_hours,
+        "n_slots": vehicle.n_slots,
+        "capacity_kwh": (vehicle.capacity_kwh,),
+        "arrival_slots": ((0, 0),),
+        "departure_slots": ((vehicle.n_slots, vehicle.n_slots),),
+        "start_kwh": ((start, start),),
+        "demand_mean_kwh": (vehicle.demand_mean_kwh,),
+        "demand_sd_kwh": (vehicle.demand_sd_kwh,),
+        "price_profiles": vehicle.price_profiles,
+        "efficiency": vehicle.efficiency,
+        "wear_cost_per_kw2h": vehicle.wear_cost_per_kw2h,
+        "shortfall_cost_per_kwh": vehicle.shortfall_cost_per_kwh,
+    }
+    return DepotConfig(**{**params, **changes})
+
+
 @pytest.mark.parametrize(
     ("start", "demand"), [(10.0, 33.3), (60.0, 30.0), (0.0, 80.0), (71.0, 72.5), (40.0, 41.0)]
 )
 def test_single_vehicle_bound_equals_the_exact_dp_with_known_demand(start, demand) -> None:
     vehicle: ChargingConfig = scenario_config("tou-evening-peak")
-    depot = DepotConfig(
-        n_chargers=1,
-        power_levels_kw=vehicle.power_levels_kw,
-        grid_limit_kw=1000.0,
-        slot_hours=vehicle.slot_hours,
-        n_slots=vehicle.n_slots,
-        capacity_kwh=(vehicle.capacity_kwh,),
-        arrival_slots=((0, 0),),
-        departure_slots=((vehicle.n_slots, vehicle.n_slots),),
-        start_kwh=((start, start),),
-        demand_mean_kwh=(30.0,),
-        demand_sd_kwh=(5.0,),
-        price_profiles=vehicle.price_profiles,
-        efficiency=vehicle.efficiency,
-        wear_cost_per_kw2h=vehicle.wear_cost_per_kw2h,
-        shortfall_cost_per_kwh=vehicle.shortfall_cost_per_kwh,
-    )
+    depot = one_vehicle_depot(vehicle, start, demand_mean_kwh=(30.0,), demand_sd_kwh=(5.0,))
     assert not limit_can_bind(depot)
     episode = Episode(
         np.array([0]), np.array([vehicle.n_slots]), np.array([start]), np.array([demand]), 0
@@ -108,22 +115,10 @@ def test_v2g_bound_is_above_every_policy_and_the_charge_only_bound(small_depot, 
 def test_v2g_single_vehicle_bound_is_above_the_exact_dp_with_known_demand() -> None:
     vehicle = scenario_config("v2g-overnight-nl")
     row = 340  # a night with a wide spread
-    depot = DepotConfig(
-        n_chargers=1,
-        power_levels_kw=vehicle.power_levels_kw,
-        grid_limit_kw=1000.0,
-        slot_hours=vehicle.slot_hours,
-        n_slots=vehicle.n_slots,
-        capacity_kwh=(vehicle.capacity_kwh,),
-        arrival_slots=((0, 0),),
-        departure_slots=((vehicle.n_slots, vehicle.n_slots),),
-        start_kwh=((50.0, 50.0),),
-        demand_mean_kwh=(45.0,),
-        demand_sd_kwh=(10.0,),
+    depot = one_vehicle_depot(
+        vehicle,
+        50.0,
         price_profiles=(vehicle.price_profiles[row],),
-        efficiency=vehicle.efficiency,
-        wear_cost_per_kw2h=vehicle.wear_cost_per_kw2h,
-        shortfall_cost_per_kwh=vehicle.shortfall_cost_per_kwh,
         v2g=True,
         discharge_efficiency=vehicle.discharge_efficiency,
         reserve_kwh=vehicle.reserve_kwh,
