@@ -79,6 +79,14 @@ V2G = {
         ({"degradation_cost_per_kwh": 0.02}, "degradation_cost_per_kwh=0.02: must be 0"),
         ({"residual_value_per_kwh": 0.1}, "residual_value_per_kwh=0.1: must be 0"),
         ({**V2G, "degradation_cost_per_kwh": -1}, "degradation_cost_per_kwh=-1"),
+        (
+            {**V2G, "export_fee_per_kwh": 0.01, "export_tariff_per_kwh": 0.05},
+            "export_fee_per_kwh=0.01: must be 0 when export_tariff_per_kwh is given",
+        ),
+        (
+            {**V2G, "shortfall_cost_per_kwh": 1.0, "residual_value_per_kwh": 2.0},
+            "residual_value_per_kwh=2.0: must be <= shortfall_cost_per_kwh=1.0",
+        ),
     ],
 )
 def test_invalid_v2g_parameters_name_field_value_and_rule(params: dict, message: str) -> None:

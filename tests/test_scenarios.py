@@ -187,3 +187,12 @@ def test_v2g_scenario_config() -> None:
     assert (config.reserve_kwh, config.discharge_efficiency) == (15.0, 0.92)
     assert config.n_slots == 48 and config.n_profiles == 365
     assert (config.export_prices == config.prices).all()
+
+
+def test_a_v2g_flag_instead_of_a_section_says_so_in_one_short_line(tmp_path: Path) -> None:
+    text = load_scenario("v2g-overnight-nl").to_yaml().split("\nv2g:")[0] + "\nv2g: true\n"
+    path = tmp_path / "flag.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=r"v2g=True: Input should be a valid dictionary") as err:
+        load_scenario(path)
+    assert len(str(err.value)) < 200

@@ -49,6 +49,7 @@ from smartcharging.cli.output import (
     profiles_table,
     progress_bar,
     reports_table,
+    table_console,
     v2g_table,
 )
 from smartcharging.cli.scenario import scenario_app
@@ -212,7 +213,7 @@ def evaluate_command(
         print(json.dumps({**result.as_dict(), "optimal_return": solution.expected_return}))
         return
     title = f"{chosen.name} (optimum {solution.expected_return:.6g})"
-    console.print(reports_table([result], title, config))
+    table_console(config).print(reports_table([result], title, config))
 
 
 def check_evaluate_arguments(
@@ -324,7 +325,7 @@ def compare_command(
         writer.writerows(rows)
         print(out.getvalue(), end="")
     else:
-        console.print(
+        table_console(config).print(
             reports_table(
                 reports, f"Policies against the exact optimum ({solution.grid.describe()})", config
             )

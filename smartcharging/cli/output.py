@@ -22,6 +22,13 @@ from smartcharging.evaluation.vehicle import PolicyReport
 from smartcharging.solvers.dp import Optimum
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+#: For the wider tables (V2G reports have four more columns), off a terminal.
+wide_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 170)
+
+
+def table_console(config: ChargingConfig) -> Console:
+    """The console that prints ``config``'s report tables without cutting numbers."""
+    return wide_console if config.v2g_physics else console
 
 
 def progress_bar(*columns: ProgressColumn, transient: bool = True) -> Progress:
@@ -68,7 +75,7 @@ def profiles_table(optimum: Optimum, shown: int = 5) -> Table:
     table = Table(title=f"Optimum per price day ({config.n_profiles} days)", box=box.SIMPLE_HEAD)
     table.add_column("day")
     table.add_column(f"optimal expected return ({config.currency})", justify="right")
-    picks = [*order[-shown:][::-1], *order[:shown][::-1]]
+    picks = dict.fromkeys([*order[-shown:][::-1], *order[:shown][::-1]])  # each day once
     for i in picks:
         table.add_row(config.profile_labels[i], f"{optimum.profile_returns[i]:.4f}")
     return table

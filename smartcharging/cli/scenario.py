@@ -46,8 +46,10 @@ def _scenario_or_exit(name_or_path: str) -> Any:
         config = scenario.to_config()
         if isinstance(config, ChargingConfig):
             make_grid(config)
-    except (ScenarioError, ConfigError) as error:
+    except ScenarioError as error:
         raise fail(str(error), USAGE_ERROR) from None
+    except ConfigError as error:  # a parameter the file's values make invalid: name the file
+        raise fail(f"{name_or_path}: {error}", USAGE_ERROR) from None
     return scenario
 
 

@@ -174,7 +174,14 @@ class DepotConfig:
             return values["grid_limit_kw"] if values["v2g"] else None
         if not values["v2g"]:
             raise reject("export_limit_kw", self.export_limit_kw, "None unless v2g=True")
-        return positive_number("export_limit_kw", self.export_limit_kw)
+        limit = positive_number("export_limit_kw", self.export_limit_kw)
+        if limit > values["grid_limit_kw"]:
+            raise reject(
+                "export_limit_kw",
+                self.export_limit_kw,
+                f"<= grid_limit_kw={values['grid_limit_kw']} (the connection limits both ways)",
+            )
+        return limit
 
     def _check_costs_are_finite(self) -> None:
         """Refuse a depot whose worst episode costs more than ``MAX_COST``, naming the

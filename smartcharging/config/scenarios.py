@@ -57,7 +57,8 @@ class _Strict(BaseModel):
         for name, value in data.items():
             field = cls.model_fields.get(name)
             items = value if isinstance(value, list | tuple) else [value]
-            numeric = field is not None and field.annotation is not bool
+            kinds = str(field.annotation) if field is not None else ""
+            numeric = field is not None and ("float" in kinds or "int" in kinds)
             if numeric and any(isinstance(item, bool) for item in items):
                 raise ValueError(f"{name}={value!r}: must be a number or text, not true/false")
         return data
@@ -485,6 +486,8 @@ def _describe(error: ValidationError, source: str, data: Any) -> str:
         detail = f"{path}: missing (required)"
     elif first["type"] == "extra_forbidden":
         detail = f"{path}: unknown key (not a field of this section)"
+    elif first["type"] == "value_error":  # our checks' messages name the value themselves
+        detail = f"{path}: {message}" if first["loc"] else message
     else:
         detail = f"{path}={value!r}: {message}"
     more = len(error.errors()) - 1

@@ -86,6 +86,13 @@ def v2g_fields(
         raise reject("reserve_kwh", config.reserve_kwh, f"<= capacity_kwh={capacity_kwh}")
     if values["export_fee_per_kwh"] < 0:
         raise reject("export_fee_per_kwh", config.export_fee_per_kwh, "a finite number >= 0")
+    if values["export_fee_per_kwh"] and values["export_tariff_per_kwh"] is not None:
+        raise reject(
+            "export_fee_per_kwh",
+            values["export_fee_per_kwh"],
+            "0 when export_tariff_per_kwh is given (exports earn the tariff or the slot's "
+            "price minus the fee, not both)",
+        )
     return values
 
 

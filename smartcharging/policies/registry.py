@@ -60,6 +60,7 @@ def policy_by_name(
         return ChargeOnlyOptimum(config)
     baselines = baseline_policies(config, seed)
     if name not in baselines:
-        known = ", ".join([*baselines, "optimal"])
+        extra = [ChargeOnlyOptimum.name] if config.v2g else []
+        known = ", ".join([*baselines, "optimal", *extra])
         raise KeyError(f"unknown policy {name!r}: choose one of {known}")
     return baselines[name]

@@ -3,9 +3,11 @@
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smartcharging.config import ConfigError
 from smartcharging.envs import DepotEnv
 
 V2G = {
@@ -22,13 +24,14 @@ V2G = {
 @settings(max_examples=40, deadline=None)
 @given(
     limit=st.floats(1.0, 40.0),
-    export_limit=st.floats(0.5, 40.0),
+    export_share=st.floats(0.02, 1.0),
     seed=st.integers(0, 10**6),
     data=st.data(),
 )
 def test_both_site_limits_hold_and_costs_add_up(
-    small_depot, limit, export_limit, seed, data
+    small_depot, limit, export_share, seed, data
 ) -> None:
+    export_limit = limit * export_share
     config = small_depot(**{**V2G, "export_limit_kw": export_limit}, grid_limit_kw=limit)
     env = DepotEnv(config=config)
     env.reset(seed=seed)
@@ -79,3 +82,8 @@ def test_cycle_ageing_without_v2g_steps_and_charges_the_throughput(small_depot) 
     _, _, _, _, info = env.step(np.full(config.n_chargers, config.n_actions - 1))
     assert np.allclose(info["degradation_cost"], 0.01 * np.abs(info["energy_kwh"]))
     assert (info["export_kw"] == 0.0).all()
+
+
+def test_export_limit_may_not_exceed_the_grid_limit(small_depot) -> None:
+    with pytest.raises(ConfigError, match=r"export_limit_kw=20.0: must be <= grid_limit_kw=15.0"):
+        small_depot(**{**V2G, "export_limit_kw": 20.0})
