@@ -3,11 +3,12 @@ import pytest
 
 from smartcharging import ChargingConfig
 from smartcharging.config.depot import DepotConfig
-from smartcharging.config.scenarios import scenario_config
-from smartcharging.evaluation.depot import compare_depot
+from smartcharging.config.scenarios import load_depot_scenario, scenario_config
+from smartcharging.evaluation.depot import compare_depot, run_policy
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.solvers.dp import hindsight_value
 from smartcharging.solvers.hindsight import Episode, hindsight_bound, limit_can_bind
+from tests.envs.test_depot_v2g import V2G
 
 
 class RandomDepotPolicy:
@@ -78,26 +79,9 @@ def test_exact_levels_refused_when_the_limit_binds(small_depot) -> None:
         hindsight_bound(config, episode, exact_levels=True)
 
 
-V2G_DEPOT = {
-    "power_levels_kw": (-11.0, -3.7, 0.0, 3.7, 11.0),
-    "v2g": True,
-    "discharge_efficiency": 0.85,
-    "reserve_kwh": 8.0,
-    "export_limit_kw": 10.0,
-    "degradation_cost_per_kwh": 0.01,
-    "residual_value_per_kwh": 0.05,
-}
-
-
 @pytest.mark.parametrize("name", ["small-v2g", "depot-v2g-peak"])
 def test_v2g_bound_is_above_every_policy_and_the_charge_only_bound(small_depot, name) -> None:
-    from smartcharging.config.scenarios import load_depot_scenario
-    from smartcharging.evaluation.depot import run_policy
-
-    if name == "small-v2g":
-        config = small_depot(**V2G_DEPOT)
-    else:
-        config = load_depot_scenario(name).to_config()
+    config = small_depot(**V2G) if name == "small-v2g" else load_depot_scenario(name).to_config()
     policies = [*depot_baselines(config).values(), RandomDepotPolicy(config)]
     episodes = 4
     for policy in policies:
