@@ -97,6 +97,8 @@ def train_depot(
     except BaseException:
         directory.abandon()  # only while no checkpoint has been written
         raise
+    finally:
+        directory.release()
 
 
 def resume_depot(
@@ -138,17 +140,17 @@ def _train(
     on_checkpoint: Callable[[DepotCheckpoint], None] | None,
 ) -> DepotCheckpoint:
     """Learn to ``spec["total_steps"]``, checkpointing by the run directory's protocol."""
+    from smartcharging.agents.sb3_agents import CheckpointEvery
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
 
     steps, algo = int(spec["total_steps"]), spec["algo"]
     bound = evaluation_bound(config)
     started = time.perf_counter()
-    chunk = max(steps // int(spec["checkpoints"]), 1)
-    point = None
-    while model.num_timesteps < steps:
-        model.learn(
-            total_timesteps=min(chunk, steps - model.num_timesteps), reset_num_timesteps=False
-        )
+    every = max(steps // int(spec["checkpoints"]), 1)
+    point: DepotCheckpoint | None = None
+
+    def checkpoint() -> None:
+        nonlocal point
         run, _ = run_policy(
             DepotAgentPolicy(model, config, algo), config, EVALUATION_EPISODES, EVALUATION_SEED
         )
@@ -165,6 +167,14 @@ def _train(
         )
         if on_checkpoint is not None:
             on_checkpoint(point)
+
+    if model.num_timesteps < steps:  # one learn call: schedules span the run (runs.py)
+        model.learn(
+            total_timesteps=steps - model.num_timesteps,
+            reset_num_timesteps=False,
+            callback=CheckpointEvery(int(model.num_timesteps), every, checkpoint),
+        )
+        checkpoint()
     if point is None:
         raise RunError(f"{directory.folder} has already trained its {steps:,} steps")
     return point

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from smartcharging.agents.schedules import check_schedules, resolve_schedules
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.validation import shorten
 
@@ -45,9 +46,11 @@ class Hyperparameters:
     source: str = "custom"
 
     def model_kwargs(self) -> dict[str, Any]:
-        """A fresh copy of the SB3 keyword arguments: SB3 writes into the ``policy_kwargs``
-        it is given (A2C adds its optimizer class), which must not leak back here."""
-        return copy.deepcopy(self.kwargs)
+        """A fresh copy of the SB3 keyword arguments, ``lin_<start>`` strings turned into
+        schedules (:mod:`~smartcharging.agents.schedules`; needs the ``rl`` extra): SB3
+        writes into the ``policy_kwargs`` it is given (A2C adds its optimizer class), which
+        must not leak back here."""
+        return resolve_schedules(self.source, copy.deepcopy(self.kwargs))
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as it is written to YAML or ``run.json``."""
@@ -87,6 +90,10 @@ class Hyperparameters:
                     "booleans, lists or mappings"
                 )
         _check_sizes(source, data["n_envs"], kwargs)
+        try:
+            check_schedules(source, kwargs)
+        except ValueError as error:
+            raise HyperparameterError(str(error)) from None
         return cls(
             algo, data["n_envs"], data["n_timesteps"], data["expected_shortfall"], kwargs, source
         )

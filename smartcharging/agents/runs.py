@@ -186,7 +186,10 @@ class Trainer(ABC):
     def steps_done(self) -> int: ...
 
     @abstractmethod
-    def learn(self, steps: int) -> None: ...
+    def train(self, total_steps: int, every: int, checkpoint: Callable[[], None]) -> None:
+        """Learn until ``total_steps`` steps are done, calling ``checkpoint`` each time at
+        least ``every`` steps have passed since the last call (or the start), and at the
+        end."""
 
     @abstractmethod
     def policy(self) -> Policy: ...
@@ -210,8 +213,10 @@ class QLearningTrainer(Trainer):
     def steps_done(self) -> int:
         return self.agent.steps_done
 
-    def learn(self, steps: int) -> None:
-        self.agent.learn(steps)
+    def train(self, total_steps: int, every: int, checkpoint: Callable[[], None]) -> None:
+        while self.steps_done < total_steps:
+            self.agent.learn(min(every, total_steps - self.steps_done))
+            checkpoint()
 
     def policy(self) -> Policy:
         return self.agent.policy()
@@ -245,11 +250,21 @@ class SB3Trainer(Trainer):
     def steps_done(self) -> int:
         return int(self.model.num_timesteps)
 
-    def learn(self, steps: int) -> None:
-        from smartcharging.agents.sb3_agents import WholeRunProgress
+    def train(self, total_steps: int, every: int, checkpoint: Callable[[], None]) -> None:
+        """One ``learn`` call for the rest of the run, checkpointing from a callback: SB3
+        measures a schedule's progress against the end of the current call, so learning
+        in chunks would restart every schedule (learning rate, DQN's exploration) at each
+        checkpoint; one call, also after a resume, spans exactly the run's steps."""
+        from smartcharging.agents.sb3_agents import CheckpointEvery
 
-        progress = WholeRunProgress(self.spec.total_steps)
-        self.model.learn(total_timesteps=steps, reset_num_timesteps=False, callback=progress)
+        if self.steps_done >= total_steps:
+            return
+        self.model.learn(
+            total_timesteps=total_steps - self.steps_done,
+            reset_num_timesteps=False,
+            callback=CheckpointEvery(self.steps_done, every, checkpoint),
+        )
+        checkpoint()
 
     def policy(self) -> Policy:
         from smartcharging.agents.sb3_agents import SB3Policy
@@ -411,13 +426,15 @@ class Run:
     def train(self, on_checkpoint: Callable[[CurvePoint], None] | None = None) -> CurvePoint:
         """Train to the total number of steps, checkpointing at regular intervals."""
         point = None
+
+        def checkpoint() -> None:
+            nonlocal point
+            point = self.checkpoint()
+            if on_checkpoint is not None:
+                on_checkpoint(point)
+
         try:
-            while not self.done:
-                steps_left = self.spec.total_steps - self.trainer.steps_done
-                self.trainer.learn(min(self.spec.checkpoint_every, steps_left))
-                point = self.checkpoint()
-                if on_checkpoint is not None:
-                    on_checkpoint(point)
+            self.trainer.train(self.spec.total_steps, self.spec.checkpoint_every, checkpoint)
         finally:
             self.directory.release()
         return point if point is not None else read_curve(self.folder / CURVE_FILE)[-1]

@@ -8,6 +8,7 @@ core package never does.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,23 +77,22 @@ def load_model(
     return load_model_safely(path, make_model(config, None, reward_scale, params))
 
 
-class WholeRunProgress(BaseCallback):
-    """Makes an off-policy model's schedules (DQN's exploration) span the whole run.
+class CheckpointEvery(BaseCallback):
+    """Calls ``checkpoint`` between training updates each time at least ``every`` steps
+    have passed since the last checkpoint (at ``start`` steps). It runs when a rollout
+    starts, after the previous update: the model it sees is the one being trained, never
+    one halfway through an update."""
 
-    A run learns in chunks between checkpoints (``learn(chunk, reset_num_timesteps=False)``)
-    and SB3 measures progress against the current call's end, so DQN's epsilon would fall
-    to its final value within the first chunk (1.5% of a 20-checkpoint run instead of
-    ``exploration_fraction``). Setting the model's total to the run's restores the schedule
-    the hyperparameters describe. (On-policy models take progress from ``learn``'s own
-    argument; the shipped PPO and A2C entries use no schedules.)
-    """
-
-    def __init__(self, total_steps: int) -> None:
+    def __init__(self, start: int, every: int, checkpoint: Callable[[], None]) -> None:
         super().__init__()
-        self.total_steps = total_steps
+        self.last = start
+        self.every = every
+        self.checkpoint = checkpoint
 
-    def _on_training_start(self) -> None:
-        self.model._total_timesteps = max(self.total_steps, self.model.num_timesteps)
+    def _on_rollout_start(self) -> None:
+        if self.model.num_timesteps - self.last >= self.every:
+            self.checkpoint()
+            self.last = self.model.num_timesteps
 
     def _on_step(self) -> bool:
         return True

@@ -87,7 +87,9 @@ def _width(trial: Any) -> dict[str, Any]:
 
 def sample_entry(algo: str, trial: Any) -> dict[str, Any]:
     """The hyperparameters a trial samples (the rest stay as shipped)."""
-    learning_rate = trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True)
+    learning_rate: float | str = trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True)
+    if trial.suggest_categorical("learning_rate_schedule", ["linear", "constant"]) == "linear":
+        learning_rate = f"lin_{learning_rate:.6g}"  # falling to 0 at the run's last step
     if algo == "ppo":
         return {
             "learning_rate": learning_rate,

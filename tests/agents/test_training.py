@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from smartcharging import ChargingConfig
+from smartcharging.agents.hyperparameters import shipped
 from smartcharging.agents.runs import Run, RunError, RunSpec, load_policy, read_curve
 from smartcharging.evaluation.vehicle import exact_value, grid_observations
 from smartcharging.policies import ConstantPolicy
@@ -136,14 +137,35 @@ def test_bad_runs_are_refused(tmp_path) -> None:
         load_policy(tmp_path / "r", ChargingConfig(capacity_kwh=60))
 
 
-def test_dqn_exploration_spans_the_whole_run_not_each_checkpoint_chunk(tmp_path) -> None:
-    """SB3 measures progress per learn() call; a run's schedules must follow the run."""
-    run = Run.start(tmp_path / "d", RunSpec("dqn", 2_000, 0, CONFIG, 4, checkpoints=4))
-    run.trainer.learn(500)  # the first chunk; exploration_fraction 0.3 spans 600 steps
-    model = run.trainer.model  # type: ignore[attr-defined]
-    assert 0.1 < model.exploration_rate < 1.0
-    run.trainer.learn(1_500)
-    assert model.exploration_rate == pytest.approx(0.02)
+def test_schedules_span_the_whole_run_not_each_checkpoint_chunk(tmp_path) -> None:
+    """SB3 measures progress per learn() call; a run's schedules must follow the run, also
+    across a resume: DQN's exploration and a lin_ learning rate, seen at each checkpoint."""
+    seen: list[tuple[int, float, float]] = []
+
+    def record(run: Run) -> None:
+        model = run.trainer.model  # type: ignore[attr-defined]
+        rate = model.policy.optimizer.param_groups[0]["lr"]
+        seen.append((model.num_timesteps, model.exploration_rate, rate))
+        if model.num_timesteps == 1_000:
+            raise KeyboardInterrupt  # stopped halfway, after a checkpoint
+
+    entry = shipped("dqn", CONFIG).to_dict() | {
+        "learning_rate": "lin_0.001",
+        "learning_starts": 100,
+    }
+    spec = RunSpec("dqn", 2_000, 0, CONFIG, 4, checkpoints=4, hyperparameters=entry)
+    run = Run.start(tmp_path / "d", spec)
+    with pytest.raises(KeyboardInterrupt):
+        run.train(lambda _: record(run))
+    resumed = Run.resume(tmp_path / "d")
+    resumed.train(lambda _: record(resumed))
+    steps = [s for s, _, _ in seen]
+    assert steps == [500, 1_000, 1_500, 2_000]
+    exploration = 1.0 - 0.98 * min(500 / 600, 1.0)  # exploration_fraction 0.3 of 2,000
+    assert seen[0][1] == pytest.approx(exploration, abs=0.01)
+    assert seen[-1][1] == pytest.approx(0.02)
+    for steps_done, _, rate in seen[:-1]:  # the rate used by the last update before
+        assert rate == pytest.approx(0.001 * (1 - steps_done / 2_000), abs=2e-5)
 
 
 def test_a_run_from_before_shipped_entries_still_loads_and_resumes(tmp_path) -> None:

@@ -26,7 +26,10 @@ def test_trials_are_scored_by_their_last_checkpoint_and_best_yml_is_an_entry(tmp
     best = yaml.safe_load((tmp_path / "t" / "best.yml").read_text())
     assert list(best) == ["seed"] and best["seed"] == entry
     assert Hyperparameters.from_dict("a2c", entry).n_timesteps == 256
-    assert entry["learning_rate"] == tuning.study.best_trial.params["learning_rate"]
+    params = tuning.study.best_trial.params
+    linear = params["learning_rate_schedule"] == "linear"
+    rate = f"lin_{params['learning_rate']:.6g}" if linear else params["learning_rate"]
+    assert entry["learning_rate"] == rate
 
 
 def test_an_interrupted_study_resumes_and_reruns_the_cut_trial(tmp_path, monkeypatch) -> None:
