@@ -6,8 +6,9 @@ with ``smartcharging tune``). A configuration gets its scenario's entry when it 
 built-in scenario (same parameters, however it was built: ``--scenario``, ``gym.make``, a
 copied file), otherwise ``default``. Besides the algorithm's own keyword arguments an entry
 holds ``n_envs`` (copies of the batch environment), ``n_timesteps`` (the default training
-budget) and ``expected_shortfall`` (see :mod:`smartcharging.agents.expected_shortfall`).
-Files are read with ``yaml.safe_load``: data only.
+budget) and ``expected_shortfall`` (see :mod:`smartcharging.agents.expected_shortfall`);
+a learning rate or clip range may be a ``lin_<start>`` schedule
+(:mod:`smartcharging.agents.schedules`). Files are read with ``yaml.safe_load``: data only.
 """
 
 from __future__ import annotations

@@ -152,6 +152,7 @@ def test_schedules_span_the_whole_run_not_each_checkpoint_chunk(tmp_path) -> Non
     entry = shipped("dqn", CONFIG).to_dict() | {
         "learning_rate": "lin_0.001",
         "learning_starts": 100,
+        "exploration_fraction": 0.3,
     }
     spec = RunSpec("dqn", 2_000, 0, CONFIG, 4, checkpoints=4, hyperparameters=entry)
     run = Run.start(tmp_path / "d", spec)
