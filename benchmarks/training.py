@@ -26,24 +26,21 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
 import torch
 from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
 from smartcharging import SmartChargingEnv
 from smartcharging.agents.hyperparameters import shipped
 from smartcharging.agents.runs import CurvePoint, Run, RunSpec, default_num_envs, default_steps
-from smartcharging.agents.sb3_agents import SB3Policy
+from smartcharging.agents.sb3_agents import ExactGapCallback
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import training_env
 from smartcharging.config import ChargingConfig
 from smartcharging.config.scenarios import load_scenario
-from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.solvers.dp import Optimum, solve_all
 
 ALGOS = ("ppo", "dqn", "qlearning", "a2c")
@@ -105,31 +102,6 @@ def vec_env(batch: bool, config: ChargingConfig, num_envs: int) -> VecEnv:
     return DummyVecEnv([lambda: training_env(SmartChargingEnv(config=config))] * num_envs)
 
 
-class StopWithinTarget(BaseCallback):
-    """Evaluates the greedy policy exactly every ``every`` steps, between updates, and
-    stops training once its gap is <= the target; the evaluations' time is recorded so
-    that it can be taken out of the training time."""
-
-    def __init__(self, config: ChargingConfig, solution: Optimum, every: int) -> None:
-        super().__init__()
-        self.config, self.solution, self.every = config, solution, every
-        self.last, self.gap, self.eval_s = 0, float("inf"), 0.0
-
-    def _on_rollout_start(self) -> None:
-        if self.model.num_timesteps - self.last < self.every:
-            return
-        self.last = self.model.num_timesteps
-        start = time.perf_counter()
-        policy = SB3Policy(self.model, self.config, "ppo")
-        value = exact_value(policy, self.config, self.solution.grid).expected_return
-        optimum = self.solution.expected_return
-        self.gap = (optimum - value) / abs(optimum)
-        self.eval_s += time.perf_counter() - start
-
-    def _on_step(self) -> bool:
-        return self.gap > TARGET
-
-
 def time_to_target(
     batch: bool, config: ChargingConfig, solution: Optimum, seed: int, eval_every: int
 ) -> dict[str, Any]:
@@ -143,16 +115,12 @@ def time_to_target(
         device="cpu",
         **params.model_kwargs(),
     )
-    stop = StopWithinTarget(config, solution, eval_every)
-    start = time.perf_counter()
-    model.learn(params.n_timesteps, callback=stop)
-    trained_s = time.perf_counter() - start - stop.eval_s
-    reached = stop.gap <= TARGET
-    return {
-        "seconds": round(trained_s, 2) if reached else None,
-        "steps": stop.last,
-        "gap": stop.gap,
-    }
+    scores = ExactGapCallback(config, solution, eval_every, stop_below=TARGET)
+    model.learn(params.n_timesteps, callback=scores)
+    if scores.gap > TARGET:  # the whole budget: score its end
+        scores.evaluate()
+    steps, gap, trained_s = scores.curve[-1]
+    return {"seconds": round(trained_s, 2) if gap <= TARGET else None, "steps": steps, "gap": gap}
 
 
 def plot(results: list[dict[str, Any]], path: Path) -> None:

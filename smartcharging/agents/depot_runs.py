@@ -168,7 +168,7 @@ def _train(
         if on_checkpoint is not None:
             on_checkpoint(point)
 
-    if model.num_timesteps < steps:  # one learn call: schedules span the run (runs.py)
+    if model.num_timesteps < steps:  # one learn call, as vehicle runs (runs.py) take
         model.learn(
             total_timesteps=steps - model.num_timesteps,
             reset_num_timesteps=False,

@@ -101,6 +101,10 @@ class RunSpec:
         else:
             entry, source = dict(self.hyperparameters), "hyperparameters"
         entry["n_envs"] = self.num_envs
+        batch, n_steps = entry.get("batch_size"), entry.get("n_steps", 2048)
+        if self.algo == "ppo" and isinstance(batch, int) and isinstance(n_steps, int):
+            # Fewer copies than the entry's: a minibatch is at most one rollout.
+            entry["batch_size"] = min(batch, n_steps * self.num_envs)
         return Hyperparameters.from_dict(self.algo, entry, source)
 
     @property

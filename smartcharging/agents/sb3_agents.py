@@ -8,6 +8,8 @@ core package never does.
 from __future__ import annotations
 
 import inspect
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,9 @@ from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import ScaleObservation, normalize_observations
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
+from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
+from smartcharging.solvers.dp import Optimum
 
 try:
     import torch
@@ -40,6 +44,8 @@ except ImportError as error:  # pragma: no cover - exercised only without the rl
     ) from error
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"dqn": DQN, "ppo": PPO, "a2c": A2C}
+#: SB3 arguments that runs set themselves (or that would write files): not hyperparameters.
+SET_HERE = ("policy", "env", "seed", "device", "verbose", "tensorboard_log", "_init_setup_model")
 
 
 def make_model(
@@ -54,7 +60,7 @@ def make_model(
     env = SB3BatchVecEnv(config, params.n_envs, reward_scale, params.expected_shortfall)
     algorithm = ALGORITHMS[params.algo]
     kwargs = params.model_kwargs()
-    allowed = set(inspect.signature(algorithm.__init__).parameters) - {"self", "policy", "env"}
+    allowed = set(inspect.signature(algorithm.__init__).parameters) - {"self", *SET_HERE}
     unknown = sorted(set(kwargs) - allowed)
     if unknown:
         raise HyperparameterError(
@@ -96,6 +102,58 @@ class CheckpointEvery(BaseCallback):
 
     def _on_step(self) -> bool:
         return True
+
+
+class ExactGapCallback(BaseCallback):
+    """Scores a model's greedy policy by its exact gap to the optimum every ``every`` steps,
+    between updates: a learning curve without evaluation episodes. With ``stop_below``,
+    training stops at the first gap at or below it. ``curve`` holds (steps, relative gap,
+    training seconds so far, the evaluations' own time left out)."""
+
+    def __init__(
+        self,
+        config: ChargingConfig,
+        solution: Optimum,
+        every: int,
+        stop_below: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.config, self.solution, self.every = config, solution, every
+        self.stop_below = stop_below
+        self.curve: list[tuple[int, float, float]] = []
+        self._last = 0
+        self._started = time.perf_counter()
+        self._evaluation_s = 0.0
+
+    @property
+    def gap(self) -> float:
+        """The latest relative gap (infinite before the first evaluation)."""
+        return self.curve[-1][1] if self.curve else math.inf
+
+    def _on_training_start(self) -> None:
+        self._last = self.model.num_timesteps
+        self._started, self._evaluation_s = time.perf_counter(), 0.0
+
+    def evaluate(self) -> float:
+        """Score the model now (also after training, for its end); return its gap."""
+        start = time.perf_counter()
+        policy = SB3Policy(self.model, self.config, "sb3")
+        value = exact_value(policy, self.config, self.solution.grid).expected_return
+        optimum = self.solution.expected_return
+        trained_s = start - self._started - self._evaluation_s
+        self.curve.append(
+            (int(self.model.num_timesteps), (optimum - value) / abs(optimum), trained_s)
+        )
+        self._evaluation_s += time.perf_counter() - start
+        self._last = self.model.num_timesteps
+        return self.gap
+
+    def _on_rollout_start(self) -> None:
+        if self.model.num_timesteps - self._last >= self.every:
+            self.evaluate()
+
+    def _on_step(self) -> bool:
+        return self.stop_below is None or self.gap > self.stop_below
 
 
 class SB3Policy(Policy):

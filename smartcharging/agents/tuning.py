@@ -80,51 +80,44 @@ class TuneSpec:
         )
 
 
-def _width(trial: Any) -> dict[str, Any]:
-    width = trial.suggest_categorical("net_width", [64, 128, 256])
-    return {"policy_kwargs": {"net_arch": [width, width]}}
-
-
-def sample_entry(algo: str, trial: Any) -> dict[str, Any]:
-    """The hyperparameters a trial samples (the rest stay as shipped)."""
-    learning_rate: float | str = trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True)
-    if trial.suggest_categorical("learning_rate_schedule", ["linear", "constant"]) == "linear":
-        learning_rate = f"lin_{learning_rate:.6g}"  # falling to 0 at the run's last step
+def suggest(algo: str, trial: Any) -> None:
+    """Sample a trial's hyperparameters (the rest stay as shipped). Optuna keeps them as
+    plain parameters; :func:`entry_of` turns them into an entry."""
+    trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True)
+    trial.suggest_categorical("learning_rate_schedule", ["linear", "constant"])
+    trial.suggest_categorical("net_width", [64, 128, 256])
     if algo == "ppo":
-        return {
-            "learning_rate": learning_rate,
-            "n_envs": trial.suggest_categorical("n_envs", [32, 64, 128]),
-            "n_steps": trial.suggest_categorical("n_steps", [16, 32, 64, 128]),
-            "batch_size": trial.suggest_categorical("batch_size", [256, 512, 1024, 2048]),
-            "n_epochs": trial.suggest_categorical("n_epochs", [5, 10, 20]),
-            "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
-            "clip_range": trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3]),
-            **_width(trial),
-        }
-    if algo == "a2c":
-        return {
-            "learning_rate": learning_rate,
-            "n_envs": trial.suggest_categorical("n_envs", [16, 64, 128]),
-            "n_steps": trial.suggest_categorical("n_steps", [8, 16, 32]),
-            "gae_lambda": trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0]),
-            "vf_coef": trial.suggest_categorical("vf_coef", [0.25, 0.5, 1.0]),
-            **_width(trial),
-        }
-    return {
-        "learning_rate": learning_rate,
-        "n_envs": trial.suggest_categorical("n_envs", [4, 16, 64]),
-        "batch_size": trial.suggest_categorical("batch_size", [64, 128, 256, 512]),
-        "target_update_interval": trial.suggest_categorical(
-            "target_update_interval", [250, 1000, 4000]
-        ),
-        "exploration_fraction": trial.suggest_float("exploration_fraction", 0.05, 0.5),
-        "exploration_final_eps": trial.suggest_categorical(
-            "exploration_final_eps", [0.0, 0.01, 0.02, 0.05]
-        ),
-        "n_steps": trial.suggest_categorical("n_steps", [1, 2, 4, 8]),
-        "gradient_steps": trial.suggest_categorical("gradient_steps", [1, 2, 4]),
-        **_width(trial),
-    }
+        trial.suggest_categorical("n_envs", [32, 64, 128, 256])
+        trial.suggest_categorical("n_steps", [16, 32, 64, 128])
+        trial.suggest_categorical("batch_size", [256, 512, 1024, 2048])
+        trial.suggest_categorical("n_epochs", [5, 10, 20])
+        trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0])
+        trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3])
+    elif algo == "a2c":
+        trial.suggest_categorical("n_envs", [16, 64, 128])
+        trial.suggest_categorical("n_steps", [8, 16, 32])
+        trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0])
+        trial.suggest_categorical("vf_coef", [0.25, 0.5, 1.0])
+    else:
+        trial.suggest_categorical("n_envs", [4, 16, 64])
+        trial.suggest_categorical("batch_size", [64, 128, 256, 512])
+        trial.suggest_categorical("target_update_interval", [250, 1000, 4000])
+        trial.suggest_float("exploration_fraction", 0.05, 0.5)
+        trial.suggest_categorical("exploration_final_eps", [0.0, 0.01, 0.02, 0.05])
+        trial.suggest_categorical("n_steps", [1, 2, 4, 8])
+        trial.suggest_categorical("gradient_steps", [1, 2, 4])
+
+
+def entry_of(params: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters of a trial's parameters: the network width as ``net_arch``, a
+    linear learning rate as its ``lin_`` schedule, the rest as they are."""
+    entry = dict(params)
+    width = entry.pop("net_width", None)
+    if width is not None:
+        entry["policy_kwargs"] = {"net_arch": [width, width]}
+    if entry.pop("learning_rate_schedule", "constant") == "linear":
+        entry["learning_rate"] = f"lin_{entry['learning_rate']:.6g}"
+    return entry
 
 
 class Tuning:
@@ -217,14 +210,11 @@ class Tuning:
     def entry(self, params: dict[str, Any]) -> dict[str, Any]:
         """The full hyperparameter entry of a trial's parameters."""
         base = shipped(self.spec.algo, self.spec.config).to_dict()
-        width = params.get("net_width")
-        sampled = {k: v for k, v in params.items() if k != "net_width"}
-        if width is not None:
-            sampled["policy_kwargs"] = {"net_arch": [width, width]}
-        return {**base, **sampled, "n_timesteps": self.spec.steps}
+        return {**base, **entry_of(params), "n_timesteps": self.spec.steps}
 
     def _objective(self, trial: Any) -> float:
-        entry = {**self.entry({}), **sample_entry(self.spec.algo, trial)}
+        suggest(self.spec.algo, trial)
+        entry = self.entry(trial.params)
         run_spec = RunSpec(
             algo=self.spec.algo,
             total_steps=self.spec.steps,

@@ -53,6 +53,20 @@ def test_an_unknown_sb3_argument_is_named(tmp_path) -> None:
         Run.start(tmp_path / "r", RunSpec("ppo", 64, 0, CONFIG, 2, hyperparameters=entry))
 
 
+@pytest.mark.parametrize("key", ["seed", "device", "tensorboard_log", "_init_setup_model"])
+def test_arguments_a_run_sets_itself_are_not_hyperparameters(tmp_path, key) -> None:
+    entry = {**shipped("ppo", CONFIG).to_dict(), key: 1}
+    with pytest.raises(HyperparameterError, match=f"unknown ppo hyperparameter '{key}'"):
+        Run.start(tmp_path / "r", RunSpec("ppo", 64, 0, CONFIG, 2, hyperparameters=entry))
+    assert not (tmp_path / "r").exists()
+
+
+def test_fewer_copies_cap_the_ppo_minibatch_at_one_rollout() -> None:
+    params = RunSpec("ppo", 64, 0, CONFIG, 4).sb3_hyperparameters()
+    assert params.kwargs["batch_size"] == 4 * params.kwargs["n_steps"]
+    assert shipped("ppo", CONFIG).kwargs["batch_size"] == 2048
+
+
 def test_a_run_keeps_its_own_entry_when_resumed(tmp_path) -> None:
     entry = {**shipped("a2c", CONFIG).to_dict(), "learning_rate": 0.0042}
     spec = RunSpec("a2c", 256, 0, CONFIG, 8, checkpoints=2, hyperparameters=entry)

@@ -9,9 +9,11 @@ from smartcharging import ChargingConfig, cli
 from smartcharging.agents import tuning as tuning_module
 from smartcharging.agents.hyperparameters import Hyperparameters
 from smartcharging.agents.runs import read_curve
-from smartcharging.agents.tuning import TuneSpec, Tuning
+from smartcharging.agents.sb3_agents import make_model
+from smartcharging.agents.tuning import TuneSpec, Tuning, entry_of
 
-SPEC = TuneSpec("a2c", trials=2, steps=256, seed=0, config=ChargingConfig(), checkpoints=1)
+CONFIG = ChargingConfig()
+SPEC = TuneSpec("a2c", trials=2, steps=256, seed=0, config=CONFIG, checkpoints=1)
 
 
 def test_trials_are_scored_by_their_last_checkpoint_and_best_yml_is_an_entry(tmp_path) -> None:
@@ -29,7 +31,19 @@ def test_trials_are_scored_by_their_last_checkpoint_and_best_yml_is_an_entry(tmp
     params = tuning.study.best_trial.params
     linear = params["learning_rate_schedule"] == "linear"
     rate = f"lin_{params['learning_rate']:.6g}" if linear else params["learning_rate"]
-    assert entry["learning_rate"] == rate
+    assert entry["learning_rate"] == rate and "learning_rate_schedule" not in entry
+    make_model(CONFIG, 0, None, Hyperparameters.from_dict("a2c", entry, "best.yml"))
+
+
+def test_a_trial_entry_keeps_its_linear_schedule_and_network() -> None:
+    params = {"learning_rate": 0.0012345678, "learning_rate_schedule": "linear", "net_width": 128}
+    assert entry_of(params) == {
+        "learning_rate": "lin_0.00123457",
+        "policy_kwargs": {"net_arch": [128, 128]},
+    }
+    assert (
+        entry_of(params | {"learning_rate_schedule": "constant"})["learning_rate"] == 0.0012345678
+    )
 
 
 def test_an_interrupted_study_resumes_and_reruns_the_cut_trial(tmp_path, monkeypatch) -> None:
