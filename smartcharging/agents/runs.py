@@ -383,10 +383,6 @@ class Run:
     def wall_time_s(self) -> float:
         return self._wall_offset + time.perf_counter() - self._started
 
-    @property
-    def done(self) -> bool:
-        return self.trainer.steps_done >= self.spec.total_steps
-
     def checkpoint(self) -> CurvePoint:
         """Evaluate the current policy exactly and write a checkpoint."""
         value = exact_value(self.trainer.policy(), self.spec.config, self.solution.grid)
