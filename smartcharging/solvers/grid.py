@@ -104,7 +104,10 @@ def make_grid(
             "power levels with a coarser common step)"
         )
     if exact and step:
-        return BatteryGrid(np.arange(size) * step, exact=True, step_kwh=step)
+        # The top level is the capacity itself: 188 * 0.01 is 1.8800000000000001, above a
+        # 1.88 kWh battery, where an idle slot would "fill" it with a division by 0 kW.
+        levels = np.minimum(np.arange(size) * step, config.capacity_kwh)
+        return BatteryGrid(levels, exact=True, step_kwh=step)
     levels = np.linspace(0.0, config.capacity_kwh, fallback_levels)
     return BatteryGrid(levels, exact=False, step_kwh=float(levels[1] - levels[0]))
 

@@ -80,3 +80,11 @@ def test_random_scenario_files_are_valid_or_one_clear_error(document: dict) -> N
         assert "\n" not in message.strip() and message
         return
     assert math.isfinite(config.capacity_kwh) and math.isfinite(config.fixed_shortfall_penalty)
+
+
+def test_a_capacity_that_is_no_exact_multiple_in_floats_solves_without_nan() -> None:
+    """188 steps of 0.01 kWh are 1.8800000000000001 kWh: the grid's top level is the
+    capacity, not a level above it (found by the fuzz test above)."""
+    code, out, err = run_cli("solve", "--json", "--capacity", "1.88")
+    check(code, out, err)
+    assert code == 0 and "RuntimeWarning" not in err
