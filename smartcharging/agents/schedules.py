@@ -1,7 +1,7 @@
 """Hyperparameter schedules written as data, as in rl-baselines3-zoo: ``lin_<start>``.
 
 An entry may give ``learning_rate``, ``clip_range`` or ``clip_range_vf`` as a number in
-``(0, 1]`` (a constant) or as the string ``lin_<start>`` (e.g. ``lin_0.0003``): a value
+``[1e-12, 1]`` (a constant) or as the string ``lin_<start>`` (e.g. ``lin_0.0003``): a value
 falling linearly from ``start`` at the first step to 0 at the run's last. Annealing the
 step size to 0 is what lets a run's *last* checkpoint settle instead of flipping between
 near-optimal policies (see the README's training section); runs learn in one ``learn``
@@ -48,8 +48,10 @@ def schedule_value(source: str, key: str, value: Any) -> float | None:
     allowed otherwise."""
     if value is None and key == "clip_range_vf":
         return None
-    if isinstance(value, str) and PATTERN.fullmatch(value) and _in_range(float(value[4:])):
-        return float(value[len(PREFIX) :])
+    if isinstance(value, str) and PATTERN.fullmatch(value):
+        start = float(value[len(PREFIX) :])
+        if _in_range(start):
+            return start
     if isinstance(value, int | float) and not isinstance(value, bool) and _in_range(value):
         return float(value)
     hint = ""
