@@ -22,10 +22,12 @@ from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
     DAMAGED_ADVICE,
     RUN_FILE,
+    FileNames,
     RunDirectory,
     RunError,
     check_new_run_folder,
     describe,
+    run_file_name,
 )
 from smartcharging.agents.scaling import ChargerView, depot_reward_scale
 from smartcharging.config import DepotConfig, limits
@@ -43,6 +45,8 @@ DEPOT_ALGORITHMS = ("ppo", "a2c")
 EVALUATION_EPISODES = 16
 EVALUATION_SEED = 10_000
 CURVE_FIELDS = ("steps", "wall_time_s", "mean_return", "hindsight_bound", "gap")
+#: The model file of a checkpoint.
+MODEL_NAMES = FileNames(("model-<steps>.zip",))
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def resume_depot(
         ) from None
     except (KeyError, ValueError, TypeError, OSError) as error:
         raise RunError(f"cannot resume {out}: {describe(error)}: {DAMAGED_ADVICE}") from None
-    directory.resume_from(checkpoint, [checkpoint["file"]])
+    directory.resume_from(checkpoint, [model_file])
     try:
         return _train(directory, spec, config, model, wall_time_s, on_checkpoint)
     finally:
@@ -263,10 +267,7 @@ def _schedule(spec: dict[str, Any]) -> tuple[int, int]:
 
 def _model_file(checkpoint: dict[str, Any]) -> str:
     """The model file a depot run's ``checkpoint.json`` names."""
-    name = checkpoint["file"]
-    if not isinstance(name, str):
-        raise ValueError(f"its file {name!r} is not a file name")
-    return name
+    return run_file_name(checkpoint["file"], MODEL_NAMES)
 
 
 def planned_steps(folder: Path) -> int:

@@ -28,13 +28,17 @@ import errno
 import json
 import os
 import platform
+import re
 import shutil
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
+
+from smartcharging.config.validation import shorten
 
 RUN_FILE = "run.json"
 VERSIONS_FILE = "versions.json"
@@ -75,6 +79,42 @@ def describe(error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"it has no {error.args[0]!r} entry"
     return str(error)
+
+
+@dataclass(frozen=True)
+class FileNames:
+    """The names a run's file of one role may have, such as ``model-<steps>.zip``."""
+
+    forms: tuple[str, ...]
+
+    def match(self, name: str) -> bool:
+        steps = re.escape("<steps>")
+        return any(
+            re.fullmatch(re.escape(form).replace(steps, "[0-9]+"), name) for form in self.forms
+        )
+
+
+def run_file_name(name: object, names: FileNames | None = None) -> str:
+    """``name`` if it is a plain file name inside a run folder (one name: no path
+    separator, not absolute, not ``.`` or ``..``, not empty, no NUL) and, with ``names``,
+    one of those forms; else a one-line :class:`RunError`. Every name read from a run's
+    files goes through it before the run reads, writes or removes that file, so a crafted
+    ``checkpoint.json`` cannot reach anything outside the run folder."""
+    allowed = "a file name inside the run folder (no path separator, not '.' or '..')"
+    if names is not None:
+        allowed += f" of the form {' or '.join(names.forms)}"
+    plain = (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "\0" not in name
+        and "/" not in name
+        and os.sep not in name
+        and (os.altsep is None or os.altsep not in name)
+        and not Path(name).is_absolute()
+    )
+    if not plain or (names is not None and not names.match(str(name))):
+        raise RunError(f"its file name {shorten(repr(name))} is not {allowed}")
+    return str(name)
 
 
 def package_versions() -> dict[str, str]:
@@ -255,7 +295,7 @@ class RunDirectory:
             os.fsync(file.fileno())
         write_json(self.folder / CHECKPOINT_FILE, record)
         for old in (set(self._files) | set(stale)) - set(files):
-            (self.folder / old).unlink(missing_ok=True)
+            self.remove(old)
         self._files = list(files)
         if self._destination is not None:
             check_new_run_folder(self._destination)
@@ -263,6 +303,19 @@ class RunDirectory:
                 self._destination.rmdir()  # empty, as checked
             os.replace(self.folder, self._destination)
             self.folder, self._destination = self._destination, None
+
+    def path(self, name: str, names: FileNames | None = None) -> Path:
+        """The path of the run's file ``name``, checked by :func:`run_file_name`."""
+        return self.folder / run_file_name(name, names)
+
+    def remove(self, name: str) -> None:
+        """Remove the run's file or folder ``name`` (a plain name inside the run folder,
+        :func:`run_file_name`; a symbolic link is removed, never followed)."""
+        path = self.path(name)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
     def _write_rows(self, rows: list[dict[str, str]]) -> None:
         temporary = self.folder / f"{CURVE_FILE}.tmp"

@@ -26,12 +26,14 @@ from smartcharging.agents.run_directory import (
     CURVE_FILE,
     DAMAGED_ADVICE,
     RUN_FILE,
+    FileNames,
     RunDirectory,
     RunError,
     check_new_run_folder,
     damaged,
     describe,
     read_curve_rows,
+    run_file_name,
 )
 from smartcharging.agents.safe_loading import check_state_file
 from smartcharging.agents.scaling import check_reward_scale
@@ -52,6 +54,16 @@ CURVE_FIELDS = (
     "relative_gap",
     "shortfall_probability",
 )
+#: A checkpoint's files (``.pkl``: learner state of smartcharging 0.1, refused by name).
+CHECKPOINT_NAMES = FileNames(
+    tuple(
+        f"{kind}-<steps>.{suffix}"
+        for kind in ("model", "state", "replay")
+        for suffix in ("npz", "zip", "pkl")
+    )
+)
+#: The model of the best checkpoint.
+BEST_NAMES = FileNames(("best-model-<steps>.npz", "best-model-<steps>.zip"))
 
 
 @dataclass(frozen=True)
@@ -443,9 +455,9 @@ class Run:
 def _checkpoint_files(checkpoint: dict[str, Any]) -> tuple[int, list[str]]:
     """The steps of a ``checkpoint.json`` and the names of its files."""
     files = checkpoint["files"]
-    if not files or not isinstance(files, list) or not all(isinstance(n, str) for n in files):
+    if not files or not isinstance(files, list):
         raise ValueError(f"its files {files!r} are not a list of file names")
-    return int(checkpoint["steps"]), files
+    return int(checkpoint["steps"]), [run_file_name(name, CHECKPOINT_NAMES) for name in files]
 
 
 def read_curve(path: Path) -> list[CurvePoint]:
@@ -466,18 +478,16 @@ def _resumed_progress(checkpoint: dict[str, Any]) -> tuple[float, dict[str, Any]
         if not isinstance(best, dict):
             raise ValueError(f"its best {best!r} is not a JSON object")
         int(best["steps"]), float(best["expected_return"]), float(best["relative_gap"])
-        if not isinstance(best["file"], str):
-            raise ValueError(f"its best file {best['file']!r} is not a file name")
+        run_file_name(best["file"], BEST_NAMES)
     return float(checkpoint["wall_time_s"]), best
 
 
 def _model_file(checkpoint: dict[str, Any], which: str) -> str:
     """The model file of a ``checkpoint.json``: its best checkpoint's or its last's."""
     best = checkpoint.get("best")
-    name = best["file"] if which == "best" and best else _checkpoint_files(checkpoint)[1][0]
-    if not isinstance(name, str):
-        raise ValueError(f"its model file {name!r} is not a file name")
-    return name
+    if which == "best" and best:
+        return run_file_name(best["file"], BEST_NAMES)
+    return _checkpoint_files(checkpoint)[1][0]
 
 
 def load_policy(

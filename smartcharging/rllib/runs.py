@@ -32,9 +32,11 @@ from smartcharging.agents import depot_runs, runs
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
     RUN_FILE,
+    FileNames,
     RunDirectory,
     RunError,
     check_new_run_folder,
+    run_file_name,
 )
 from smartcharging.config import ChargingConfig, ConfigError, DepotConfig, limits
 from smartcharging.evaluation.depot import run_policy
@@ -51,11 +53,16 @@ from smartcharging.rllib.policies import (
     load_module,
     save_weights,
 )
+from smartcharging.rllib.settings import check_settings
 from smartcharging.solvers.dp import solve_all
 
 ENGINE = "rllib"
 #: The most env runners a run may ask for (a cluster of a few hundred nodes).
 MAX_ENV_RUNNERS = 10_000
+#: A checkpoint's policy weights, the best checkpoint's, and RLlib's checkpoint folder.
+WEIGHTS_NAMES = FileNames(("policy-<steps>.npz",))
+BEST_NAMES = FileNames(("best-policy-<steps>.npz",))
+RLLIB_CHECKPOINT_NAMES = FileNames(("rllib-<steps>",))
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class RLlibRunSpec:
         if (self.config is None) == (self.depot is None):
             raise ValueError("an RLlib run trains either one vehicle (config) or a depot")
         check_rllib_algorithm(self.algo, self.depot is not None)
+        check_settings(self.algo, self.depot is not None, self.settings)
         if self.total_steps < 1:
             raise RunError(f"invalid steps={self.total_steps} for --steps: must be >= 1")
         if not 0 <= self.num_env_runners <= MAX_ENV_RUNNERS:
@@ -131,7 +139,7 @@ class RLlibRunSpec:
             seed=int(data["seed"]),
             num_env_runners=int(data["num_env_runners"]),
             checkpoints=int(data["checkpoints"]),
-            settings=dict(data["settings"]),
+            settings=data["settings"],
             config=ChargingConfig(**data["env"]) if "env" in data else None,
             depot=DepotConfig(**data["depot"]) if "depot" in data else None,
         )
@@ -262,8 +270,7 @@ class RLlibRun:
         try:
             spec = RLlibRunSpec.from_json(json.loads((folder / RUN_FILE).read_text()))
             checkpoint = json.loads((folder / CHECKPOINT_FILE).read_text())
-            steps, files = int(checkpoint["steps"]), [str(f) for f in checkpoint["files"]]
-            wall = float(checkpoint["wall_time_s"])
+            steps, wall = int(checkpoint["steps"]), float(checkpoint["wall_time_s"])
         except FileNotFoundError as error:
             raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
         except (ConfigError, KeyError, ValueError, TypeError) as error:
@@ -272,17 +279,18 @@ class RLlibRun:
             ) from None
         fields = runs.CURVE_FIELDS if spec.config is not None else depot_runs.CURVE_FIELDS
         directory = RunDirectory(folder, fields)
+        files, rllib_checkpoint, best = directory.parse(CHECKPOINT_FILE, _checkpoint_names)
         directory.resume_from(checkpoint, files)
         try:
-            run = cls(directory, spec, steps, wall, weights=folder / files[0])
+            run = cls(directory, spec, steps, wall, weights=directory.path(files[0]))
         except (OSError, ValueError, KeyError) as error:
             directory.release()
             raise RunError(f"corrupt checkpoint in {folder}: {error}") from None
         except BaseException:
             directory.release()
             raise
-        run.rllib_checkpoint = checkpoint.get("rllib_checkpoint")
-        run.best = checkpoint.get("best")
+        run.rllib_checkpoint = rllib_checkpoint
+        run.best = best
         return run
 
     def _evaluate(self) -> list[float]:
@@ -312,7 +320,7 @@ class RLlibRun:
         weights = f"policy-{steps}.npz"
         save_weights(self.folder / weights, self._learner_module(), self.spec.algo)
         rllib_dir = f"rllib-{steps}"
-        shutil.rmtree(self.folder / rllib_dir, ignore_errors=True)
+        self.directory.remove(rllib_dir)
         self.algo.save_to_path(str((self.folder / rllib_dir).resolve()))
         stale: list[str] = []
         if self.spec.config is not None:
@@ -338,7 +346,7 @@ class RLlibRun:
         old_rllib = self.rllib_checkpoint
         self.directory.commit(row, record, [weights], stale)
         if old_rllib is not None and old_rllib != rllib_dir:
-            shutil.rmtree(self.folder / old_rllib, ignore_errors=True)
+            self.directory.remove(old_rllib)
         self.rllib_checkpoint = rllib_dir
         return row
 
@@ -379,9 +387,8 @@ def load_rllib_policy(
             f"--model {folder} was trained on another configuration ({', '.join(differ)} "
             "differ): pass the same environment options"
         )
-    file = checkpoint["files"][0]
-    if which == "best" and checkpoint.get("best"):
-        file = checkpoint["best"]["file"]
+    files, _, best = _checkpoint_names(checkpoint)
+    file = best["file"] if which == "best" and best else files[0]
     try:
         return RLlibPolicy.load(
             folder / file,
@@ -409,7 +416,7 @@ def load_rllib_depot_policy(folder: Path, depot: DepotConfig) -> RLlibDepotPolic
         )
     try:
         return RLlibDepotPolicy.load(
-            folder / checkpoint["files"][0],
+            folder / _checkpoint_names(checkpoint)[0][0],
             spec.algo,
             spec.settings["model"],
             depot,
@@ -433,13 +440,35 @@ def _read(folder: Path) -> tuple[RLlibRunSpec, dict[str, Any]]:
         checkpoint = json.loads((folder / CHECKPOINT_FILE).read_text())
         if not isinstance(checkpoint, dict) or not checkpoint.get("files"):
             raise ValueError("checkpoint.json names no files")
+        _checkpoint_names(checkpoint)
     except FileNotFoundError as error:
         raise RunError(
             f"--model {folder}: not a run directory (missing {Path(error.filename).name})"
         ) from None
-    except (ConfigError, KeyError, ValueError, TypeError) as error:
+    except (ConfigError, KeyError, ValueError, TypeError, RunError) as error:
         raise RunError(f"--model {folder}: corrupt run files: {error}") from None
     return spec, checkpoint
+
+
+def _checkpoint_names(
+    checkpoint: dict[str, Any],
+) -> tuple[list[str], str | None, dict[str, Any] | None]:
+    """The weights files, RLlib checkpoint folder and best checkpoint of an RLlib run's
+    ``checkpoint.json``, every name checked by :func:`run_file_name`."""
+    files = checkpoint["files"]
+    if not isinstance(files, list) or not files:
+        raise ValueError(f"its files {files!r} are not a list of file names")
+    names = [run_file_name(name, WEIGHTS_NAMES) for name in files]
+    rllib_checkpoint = checkpoint.get("rllib_checkpoint")
+    if rllib_checkpoint is not None:
+        run_file_name(rllib_checkpoint, RLLIB_CHECKPOINT_NAMES)
+    best = checkpoint.get("best")
+    if best is not None:
+        if not isinstance(best, dict):
+            raise ValueError(f"its best {best!r} is not a JSON object")
+        int(best["steps"]), float(best["expected_return"]), float(best["relative_gap"])
+        run_file_name(best["file"], BEST_NAMES)
+    return names, rllib_checkpoint, best
 
 
 def new_spec(
