@@ -1,12 +1,18 @@
 """Adding V2G changed nothing else: every scenario that existed before it has the same
-optimum, optimal policy and seeded episodes, bit for bit.
+optimum and the same seeded episodes.
 
-The fingerprints were recorded with these same functions run on commit 900d4f9,
-the last commit before V2G, on x86-64 Linux (CPython 3.11): SHA-256 of the float64 bytes
-of a seeded batch rollout with random actions, and of the DP's optimal policy.
+The figures were recorded on x86-64 Linux (CPython 3.11, NumPy 2.4) from the code whose
+SHA-256 digests of these same rollouts equalled those of commit 900d4f9, the last commit
+before V2G. They are compared at a relative tolerance, never bit for bit: NumPy picks SIMD
+kernels per CPU (``NPY_DISABLE_CPU_FEATURES`` shows another CPU's results), and a sum or an
+exponential may differ in its last few ulps from one machine to the next. ``RELATIVE`` allows
+that rounding (about 1e-16 per operation, accumulated over an episode's few hundred
+operations) with a wide margin, while any change to the physics, the draws or the solver
+moves these figures by far more.
+
+A rollout is summarised by its length, its sum, its sum of magnitudes and a weighted sum
+with fixed pseudo-random weights: a change anywhere in it moves the weighted sum.
 """
-
-import hashlib
 
 import numpy as np
 import pytest
@@ -16,53 +22,78 @@ from smartcharging.envs import SmartChargingVectorEnv
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.solvers.dp import solve_all
 
-RECORDED = {
-    "seed": ("-0x1.7034196cbbb72p+29", "670cf95dc519ed11", "f92929970cb6c5e4"),
-    "seed-physical": ("-0x1.eb0d7e617a5aap+1", "1004e14e6d0b909c", "6f573361a4d405a2"),
-    "tou-evening-peak": ("-0x1.422872577e2fap+1", "c064ecea1ce1897e", "fb11aaa180664c41"),
-    "overnight-day-ahead-nl": ("-0x1.654b0817c652bp+1", "ef3f1a3d63c579f7", "4d07f0c925941dc1"),
+#: Rounding differences between CPUs are a few ulps (~1e-15 relative) per figure.
+RELATIVE = 1e-9
+
+Summary = tuple[float, ...]
+
+VEHICLES: dict[str, tuple[float, Summary]] = {
+    "seed": (
+        -772178733.5916579,
+        (9860.0, -2366042400925.632, 2988968769012.74, -2218431551510.4536),
+    ),
+    "seed-physical": (
+        -3.836349294277814,
+        (23684.0, 78218.41878478366, 83594.36133510605, 77641.55429735119),
+    ),
+    "tou-evening-peak": (
+        -2.516859333726072,
+        (71300.0, 171872.8571219177, 176516.25730887594, 171737.94316841135),
+    ),
+    "overnight-day-ahead-nl": (
+        -2.7913522831046484,
+        (507524.0, 769581.4944050738, 771626.094583941, 768008.6383341854),
+    ),
 }
-RECORDED_DEPOTS = {"depot-10-overnight": "fbd95b2f9bde1143", "depot-25-evening": "1e5fa170124c036e"}
+DEPOTS: dict[str, Summary] = {
+    "depot-10-overnight": (11848.0, 191245.04950326358, 192651.93519387097, 191445.43548259),
+    "depot-25-evening": (16264.0, 238843.12296058104, 241847.0270519121, 239271.6067815476),
+}
 
 
-def digest(*arrays: object) -> str:
-    h = hashlib.sha256()
-    for array in arrays:
-        h.update(np.ascontiguousarray(np.asarray(array, dtype=np.float64)).tobytes())
-    return h.hexdigest()[:16]
+def summarise(parts: list[object]) -> Summary:
+    """Length, sum, sum of magnitudes and a fixed-weight sum of every value in ``parts``."""
+    values = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts])
+    weights = np.random.default_rng(0).uniform(0.5, 1.5, len(values))
+    return (float(len(values)), values.sum(), np.abs(values).sum(), float(values @ weights))
 
 
-def vehicle_fingerprint(name: str) -> tuple[str, str, str]:
+def vehicle_summary(name: str) -> tuple[float, Summary]:
+    """The optimum's expected return and a seeded batch rollout with random actions."""
     config = scenario_config(name)
     optimum = solve_all(config)
     env = SmartChargingVectorEnv(num_envs=64, config=config)
     rng = np.random.default_rng(0)
     obs, _ = env.reset(seed=7)
-    parts = [obs]
+    parts: list[object] = [obs]
     for _ in range(3 * config.n_slots + 2):
         obs, reward, term, _, info = env.step(rng.integers(0, config.n_actions, 64))
         parts += [obs, reward, term, info.get("energy_kwh", 0.0), info.get("cost", 0.0)]
-    return optimum.expected_return.hex(), digest(optimum.policies), digest(*parts)
+    return optimum.expected_return, summarise(parts)
 
 
-def depot_fingerprint(name: str) -> str:
+def depot_summary(name: str) -> Summary:
+    """A seeded batch-depot rollout with random actions."""
     config = load_depot_scenario(name).to_config()
     env = DepotVectorEnv(num_envs=4, config=config)
     rng = np.random.default_rng(0)
     obs, _ = env.reset(seed=7)
-    parts = [obs]
+    parts: list[object] = [obs]
     for _ in range(config.n_slots + 3):
         actions = rng.integers(0, len(config.power_levels_kw), (4, config.n_chargers))
         obs, reward, term, _, _ = env.step(actions)
         parts += [obs, reward, term]
-    return digest(*parts)
+    return summarise(parts)
 
 
-@pytest.mark.parametrize("name", RECORDED)
-def test_vehicle_scenarios_are_bit_identical_to_before_v2g(name: str) -> None:
-    assert vehicle_fingerprint(name) == RECORDED[name]
+@pytest.mark.parametrize("name", VEHICLES)
+def test_vehicle_scenarios_are_unchanged_since_before_v2g(name: str) -> None:
+    optimum, rollout = vehicle_summary(name)
+    recorded_optimum, recorded_rollout = VEHICLES[name]
+    assert optimum == pytest.approx(recorded_optimum, rel=RELATIVE)
+    assert rollout == pytest.approx(recorded_rollout, rel=RELATIVE)
 
 
-@pytest.mark.parametrize("name", RECORDED_DEPOTS)
-def test_depot_scenarios_are_bit_identical_to_before_v2g(name: str) -> None:
-    assert depot_fingerprint(name) == RECORDED_DEPOTS[name]
+@pytest.mark.parametrize("name", DEPOTS)
+def test_depot_scenarios_are_unchanged_since_before_v2g(name: str) -> None:
+    assert depot_summary(name) == pytest.approx(DEPOTS[name], rel=RELATIVE)
