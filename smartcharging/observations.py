@@ -138,6 +138,11 @@ def vehicle_scale(config: ChargingConfig) -> np.ndarray:
     return scale
 
 
+def normalize_observations(observations: np.ndarray, config: ChargingConfig) -> np.ndarray:
+    """Battery / capacity, time (or slots left) / n_slots, prices / largest absolute price."""
+    return (np.asarray(observations, dtype=np.float32) / vehicle_scale(config)).astype(np.float32)
+
+
 def vehicle_normalized_space(config: ChargingConfig) -> spaces.Box:
     """Box of normalised observations: ``[0, 1]``, and ``[-1, 1]`` for prices."""
     low = np.zeros(vehicle_size(config), dtype=np.float32)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from smartcharging.agents.checkpoint_scores import (
+    DEPOT_CURVE_FIELDS,
+    DepotCheckpoint,
+    depot_score,
+    evaluation_bound,
+)
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
     DAMAGED_ADVICE,
@@ -27,35 +30,23 @@ from smartcharging.agents.run_directory import (
     RunError,
     check_new_run_folder,
     describe,
+    resuming,
     run_file_name,
+    run_kind,
 )
-from smartcharging.agents.scaling import ChargerView, depot_reward_scale
+from smartcharging.agents.scaling import depot_reward_scale
+from smartcharging.agents.trained_on import check_same_depot
 from smartcharging.config import DepotConfig, limits
 from smartcharging.config.limits import check_limit
-from smartcharging.evaluation.depot import run_policy
-from smartcharging.solvers.hindsight import hindsight_bound
 
 if TYPE_CHECKING:
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
-    from smartcharging.rllib.policies import RLlibDepotPolicy
 
 #: Algorithms a shared charger policy trains with.
 DEPOT_ALGORITHMS = ("ppo", "a2c")
-#: Fixed episodes every checkpoint is evaluated on (seeds EVALUATION_SEED + i).
-EVALUATION_EPISODES = 16
-EVALUATION_SEED = 10_000
-CURVE_FIELDS = ("steps", "wall_time_s", "mean_return", "hindsight_bound", "gap")
+CURVE_FIELDS = DEPOT_CURVE_FIELDS
 #: The model file of a checkpoint.
 MODEL_NAMES = FileNames(("model-<steps>.zip",))
-
-
-@dataclass(frozen=True)
-class DepotCheckpoint:
-    steps: int
-    wall_time_s: float
-    mean_return: float
-    hindsight_bound: float
-    gap: float
 
 
 def train_depot(
@@ -95,14 +86,14 @@ def train_depot(
         "policy": "one network shared by all chargers",
     }
     model = make_depot_model(algo, config, num_envs, seed)
-    directory = RunDirectory.create(out, spec, CURVE_FIELDS)
-    try:
-        return _train(directory, spec, config, model, 0.0, on_checkpoint)
-    except BaseException:
-        directory.abandon()  # only while no checkpoint has been written
-        raise
-    finally:
-        directory.release()
+
+    def begin(directory: RunDirectory) -> DepotCheckpoint:
+        try:
+            return _train(directory, spec, config, model, 0.0, on_checkpoint)
+        finally:
+            directory.release()
+
+    return RunDirectory.start(out, spec, CURVE_FIELDS, begin)
 
 
 def resume_depot(
@@ -113,21 +104,14 @@ def resume_depot(
     from smartcharging.agents.sb3_depot import load_depot_model
 
     directory = RunDirectory(out, CURVE_FIELDS)
-    try:
+    with resuming(out):
         spec = directory.read(RUN_FILE)
         algo, config, num_envs = directory.parse(RUN_FILE, _trained_on)
         directory.parse(RUN_FILE, _schedule)
         checkpoint = directory.read(CHECKPOINT_FILE)
         model_file = directory.parse(CHECKPOINT_FILE, _model_file)
         wall_time_s = directory.parse(CHECKPOINT_FILE, lambda data: float(data["wall_time_s"]))
-        model = load_depot_model(algo, out / model_file, config, num_envs)
-    except FileNotFoundError as error:
-        raise RunError(
-            f"cannot resume {out}: it has no {Path(error.filename).name} (not a run directory, "
-            f"or a damaged one: {DAMAGED_ADVICE})"
-        ) from None
-    except (KeyError, ValueError, TypeError, OSError) as error:
-        raise RunError(f"cannot resume {out}: {describe(error)}: {DAMAGED_ADVICE}") from None
+        model = load_depot_model(algo, directory.path(model_file), config, num_envs)
     directory.resume_from(checkpoint, [model_file])
     try:
         return _train(directory, spec, config, model, wall_time_s, on_checkpoint)
@@ -155,16 +139,13 @@ def _train(
 
     def checkpoint() -> None:
         nonlocal point
-        run, _ = run_policy(
-            DepotAgentPolicy(model, config, algo), config, EVALUATION_EPISODES, EVALUATION_SEED
-        )
-        mean = float(run.returns.mean())
         wall = wall_offset + time.perf_counter() - started
-        point = DepotCheckpoint(int(model.num_timesteps), wall, mean, bound, bound - mean)
+        policy = DepotAgentPolicy(model, config, algo)
+        point = depot_score(policy, config, bound, int(model.num_timesteps), wall)
         model_file = f"model-{point.steps}.zip"
         model.save(directory.folder / model_file)
         directory.commit(
-            [point.steps, round(point.wall_time_s, 3), mean, bound, point.gap],
+            [point.steps, round(point.wall_time_s, 3), point.mean_return, bound, point.gap],
             {"steps": point.steps, "wall_time_s": round(wall, 3), "file": model_file},
             [model_file],
             [],
@@ -184,34 +165,19 @@ def _train(
     return point
 
 
-def evaluation_bound(config: DepotConfig) -> float:
-    """The mean hindsight bound of the fixed evaluation episodes of every checkpoint."""
-    _, episodes = run_policy(_Idle(config), config, EVALUATION_EPISODES, EVALUATION_SEED)
-    return float(np.mean([hindsight_bound(config, e).value for e in episodes]))
-
-
-class _Idle:
-    """Charges nothing; used only to draw the evaluation episodes."""
-
-    name = "idle"
-
-    def __init__(self, config: DepotConfig) -> None:
-        self.config = config
-
-    def actions(self, observations: np.ndarray) -> np.ndarray:
-        return np.zeros((len(observations), self.config.n_chargers), dtype=np.int64)
-
-
-def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy | RLlibDepotPolicy:
-    """The trained agent of a depot run directory (its last checkpoint), SB3's or RLlib's."""
-    from smartcharging.rllib.runs import is_rllib_run, load_rllib_depot_policy
-
-    if is_rllib_run(folder):
-        return load_rllib_depot_policy(folder, config)
+def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
+    """The trained agent of a local depot run directory (its last checkpoint); runs of
+    every engine load through :func:`smartcharging.cli.routing.load_depot_agent`."""
     from smartcharging.agents.sb3_depot import DepotAgentPolicy, load_depot_model
 
     if not folder.is_dir():
         raise RunError(f"--model {folder}: not a depot run directory")
+    kind = run_kind(folder)
+    if kind is not None and kind.engine != "local":
+        raise RunError(
+            f"--model {folder} is an RLlib run: load it with "
+            "smartcharging.cli.routing.load_depot_agent"
+        )
     directory = RunDirectory(folder, CURVE_FIELDS)
     try:
         if "depot" not in directory.read(RUN_FILE):
@@ -231,18 +197,7 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy | R
         raise RunError(
             f"--model {folder}: cannot load the agent: {describe(error)}: {DAMAGED_ADVICE}"
         ) from None
-    expected = ChargerView(config).size
-    if model.observation_space.shape != (expected,):
-        raise RunError(
-            f"--model {folder} was trained on another depot (observation size "
-            f"{model.observation_space.shape}, this scenario has {expected})"
-        )
-    if trained_on.power_levels_kw != config.power_levels_kw:
-        raise RunError(
-            f"--model {folder} was trained with power levels {list(trained_on.power_levels_kw)} "
-            f"kW, this scenario has {list(config.power_levels_kw)}: its actions would mean "
-            "other powers"
-        )
+    check_same_depot(folder, trained_on, config)
     return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
 
 
@@ -278,12 +233,3 @@ def planned_steps(folder: Path) -> int:
         )
     except FileNotFoundError as error:
         raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
-
-
-def is_depot_run(folder: Path) -> bool:
-    """Whether a run directory holds a depot agent (False for a damaged one, which the
-    loader then reports)."""
-    try:
-        return "depot" in RunDirectory(folder, CURVE_FIELDS).read(RUN_FILE)
-    except (OSError, RunError):
-        return False

@@ -13,6 +13,13 @@ Whatever the moment of an interruption, ``checkpoint.json`` names a complete che
 resuming drops any curve row written after it, so no row is lost or duplicated. Every JSON
 file and every curve row is flushed to disk (``fsync``) before the next step relies on it.
 
+Every engine (local Q-learning and Stable-Baselines3, RLlib) and every problem (one vehicle,
+a depot) shares this lifecycle: :meth:`RunDirectory.start` (a new run, abandoned if it fails
+before its first checkpoint), :func:`resuming` (the errors of reading a run back, worded
+once), :meth:`RunDirectory.resume_from`, :meth:`RunDirectory.release`, and :func:`run_kind`
+(which engine trained a folder, on which problem); an engine only says how it trains, saves
+and scores. Every file name read from ``checkpoint.json`` passes :func:`run_file_name`.
+
 A new run is built in a hidden sibling folder (``.NAME.partial-PID``) and renamed to its
 name once its first checkpoint is complete, so an interruption before that leaves no
 half-made run directory in the way (a killed process may leave the hidden folder, which
@@ -30,7 +37,8 @@ import os
 import platform
 import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -47,6 +55,9 @@ CHECKPOINT_FILE = "checkpoint.json"
 LOCK_FILE = "run.lock"
 
 T = TypeVar("T")
+
+#: The engines that train runs: this process (Q-learning, Stable-Baselines3) or Ray RLlib.
+ENGINES = ("local", "rllib")
 
 _VERSIONED_PACKAGES = (
     "smartcharging",
@@ -115,6 +126,44 @@ def run_file_name(name: object, names: FileNames | None = None) -> str:
     if not plain or (names is not None and not names.match(str(name))):
         raise RunError(f"its file name {shorten(repr(name))} is not {allowed}")
     return str(name)
+
+
+@dataclass(frozen=True)
+class RunKind:
+    """What trained a run (``engine``: one of :data:`ENGINES`) and on what (one vehicle,
+    or a ``depot``)."""
+
+    engine: str
+    depot: bool
+
+
+def run_kind(folder: Path) -> RunKind | None:
+    """The kind of the run in ``folder``, from its ``run.json`` (``"engine"``, default
+    local; a ``"depot"`` entry for a depot run), or None if it has no readable one (the
+    engine's loader then says what is wrong)."""
+    try:
+        data = json.loads((folder / RUN_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    engine = data.get("engine", "local")
+    return RunKind(engine if engine in ENGINES else "local", "depot" in data)
+
+
+@contextmanager
+def resuming(folder: Path) -> Iterator[None]:
+    """Word an error of reading ``folder``'s files to resume it as one :class:`RunError`:
+    a missing file (not a run directory, or a damaged one) or unusable content."""
+    try:
+        yield
+    except FileNotFoundError as error:
+        raise RunError(
+            f"cannot resume {folder}: it has no {Path(error.filename).name} (not a run "
+            f"directory, or a damaged one: {DAMAGED_ADVICE})"
+        ) from None
+    except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError) as error:
+        raise RunError(f"cannot resume {folder}: {describe(error)}: {DAMAGED_ADVICE}") from None
 
 
 def package_versions() -> dict[str, str]:
@@ -186,6 +235,24 @@ class RunDirectory:
         write_json(partial / VERSIONS_FILE, package_versions())
         directory._write_rows([])
         return directory
+
+    @classmethod
+    def start(
+        cls,
+        folder: Path,
+        spec: dict[str, Any],
+        curve_fields: Sequence[str],
+        begin: Callable[[RunDirectory], T],
+    ) -> T:
+        """A new run (:meth:`create`) and what ``begin`` makes of it (it writes the first
+        checkpoint, and may train on); if ``begin`` fails before the first checkpoint is
+        complete, the run is abandoned and nothing is left behind."""
+        directory = cls.create(folder, spec, curve_fields)
+        try:
+            return begin(directory)
+        except BaseException:
+            directory.abandon()
+            raise
 
     def lock(self) -> None:
         """Hold the run's lock until the process ends, or refuse if another holds it."""

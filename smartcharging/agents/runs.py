@@ -19,6 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smartcharging.agents.checkpoint_scores import (
+    VEHICLE_CURVE_FIELDS,
+    CurvePoint,
+    read_curve,
+    vehicle_score,
+)
 from smartcharging.agents.hyperparameters import HyperparameterError, Hyperparameters, shipped
 from smartcharging.agents.qlearning import QLearningAgent, QLearningParams, load_table_policy
 from smartcharging.agents.run_directory import (
@@ -32,28 +38,21 @@ from smartcharging.agents.run_directory import (
     check_new_run_folder,
     damaged,
     describe,
-    read_curve_rows,
+    resuming,
     run_file_name,
+    run_kind,
 )
 from smartcharging.agents.safe_loading import check_state_file
 from smartcharging.agents.scaling import check_reward_scale
+from smartcharging.agents.trained_on import check_same_vehicle
 from smartcharging.config import limits
 from smartcharging.config.limits import check_limit
 from smartcharging.config.vehicle import ChargingConfig
-from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
 from smartcharging.solvers.dp import Optimum, solve_all
 
 ALGORITHMS = ("qlearning", "dqn", "ppo", "a2c")
-CURVE_FIELDS = (
-    "steps",
-    "wall_time_s",
-    "expected_return",
-    "optimal_return",
-    "gap",
-    "relative_gap",
-    "shortfall_probability",
-)
+CURVE_FIELDS = VEHICLE_CURVE_FIELDS
 #: A checkpoint's files (``.pkl``: learner state of smartcharging 0.1, refused by name).
 CHECKPOINT_NAMES = FileNames(
     tuple(
@@ -319,17 +318,6 @@ def _trainer_class(algo: str) -> type[QLearningTrainer] | type[SB3Trainer]:
     return QLearningTrainer if algo == "qlearning" else SB3Trainer
 
 
-@dataclass
-class CurvePoint:
-    steps: int
-    wall_time_s: float
-    expected_return: float
-    optimal_return: float
-    gap: float
-    relative_gap: float
-    shortfall_probability: float
-
-
 class Run:
     """A run directory and the trainer that writes to it."""
 
@@ -355,32 +343,24 @@ class Run:
         checkpoint leaves nothing behind."""
         check_new_run_folder(folder)
         trainer = _trainer_class(spec.algo)(spec)
-        directory = RunDirectory.create(folder, spec.to_json(), CURVE_FIELDS)
-        try:
+
+        def begin(directory: RunDirectory) -> Run:
             run = cls(directory, spec, trainer, 0.0)
             run.checkpoint()
-        except BaseException:
-            directory.abandon()
-            raise
-        return run
+            return run
+
+        return RunDirectory.start(folder, spec.to_json(), CURVE_FIELDS, begin)
 
     @classmethod
     def resume(cls, folder: Path) -> Run:
         """Continue a run from its last complete checkpoint."""
         directory = RunDirectory(folder, CURVE_FIELDS)
-        try:
+        with resuming(folder):
             spec = directory.parse(RUN_FILE, RunSpec.from_json)
             checkpoint = directory.read(CHECKPOINT_FILE)
             steps, files = directory.parse(CHECKPOINT_FILE, _checkpoint_files)
             wall_time_s, best = directory.parse(CHECKPOINT_FILE, _resumed_progress)
             trainer = _trainer_class(spec.algo).load(spec, folder, files)
-        except FileNotFoundError as error:
-            raise RunError(
-                f"cannot resume {folder}: it has no {Path(error.filename).name} (not a run "
-                f"directory, or a damaged one: {DAMAGED_ADVICE})"
-            ) from None
-        except (KeyError, IndexError, ValueError, TypeError, EOFError, OSError) as error:
-            raise RunError(f"cannot resume {folder}: {describe(error)}: {DAMAGED_ADVICE}") from None
         if trainer.steps_done != steps:
             raise damaged(
                 folder / CHECKPOINT_FILE,
@@ -397,17 +377,12 @@ class Run:
 
     def checkpoint(self) -> CurvePoint:
         """Evaluate the current policy exactly and write a checkpoint."""
-        value = exact_value(self.trainer.policy(), self.spec.config, self.solution.grid)
-        optimum = self.solution.expected_return
-        gap = optimum - value.expected_return
-        point = CurvePoint(
-            steps=self.trainer.steps_done,
-            wall_time_s=round(self.wall_time_s, 3),
-            expected_return=value.expected_return,
-            optimal_return=optimum,
-            gap=gap,
-            relative_gap=gap / abs(optimum) if optimum else 0.0,
-            shortfall_probability=value.shortfall_probability,
+        point = vehicle_score(
+            self.trainer.policy(),
+            self.spec.config,
+            self.solution,
+            self.trainer.steps_done,
+            round(self.wall_time_s, 3),
         )
         files = self.trainer.save(self.folder)
         previous_best = self.best
@@ -460,17 +435,6 @@ def _checkpoint_files(checkpoint: dict[str, Any]) -> tuple[int, list[str]]:
     return int(checkpoint["steps"]), [run_file_name(name, CHECKPOINT_NAMES) for name in files]
 
 
-def read_curve(path: Path) -> list[CurvePoint]:
-    """The learning curve of a single-vehicle run's ``curve.csv``."""
-    return [
-        CurvePoint(
-            steps=int(row["steps"]),
-            **{name: float(row[name]) for name in CURVE_FIELDS if name != "steps"},
-        )
-        for row in read_curve_rows(path)
-    ]
-
-
 def _resumed_progress(checkpoint: dict[str, Any]) -> tuple[float, dict[str, Any] | None]:
     """The wall time of a ``checkpoint.json`` and its best checkpoint (if any), checked."""
     best = checkpoint.get("best")
@@ -497,19 +461,19 @@ def load_policy(
     return (``which="best"``, what evaluation tools use, like SB3's ``EvalCallback`` keeps
     its best model) or its last checkpoint (``which="last"``).
 
-    With ``config``, the run must have been trained on that configuration. An RLlib run
-    (:mod:`smartcharging.rllib.runs`) has no :class:`RunSpec`: its spec is None.
+    With ``config``, the run must have been trained on that configuration. Runs of every
+    engine load through :func:`smartcharging.cli.routing.load_vehicle_agent`.
     """
     if which not in ("best", "last"):
         raise ValueError(f"invalid which={which!r}: must be 'best' or 'last'")
     if not folder.is_dir():
         raise RunError(f"--model {folder}: not a run directory")
-    from smartcharging.rllib.runs import is_rllib_run
-
-    if is_rllib_run(folder):
-        from smartcharging.rllib.runs import load_rllib_policy
-
-        return load_rllib_policy(folder, config, which), None
+    kind = run_kind(folder)
+    if kind is not None and kind.engine != "local":
+        raise RunError(
+            f"--model {folder} is an RLlib run: load it with "
+            "smartcharging.cli.routing.load_vehicle_agent"
+        )
     directory = RunDirectory(folder, CURVE_FIELDS)
     try:
         if "depot" in directory.read(RUN_FILE):
@@ -522,12 +486,8 @@ def load_policy(
         raise RunError(
             f"--model {folder}: not a run directory (missing {Path(error.filename).name})"
         ) from None
-    if config is not None and config != spec.config:
-        differ = [k for k, v in spec.config.to_dict().items() if config.to_dict()[k] != v]
-        raise RunError(
-            f"--model {folder} was trained on another configuration ({', '.join(differ)} "
-            "differ): pass the same environment options"
-        )
+    if config is not None:
+        check_same_vehicle(folder, spec.config, config)
     name = f"{spec.algo}:{folder.name}"
     try:
         if spec.algo == "qlearning":

@@ -23,13 +23,9 @@ import gymnasium as gym
 import numpy as np
 
 from smartcharging.config import ChargingConfig, DepotConfig, limits
-from smartcharging.observations import (
-    DepotLayout,
-    charger_views,
-    depot_scale,
-    vehicle_normalized_space,
-    vehicle_scale,
-)
+from smartcharging.envs.scale_observation import ScaleObservation
+from smartcharging.observations import DepotLayout, charger_views, depot_scale
+from smartcharging.observations import normalize_observations as normalize_observations
 
 
 def default_reward_scale(config: ChargingConfig) -> float:
@@ -57,26 +53,6 @@ def check_reward_scale(reward_scale: float, config: ChargingConfig | None = None
                 f"{limits.MAX_SCALED_COST:g} (MAX_SCALED_COST in smartcharging.config.limits)"
             )
     return float(reward_scale)
-
-
-def normalize_observations(observations: np.ndarray, config: ChargingConfig) -> np.ndarray:
-    """Battery / capacity, time (or slots left) / n_slots, prices / largest absolute price."""
-    return (np.asarray(observations, dtype=np.float32) / vehicle_scale(config)).astype(np.float32)
-
-
-class ScaleObservation(gym.ObservationWrapper[np.ndarray, np.int64, np.ndarray]):
-    """Maps SmartCharging observations to ``[0, 1]`` by the fixed bounds of the
-    configuration (see :func:`normalize_observations`); unlike Gymnasium's
-    ``NormalizeObservation`` it keeps no running statistics.
-    """
-
-    def __init__(self, env: gym.Env[np.ndarray, np.int64]) -> None:
-        super().__init__(env)
-        self.config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
-        self.observation_space = vehicle_normalized_space(self.config)
-
-    def observation(self, observation: np.ndarray) -> np.ndarray:
-        return normalize_observations(observation, self.config)
 
 
 class ScaleReward(gym.RewardWrapper[np.ndarray, np.int64]):

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from smartcharging.agents.depot_runs import DEPOT_ALGORITHMS, is_depot_run, load_depot_policy
+from smartcharging.agents.depot_runs import DEPOT_ALGORITHMS
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
 from smartcharging.agents.run_directory import CURVE_FILE
 from smartcharging.agents.runs import (
@@ -52,6 +52,7 @@ from smartcharging.cli.output import (
     table_console,
     v2g_table,
 )
+from smartcharging.cli.routing import load_depot_agent, load_vehicle_agent, training_kind
 from smartcharging.cli.scenario import scenario_app
 from smartcharging.cli.tune import tune_command
 from smartcharging.config import limits
@@ -69,7 +70,6 @@ from smartcharging.policies.depot_planning import (
     planning_policies,
 )
 from smartcharging.policies.v2g import ChargeOnlyOptimum
-from smartcharging.rllib.runs import is_rllib_run
 from smartcharging.solvers.dp import solve_all
 
 app = typer.Typer(
@@ -181,7 +181,7 @@ def evaluate_command(
     check_evaluate_arguments(policy, model, algo, raw_observations)
     if depot is not None:
         if model is not None:
-            chosen_depot: Any = load_depot_policy(model, depot)
+            chosen_depot: Any = load_depot_agent(model, depot)
         elif policy is None:
             names = ", ".join(depot_policy_names(depot))
             raise CliError(f"--policy is required for a depot scenario: one of {names}")
@@ -205,7 +205,7 @@ def evaluate_command(
             f"{chosen.name}: the model sees observations {seen}", highlight=False
         )
     elif model is not None:
-        chosen, _ = load_policy(model, config)
+        chosen, _ = load_vehicle_agent(model, config)
     with progress_bar() as progress:
         progress.add_task(f"evaluating {chosen.name}", total=None)
         result = report(chosen, solution, episodes, seed)
@@ -292,7 +292,7 @@ def compare_command(
     if depot is not None:
         if len(set(model)) != len(model):
             raise CliError("--model: the same run directory is given twice")
-        agents = {folder: load_depot_policy(folder, depot) for folder in model}
+        agents = {folder: load_depot_agent(folder, depot) for folder in model}
         distinct_names(agents)
         policies_ = [
             *depot_baselines(depot).values(),
@@ -304,7 +304,7 @@ def compare_command(
     solution = solve_all(config)
     if len(set(model)) != len(model):
         raise CliError("--model: the same run directory is given twice")
-    models = {folder: load_policy(folder, config)[0] for folder in model}
+    models = {folder: load_vehicle_agent(folder, config)[0] for folder in model}
     distinct_names(models)
     policies: dict[str, Policy] = {
         **all_policies(config, solution, seed),
@@ -416,10 +416,8 @@ def train_command(
     On a depot scenario: PPO or A2C, one policy shared by the chargers, scored against the
     hindsight bound.
     """
-    if engine not in ("local", "rllib"):
-        raise CliError(f"unknown engine {engine!r} for --engine: choose local or rllib")
-    if resume is not None and engine == "local" and is_rllib_run(resume):
-        engine = "rllib"
+    kind = training_kind(engine, depot, resume)
+    engine = kind.engine
     if engine == "local" and (num_env_runners is not None or address is not None):
         raise CliError("--num-env-runners and --address need --engine rllib")
     if engine == "rllib" and (num_envs is not None or reward_scale is not None):
@@ -451,8 +449,8 @@ def train_command(
 
             allowed = tuple(DEPOT_SETTINGS) if depot is not None else RLLIB_ALGORITHMS
         if algo not in allowed:
-            kind = "depot agents train with" if depot is not None else "choose one of"
-            raise CliError(f"--algo {algo!r}: {kind} {', '.join(allowed)}")
+            choose = "depot agents train with" if depot is not None else "choose one of"
+            raise CliError(f"--algo {algo!r}: {choose} {', '.join(allowed)}")
         if depot is not None and reward_scale is not None:
             raise CliError(
                 "--reward-scale does not apply to a depot scenario (its agents "
@@ -467,7 +465,7 @@ def train_command(
             config, depot, algo, steps, seed, out, resume, num_env_runners, address, checkpoints
         )
         return
-    if depot is not None or (resume is not None and is_depot_run(resume)):
+    if kind.depot:
         depot_steps = 20_000_000 if steps is None else steps
         run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
         return

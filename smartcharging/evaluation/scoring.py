@@ -16,6 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from smartcharging.config import ChargingConfig, DepotConfig
+from smartcharging.envs.scale_observation import ScaleObservation
 from smartcharging.evaluation.vehicle import PolicyReport, report
 from smartcharging.observations import vehicle_scale
 from smartcharging.policies.base import Policy
@@ -26,7 +27,7 @@ class CallablePolicy(Policy):
     """A callable from observations to actions (or an SB3 model) as a :class:`Policy`.
 
     ``scale_observations``: the callable sees observations mapped to ``[0, 1]`` as by
-    :class:`smartcharging.agents.scaling.ScaleObservation`, rather than the env's own.
+    :class:`smartcharging.envs.scale_observation.ScaleObservation`, rather than the env's own.
     """
 
     def __init__(
@@ -117,8 +118,6 @@ def _config_of(config_or_env: ChargingConfig | gym.Env | None) -> tuple[Charging
     if isinstance(config_or_env, ChargingConfig):
         return config_or_env, False
     if isinstance(config_or_env, gym.Env):
-        from smartcharging.agents.scaling import ScaleObservation
-
         config = getattr(config_or_env.unwrapped, "config", None)
         if isinstance(config, ChargingConfig):
             return config, _wrapped_in(config_or_env, ScaleObservation)

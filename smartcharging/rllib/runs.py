@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smartcharging.agents import depot_runs, runs
+from smartcharging.agents.checkpoint_scores import (
+    DEPOT_CURVE_FIELDS,
+    VEHICLE_CURVE_FIELDS,
+    depot_score,
+    evaluation_bound,
+    vehicle_score,
+)
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
     RUN_FILE,
@@ -36,11 +42,11 @@ from smartcharging.agents.run_directory import (
     RunDirectory,
     RunError,
     check_new_run_folder,
+    resuming,
     run_file_name,
 )
+from smartcharging.agents.trained_on import check_same_depot, check_same_vehicle
 from smartcharging.config import ChargingConfig, ConfigError, DepotConfig, limits
-from smartcharging.evaluation.depot import run_policy
-from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.rllib.algorithms import (
     algorithm_config,
     check_rllib_algorithm,
@@ -49,7 +55,6 @@ from smartcharging.rllib.algorithms import (
 from smartcharging.rllib.policies import (
     RLlibDepotPolicy,
     RLlibPolicy,
-    charger_spaces,
     load_module,
     save_weights,
 )
@@ -101,6 +106,11 @@ class RLlibRunSpec:
     def checkpoint_every(self) -> int:
         return math.ceil(self.total_steps / self.checkpoints)
 
+    @property
+    def curve_fields(self) -> tuple[str, ...]:
+        """The columns of the run's curve: the vehicle's or the depot's."""
+        return VEHICLE_CURVE_FIELDS if self.config is not None else DEPOT_CURVE_FIELDS
+
     def env(self) -> tuple[str, dict[str, Any]]:
         """The registered env name and its env_config."""
         from smartcharging.rllib.registration import DEPOT_CHARGERS, VEHICLE
@@ -143,15 +153,6 @@ class RLlibRunSpec:
             config=ChargingConfig(**data["env"]) if "env" in data else None,
             depot=DepotConfig(**data["depot"]) if "depot" in data else None,
         )
-
-
-def is_rllib_run(folder: Path) -> bool:
-    """Whether ``folder`` holds an RLlib run (its run.json says so)."""
-    try:
-        data = json.loads((folder / RUN_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("engine") == ENGINE
 
 
 def shifted_settings(settings: dict[str, Any], steps_done: int) -> dict[str, Any]:
@@ -209,7 +210,7 @@ class RLlibRun:
             self.solution = solve_all(spec.config)
         else:
             assert spec.depot is not None
-            self.bound = depot_runs.evaluation_bound(spec.depot)
+            self.bound = evaluation_bound(spec.depot)
 
     @property
     def folder(self) -> Path:
@@ -254,38 +255,27 @@ class RLlibRun:
     def start(cls, folder: Path, spec: RLlibRunSpec) -> RLlibRun:
         """A new run with its step-0 checkpoint; nothing is left behind if it fails first."""
         check_new_run_folder(folder)
-        fields = runs.CURVE_FIELDS if spec.config is not None else depot_runs.CURVE_FIELDS
-        directory = RunDirectory.create(folder, spec.to_json(), fields)
-        try:
+
+        def begin(directory: RunDirectory) -> RLlibRun:
             run = cls(directory, spec, 0, 0.0)
             run.checkpoint()
-        except BaseException:
-            directory.abandon()
-            raise
-        return run
+            return run
+
+        return RunDirectory.start(folder, spec.to_json(), spec.curve_fields, begin)
 
     @classmethod
     def resume(cls, folder: Path) -> RLlibRun:
         """Continue a run from its last checkpoint's weights (module docstring)."""
-        try:
-            spec = RLlibRunSpec.from_json(json.loads((folder / RUN_FILE).read_text()))
-            checkpoint = json.loads((folder / CHECKPOINT_FILE).read_text())
+        with resuming(folder):
+            spec = RunDirectory(folder, ()).parse(RUN_FILE, RLlibRunSpec.from_json)
+            directory = RunDirectory(folder, spec.curve_fields)
+            checkpoint = directory.read(CHECKPOINT_FILE)
             steps, wall = int(checkpoint["steps"]), float(checkpoint["wall_time_s"])
-        except FileNotFoundError as error:
-            raise RunError(f"cannot resume {folder}: missing {Path(error.filename).name}") from None
-        except (ConfigError, KeyError, ValueError, TypeError) as error:
-            raise RunError(
-                f"corrupt checkpoint in {folder}: {type(error).__name__}: {error}"
-            ) from None
-        fields = runs.CURVE_FIELDS if spec.config is not None else depot_runs.CURVE_FIELDS
-        directory = RunDirectory(folder, fields)
-        files, rllib_checkpoint, best = directory.parse(CHECKPOINT_FILE, _checkpoint_names)
+            files, rllib_checkpoint, best = directory.parse(CHECKPOINT_FILE, _checkpoint_names)
         directory.resume_from(checkpoint, files)
         try:
-            run = cls(directory, spec, steps, wall, weights=directory.path(files[0]))
-        except (OSError, ValueError, KeyError) as error:
-            directory.release()
-            raise RunError(f"corrupt checkpoint in {folder}: {error}") from None
+            with resuming(folder):
+                run = cls(directory, spec, steps, wall, weights=directory.path(files[0]))
         except BaseException:
             directory.release()
             raise
@@ -296,22 +286,16 @@ class RLlibRun:
     def _evaluate(self) -> list[float]:
         """The curve row of the current policy (without steps and wall time)."""
         module, name = self._learner_module(), f"{self.spec.algo}:{self.folder.name}"
+        steps, wall = self.steps_done, round(self.wall_time_s, 3)
         if self.spec.config is not None:
             config = self.spec.config
-            value = exact_value(RLlibPolicy(module, config, name), config, self.solution.grid)
-            optimum = self.solution.expected_return
-            gap = optimum - value.expected_return
-            relative = gap / abs(optimum) if optimum else 0.0
-            return [value.expected_return, optimum, gap, relative, value.shortfall_probability]
-        assert self.spec.depot is not None
-        result, _ = run_policy(
-            RLlibDepotPolicy(module, self.spec.depot, name),
-            self.spec.depot,
-            depot_runs.EVALUATION_EPISODES,
-            depot_runs.EVALUATION_SEED,
-        )
-        mean = float(result.returns.mean())
-        return [mean, self.bound, self.bound - mean]
+            policy = RLlibPolicy(module, config, name)
+            point: Any = vehicle_score(policy, config, self.solution, steps, wall)
+        else:
+            assert self.spec.depot is not None
+            policy_ = RLlibDepotPolicy(module, self.spec.depot, name)
+            point = depot_score(policy_, self.spec.depot, self.bound, steps, wall)
+        return [getattr(point, field) for field in self.spec.curve_fields[2:]]
 
     def checkpoint(self) -> list[Any]:
         """Evaluate the current policy and write a checkpoint; return its curve row."""
@@ -381,12 +365,8 @@ def load_rllib_policy(
     spec, checkpoint = _read(folder)
     if spec.config is None:
         raise RunError(f"--model {folder} is a depot run: pass its --scenario")
-    if config is not None and config != spec.config:
-        differ = [k for k, v in spec.config.to_dict().items() if config.to_dict()[k] != v]
-        raise RunError(
-            f"--model {folder} was trained on another configuration ({', '.join(differ)} "
-            "differ): pass the same environment options"
-        )
+    if config is not None:
+        check_same_vehicle(folder, spec.config, config)
     files, _, best = _checkpoint_names(checkpoint)
     file = best["file"] if which == "best" and best else files[0]
     try:
@@ -406,14 +386,7 @@ def load_rllib_depot_policy(folder: Path, depot: DepotConfig) -> RLlibDepotPolic
     spec, checkpoint = _read(folder)
     if spec.depot is None:
         raise RunError(f"--model {folder} is a single-vehicle run, not a depot run")
-    if charger_spaces(spec.depot) != charger_spaces(depot):
-        raise RunError(f"--model {folder} was trained on another depot (its charger view differs)")
-    if spec.depot.power_levels_kw != depot.power_levels_kw:
-        raise RunError(
-            f"--model {folder} was trained with power levels {list(spec.depot.power_levels_kw)} "
-            f"kW, this scenario has {list(depot.power_levels_kw)}: its actions would mean "
-            "other powers"
-        )
+    check_same_depot(folder, spec.depot, depot)
     try:
         return RLlibDepotPolicy.load(
             folder / _checkpoint_names(checkpoint)[0][0],

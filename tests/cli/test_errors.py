@@ -169,7 +169,7 @@ def test_bad_options_create_nothing_and_interrupted_starts_leave_nothing(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("smartcharging.agents.runs.exact_value", interrupted)
+    monkeypatch.setattr("smartcharging.agents.checkpoint_scores.exact_value", interrupted)
     spec = RunSpec("qlearning", 20_000, 0, ChargingConfig(), 64, checkpoints=2)
     with pytest.raises(KeyboardInterrupt):
         Run.start(out, spec)

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smartcharging.agents.depot_runs import load_depot_policy
 from smartcharging.agents.run_directory import RunError
-from smartcharging.agents.runs import load_policy, read_curve
+from smartcharging.agents.runs import read_curve
+from smartcharging.cli.routing import load_depot_agent as load_depot_policy
+from smartcharging.cli.routing import load_vehicle_agent as load_policy
 from smartcharging.config import ChargingConfig
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.evaluation.vehicle import exact_value
