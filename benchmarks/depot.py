@@ -24,8 +24,8 @@ from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.policies.depot import Uncontrolled
 from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
-from smartcharging.solvers.hindsight import hindsight_bound
-from smartcharging.solvers.lagrangian import lagrangian_bound
+from smartcharging.solvers.depot.hindsight import hindsight_bound
+from smartcharging.solvers.depot.lagrangian import lagrangian_bound
 
 SCENARIO = "depot-25-evening"
 

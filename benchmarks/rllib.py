@@ -58,7 +58,7 @@ from smartcharging.rllib.registration import (
     VEHICLE,
     register_envs,
 )
-from smartcharging.solvers.dp import Optimum, solve_all
+from smartcharging.solvers.vehicle.dp import Optimum, solve_all
 
 TARGET = 0.01
 BUDGET = 200_000

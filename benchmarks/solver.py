@@ -24,7 +24,7 @@ from smartcharging import ChargingConfig
 from smartcharging.config.scenarios import scenario_config
 from smartcharging.sim import dynamics
 from smartcharging.solvers import solve, solve_all
-from smartcharging.solvers.grid import make_grid
+from smartcharging.solvers.vehicle.grid import make_grid
 
 SEED = ChargingConfig()
 LARGE = ChargingConfig(capacity_kwh=2499.75, n_slots=96)  # 0.25 kWh grid: 10,000 levels

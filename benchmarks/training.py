@@ -41,7 +41,7 @@ from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import training_env
 from smartcharging.config import ChargingConfig
 from smartcharging.config.scenarios import load_scenario
-from smartcharging.solvers.dp import Optimum, solve_all
+from smartcharging.solvers.vehicle.dp import Optimum, solve_all
 
 ALGOS = ("ppo", "dqn", "qlearning", "a2c")
 SCENARIOS = ("seed", "seed-physical", "tou-evening-peak", "overnight-day-ahead-nl")

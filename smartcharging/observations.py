@@ -224,7 +224,7 @@ def depot_space(config: DepotConfig) -> spaces.Box:
     high[layout.time] = config.n_slots
     low[layout.prices] = min(float(config.prices.min()), 0.0)
     high[layout.prices] = max(float(config.prices.max()), 0.0)
-    high[layout.headroom] = config.grid_limit_kw + float(config.pv.max())
+    high[layout.headroom] = float(config.headroom_kw.max())
     return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
 
 

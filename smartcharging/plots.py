@@ -22,8 +22,8 @@ from smartcharging.evaluation.vehicle import grid_observations
 from smartcharging.policies.base import Policy
 from smartcharging.policies.registry import all_policies
 from smartcharging.policies.v2g import ChargeOnlyOptimum
-from smartcharging.solvers.dp import Optimum
-from smartcharging.solvers.grid import BatteryGrid
+from smartcharging.solvers.vehicle.dp import Optimum
+from smartcharging.solvers.vehicle.grid import BatteryGrid
 
 
 def _slot_labels(config: ChargingConfig) -> list[str]:

@@ -20,7 +20,7 @@ import pytest
 from smartcharging.config.scenarios import load_depot_scenario, scenario_config
 from smartcharging.envs import SmartChargingVectorEnv
 from smartcharging.envs.depot_vector import DepotVectorEnv
-from smartcharging.solvers.dp import solve_all
+from smartcharging.solvers.vehicle.dp import solve_all
 
 #: Rounding differences between CPUs are a few ulps (~1e-15 relative) per figure.
 RELATIVE = 1e-9

@@ -18,8 +18,8 @@ from smartcharging.config import ChargingConfig, DepotConfig
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Optimum
-from smartcharging.solvers.hindsight import hindsight_bound
+from smartcharging.solvers.depot.hindsight import hindsight_bound
+from smartcharging.solvers.vehicle.dp import Optimum
 
 VEHICLE_CURVE_FIELDS = (
     "steps",

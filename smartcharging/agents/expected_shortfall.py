@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from smartcharging.config import ChargingConfig
-from smartcharging.solvers.dp import departure_outcomes
+from smartcharging.solvers.vehicle.dp import departure_outcomes
 
 
 def departure_battery(final_battery: Any, info: dict[str, Any]) -> Any:

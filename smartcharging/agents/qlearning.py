@@ -19,7 +19,7 @@ from smartcharging.config import ChargingConfig, limits
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.observations import vehicle_battery, vehicle_time_steps
 from smartcharging.policies.table import TablePolicy
-from smartcharging.solvers.grid import BatteryGrid, make_grid
+from smartcharging.solvers.vehicle.grid import BatteryGrid, make_grid
 
 
 @dataclass(frozen=True)

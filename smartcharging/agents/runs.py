@@ -49,7 +49,7 @@ from smartcharging.config import limits
 from smartcharging.config.limits import check_limit
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Optimum, solve_all
+from smartcharging.solvers.vehicle.dp import Optimum, solve_all
 
 ALGORITHMS = ("qlearning", "dqn", "ppo", "a2c")
 CURVE_FIELDS = VEHICLE_CURVE_FIELDS

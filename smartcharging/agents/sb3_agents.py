@@ -30,7 +30,7 @@ from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Optimum
+from smartcharging.solvers.vehicle.dp import Optimum
 
 try:
     import torch

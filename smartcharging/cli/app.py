@@ -70,7 +70,7 @@ from smartcharging.policies.depot_planning import (
     planning_policies,
 )
 from smartcharging.policies.v2g import ChargeOnlyOptimum
-from smartcharging.solvers.dp import solve_all
+from smartcharging.solvers.vehicle.dp import solve_all
 
 app = typer.Typer(
     help="Smart charging of electric-vehicle fleets: environments, exact optima, agents.",

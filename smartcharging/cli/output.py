@@ -19,7 +19,7 @@ from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import format_clock
 from smartcharging.evaluation.v2g import NIGHTS_PER_YEAR, V2gValue
 from smartcharging.evaluation.vehicle import PolicyReport
-from smartcharging.solvers.dp import Optimum
+from smartcharging.solvers.vehicle.dp import Optimum
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 #: For the wider tables (V2G reports have four more columns), off a terminal.

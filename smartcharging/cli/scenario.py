@@ -17,7 +17,7 @@ from smartcharging.config.scenarios import (
     load_scenario,
 )
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
-from smartcharging.solvers.grid import make_grid
+from smartcharging.solvers.vehicle.grid import make_grid
 
 scenario_app = typer.Typer(
     help="List, show and validate scenario files.", no_args_is_help=True, rich_markup_mode=None

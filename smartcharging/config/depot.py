@@ -299,6 +299,17 @@ class DepotConfig:
         return np.asarray(self.power_levels_kw, dtype=np.float64)
 
     @cached_property
+    def export_cap_kw(self) -> float:
+        """The most the chargers may discharge together (site side): the export limit with
+        V2G, 0 without."""
+        return self.export_limit_kw if self.export_limit_kw is not None else 0.0
+
+    @cached_property
+    def headroom_kw(self) -> np.ndarray:
+        """What the chargers may draw per slot before any V2G supply: the grid limit plus PV."""
+        return self.grid_limit_kw + self.pv
+
+    @cached_property
     def slot_energy_kwh(self) -> np.ndarray:
         """Energy each action adds in a full slot (index = action)."""
         return self.power_kw * self.slot_hours

@@ -2,8 +2,8 @@
 
 Every policy runs on the same seeded episodes (episode ``i`` is the first episode of
 ``DepotEnv`` reset with ``seed + i``). Each episode's hindsight bound
-(:mod:`smartcharging.solvers.hindsight`) is an upper bound on any policy's return there;
-its Lagrangian bound (:mod:`smartcharging.solvers.lagrangian`) bounds the expected return of
+(:mod:`smartcharging.solvers.depot.hindsight`) is an upper bound on any policy's return there;
+its Lagrangian bound (:mod:`smartcharging.solvers.depot.lagrangian`) bounds the expected return of
 any non-anticipative policy given the episode's schedule, so its mean over the episodes
 estimates a bound on the best policy that does not know the demands.
 
@@ -28,9 +28,9 @@ from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.policies.depot import DepotPolicy
-from smartcharging.solvers.dp import normal_shortfall, normal_surplus
-from smartcharging.solvers.hindsight import Episode, hindsight_bound
-from smartcharging.solvers.lagrangian import lagrangian_bound
+from smartcharging.solvers.depot.hindsight import Episode, hindsight_bound
+from smartcharging.solvers.depot.lagrangian import lagrangian_bound
+from smartcharging.solvers.vehicle.dp import normal_shortfall, normal_surplus
 
 
 @dataclass(frozen=True)

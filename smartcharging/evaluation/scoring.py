@@ -20,7 +20,7 @@ from smartcharging.envs.scale_observation import ScaleObservation
 from smartcharging.evaluation.vehicle import PolicyReport, report
 from smartcharging.observations import vehicle_scale
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import solve_all
+from smartcharging.solvers.vehicle.dp import solve_all
 
 
 class CallablePolicy(Policy):

@@ -1,6 +1,6 @@
 """How good is a policy? Exact expected return, Monte-Carlo confirmation, optimality gap.
 
-The exact figures come from :func:`smartcharging.solvers.dp.evaluate_table`, with the policy
+The exact figures come from :func:`smartcharging.solvers.vehicle.dp.evaluate_table`, with the policy
 queried on every grid state; the Monte-Carlo figures come from running the batch environment
 (the same physics and draws as ``SmartCharging-v0``) for N seeded episodes, with a 95%
 confidence interval, so the two can be checked against each other.
@@ -19,8 +19,8 @@ from smartcharging import observations
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Optimum, PolicyValue, evaluate_policy_rows
-from smartcharging.solvers.grid import BatteryGrid
+from smartcharging.solvers.vehicle.dp import Optimum, PolicyValue, evaluate_policy_rows
+from smartcharging.solvers.vehicle.grid import BatteryGrid
 
 #: Price rows evaluated together (bounds the observations built at once).
 _ROWS_AT_ONCE = 64

@@ -15,10 +15,15 @@ import numpy as np
 
 from smartcharging.config.depot import DepotConfig
 from smartcharging.policies.depot import DepotPolicy, depot_baselines
-from smartcharging.solvers.bidirectional_plan import needs_bidirectional
-from smartcharging.solvers.dp import solve
-from smartcharging.solvers.lagrangian import expected_site_prices, sample_episodes, vehicle_config
-from smartcharging.solvers.mpc import PLAN_METHODS, PlanVehicles, solve_plan
+from smartcharging.sim.site import site_slot
+from smartcharging.solvers.depot.bidirectional_plan import needs_bidirectional
+from smartcharging.solvers.depot.lagrangian import (
+    expected_site_prices,
+    sample_episodes,
+    vehicle_config,
+)
+from smartcharging.solvers.depot.plan import PLAN_METHODS, PlanVehicles, solve_plan
+from smartcharging.solvers.vehicle.dp import solve
 
 
 def profile_of(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
@@ -121,7 +126,7 @@ class LagrangianDecomposition(DepotPolicy):
 
 class MPCPolicy(DepotPolicy):
     """Model-predictive control: every slot, the expected-cost plan
-    (:func:`smartcharging.solvers.mpc.solve_plan`, HiGHS) for the vehicles present over the
+    (:func:`smartcharging.solvers.depot.plan.solve_plan`, HiGHS) for the vehicles present over the
     next ``horizon`` slots (None: until the last of them leaves), of which the first slot is
     applied (with V2G, discharging where the plan discharges: the plan prices exports,
     the export limit, the reserve, ageing and the energy left). ``method="lp"`` rounds each
@@ -229,7 +234,7 @@ class MPCPolicy(DepotPolicy):
                 out[row] = chosen
             if self.past_peak:
                 grid_kw = estimated_import_kw(
-                    cfg, out[row], present[row], battery[row], int(time_step[row])
+                    cfg, out[row], present[row], battery[row], slots_left[row], int(time_step[row])
                 )
                 self._peaks[row] = max(self._peaks[row], grid_kw)
         return out
@@ -315,24 +320,23 @@ def estimated_import_kw(
     actions: np.ndarray,
     present: np.ndarray,
     battery_kwh: np.ndarray,
+    slots_left: np.ndarray,
     time_step: int,
 ) -> float:
-    """The grid import that ``actions`` cause in one depot's slot, as the depot step
-    computes it (export limit, the limit plus PV plus V2G supply, reserve and capacity
-    stops) but with proportional sharing of a limit that binds."""
-    cfg, h = config, config.slot_hours
-    requested = cfg.power_kw[actions] * present
-    pv = float(cfg.pv[min(time_step, cfg.n_slots - 1)])
-    out = np.maximum(-requested, 0.0)
-    asked = float(out.sum()) * cfg.discharge_efficiency
-    if asked > 0 and cfg.export_limit_kw is not None:
-        out = out * min(1.0, cfg.export_limit_kw / asked)
-    out = np.minimum(out, np.maximum(battery_kwh - cfg.reserve_kwh, 0.0) / h)
-    supply = float(out.sum()) * cfg.discharge_efficiency
-    room = np.maximum(np.asarray(cfg.capacity_kwh) - battery_kwh, 0.0) / h
-    draw = float(np.minimum(np.maximum(requested, 0.0), room).sum()) / cfg.efficiency
-    draw = min(draw, cfg.grid_limit_kw + pv + supply)
-    return max(draw - pv - supply, 0.0)
+    """The grid import that ``actions`` cause in one depot's slot: the site's own step
+    (:func:`smartcharging.sim.site.site_slot`) from the observed batteries."""
+    t = min(time_step, config.n_slots - 1)
+    flows = site_slot(
+        config,
+        (config.power_kw[actions] * present)[None, :],
+        np.asarray(battery_kwh, dtype=np.float64)[None, :],
+        np.asarray(config.capacity_kwh)[None, :],
+        config.pv[t : t + 1],
+        np.zeros(1),
+        np.zeros(1),
+        (time_step + slots_left.astype(np.int64))[None, :],
+    )
+    return float(flows.grid_kw[0])
 
 
 def round_both_ways(power_kw: np.ndarray, levels_kw: np.ndarray) -> np.ndarray:

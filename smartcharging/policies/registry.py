@@ -16,7 +16,7 @@ from smartcharging.policies.targets import (
     CheapestToQuantile,
 )
 from smartcharging.policies.v2g import ChargeOnlyOptimum, PriceThreshold
-from smartcharging.solvers.dp import Optimum
+from smartcharging.solvers.vehicle.dp import Optimum
 
 
 def baseline_policies(config: ChargingConfig, seed: int | None = 0) -> dict[str, Policy]:

@@ -12,8 +12,8 @@ from smartcharging.observations import (
     vehicle_time_steps,
 )
 from smartcharging.policies.base import Policy
-from smartcharging.solvers.dp import Optimum
-from smartcharging.solvers.grid import BatteryGrid
+from smartcharging.solvers.vehicle.dp import Optimum
+from smartcharging.solvers.vehicle.grid import BatteryGrid
 
 
 class TablePolicy(Policy):

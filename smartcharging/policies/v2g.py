@@ -16,7 +16,7 @@ from smartcharging.observations import vehicle_price_window
 from smartcharging.policies.base import Policy
 from smartcharging.policies.table import TablePolicy
 from smartcharging.policies.targets import CheapestSlotsFirst
-from smartcharging.solvers.dp import solve_all
+from smartcharging.solvers.vehicle.dp import solve_all
 
 
 def _require_v2g(config: ChargingConfig, what: str) -> None:

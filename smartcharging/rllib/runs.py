@@ -59,7 +59,7 @@ from smartcharging.rllib.policies import (
     save_weights,
 )
 from smartcharging.rllib.settings import check_settings
-from smartcharging.solvers.dp import solve_all
+from smartcharging.solvers.vehicle.dp import solve_all
 
 ENGINE = "rllib"
 #: The most env runners a run may ask for (a cluster of a few hundred nodes).

@@ -1,7 +1,8 @@
 """The depot's state and one step of it, for any number of depots at once.
 
-Arrays have shape ``(depots, chargers)``; each step calls :mod:`smartcharging.sim.dynamics`
-(power allocation under the site limit, charging, wear, departure) on whole arrays. The
+Arrays have shape ``(depots, chargers)``; each step applies the site's rules
+(:mod:`smartcharging.sim.site`: allocation under the site limit, charging, V2G, costs) and
+the departures (:mod:`smartcharging.sim.dynamics`) to whole arrays. The
 scalar ``DepotEnv`` runs one depot, the batch ``DepotVectorEnv`` many.
 The observation layout is :class:`smartcharging.observations.DepotLayout`.
 """
@@ -14,6 +15,7 @@ import numpy as np
 
 from smartcharging.observations import DepotLayout
 from smartcharging.sim import dynamics, episode_draws
+from smartcharging.sim.site import site_slot
 
 if TYPE_CHECKING:
     from smartcharging.config.depot import DepotConfig
@@ -39,6 +41,7 @@ class DepotSimulator:
         self._prices = np.pad(cfg.prices, ((0, 0), (0, cfg.forecast_slots + 2)))
         self._export_prices = np.pad(cfg.export_prices, ((0, 0), (0, 2)))
         self._pv = np.pad(cfg.pv, (0, 2))
+        self._headroom = np.pad(cfg.headroom_kw, (0, 2), constant_values=cfg.grid_limit_kw)
         self._window = np.arange(cfg.forecast_slots + 1)
         self._rows = np.arange(e)
         # One step past the end, so that a finished depot can be stepped (as a no-op) until
@@ -102,7 +105,7 @@ class DepotSimulator:
         template[:, :, layout.time] = steps[:, :, 0]
         window = steps[:, :, 0, None] + self._window
         template[:, :, layout.prices] = self._prices[profile[:, None, None], window]
-        template[:, :, layout.headroom] = cfg.grid_limit_kw + self._pv
+        template[:, :, layout.headroom] = self._headroom
         self._template[depots] = template
 
     def observations(self) -> np.ndarray:
@@ -111,96 +114,37 @@ class DepotSimulator:
         return out
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-        """Advance every depot by one slot; returns rewards and per-depot infos."""
-        cfg = self.config
-        t = self.time
-        rows = self._rows
+        """Advance every depot by one slot (:func:`smartcharging.sim.site.site_slot`);
+        returns rewards and per-depot infos."""
+        cfg, t, rows = self.config, self.time, self._rows
         present = self._present[rows, t]
         requested = cfg.power_kw[actions] * present
         pv = self._pv[t]
         price = self._prices[self.profile, t]
+        export_price = self._export_prices[self.profile, t]
+        flows = site_slot(
+            cfg, requested, self.battery, self.capacity, pv, price, export_price, self.departure
+        )
+        info: dict[str, Any] = {
+            "requested_kw": requested,
+            "delivered_kw": flows.delivered_kw,
+            "energy_kwh": flows.energy_kwh,
+            "wear_cost": flows.wear_cost,
+            "energy_cost_share": flows.energy_cost_share,
+            "ignored_action": (actions != cfg.idle_action) & ~present,
+            "grid_kw": flows.grid_kw,
+            "pv_kw": pv,
+            "price": price,
+            "energy_cost": flows.energy_cost,
+        }
         if cfg.v2g_physics:
-            return self._bidirectional_step(actions, requested, pv, price)
-        priority = self.departure if cfg.allocation == "priority" else None
-        delivered = dynamics.allocate_power(
-            requested, cfg.grid_limit_kw + pv, cfg.efficiency, priority
-        )
-        battery, energy, hours = dynamics.charge_slot(
-            self.battery, delivered, self.capacity, cfg.slot_hours
-        )
-        wear = dynamics.wear_cost(delivered, hours, cfg.wear_cost_per_kw2h)
-        draw_kwh = energy / cfg.efficiency
-        site_draw = draw_kwh.sum(axis=1)
-        grid_kwh = np.maximum(site_draw - pv * cfg.slot_hours, 0.0)
-        energy_cost = price * grid_kwh
-        grid_kw = grid_kwh / cfg.slot_hours
-        info = {
-            "requested_kw": requested,
-            "delivered_kw": delivered,
-            "energy_kwh": energy,
-            "wear_cost": wear,
-            "energy_cost_share": draw_kwh * (energy_cost / np.maximum(site_draw, 1e-300))[:, None],
-            "ignored_action": (actions > 0) & ~present,
-            "grid_kw": grid_kw,
-            "pv_kw": pv,
-            "price": price,
-            "energy_cost": energy_cost,
-        }
-        return self._finish_step(battery, info)
-
-    def _bidirectional_step(
-        self, actions: np.ndarray, requested: np.ndarray, pv: np.ndarray, price: np.ndarray
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        """The step with V2G (or cycle ageing): discharging chargers feed the site first,
-        capped together at the export limit, so that the charging chargers may draw up to
-        the grid limit plus PV plus that supply (allocated as without V2G). Imports pay the
-        slot's price, exports earn the export price, PV beyond the site's use is curtailed
-        (as without V2G), and cycle ageing is paid per kWh moved either way."""
-        cfg, h = self.config, self.config.slot_hours
-        discharge = np.minimum(requested, 0.0)
-        asked_kw = -discharge.sum(axis=1) * cfg.discharge_efficiency
-        export_limit = cfg.export_limit_kw if cfg.export_limit_kw is not None else 0.0
-        cap = np.minimum(1.0, export_limit / np.maximum(asked_kw, 1e-300))
-        discharge = discharge * cap[:, None]
-        _, out_kwh, _ = dynamics.discharge_slot(self.battery, discharge, cfg.reserve_kwh, h)
-        supply_kw = -out_kwh.sum(axis=1) * cfg.discharge_efficiency / h
-        priority = self.departure if cfg.allocation == "priority" else None
-        charge = dynamics.allocate_power(
-            np.maximum(requested, 0.0), cfg.grid_limit_kw + pv + supply_kw, cfg.efficiency, priority
-        )
-        delivered = charge + discharge
-        battery, energy, hours = dynamics.move_slot(
-            self.battery, delivered, self.capacity, cfg.reserve_kwh, h
-        )
-        draw_kwh = np.maximum(energy, 0.0) / cfg.efficiency
-        sold_kwh = np.maximum(-energy, 0.0) * cfg.discharge_efficiency
-        site_draw, site_supply = draw_kwh.sum(axis=1), sold_kwh.sum(axis=1)
-        use_kwh = site_draw - pv * h
-        grid_kwh = np.maximum(use_kwh - site_supply, 0.0)
-        export_kwh = np.maximum(site_supply - np.maximum(use_kwh, 0.0), 0.0)
-        export_price = self._export_prices[self.profile, self.time]
-        bill, revenue = price * grid_kwh, export_price * export_kwh
-        wear = dynamics.wear_cost(delivered, hours, cfg.wear_cost_per_kw2h)
-        ageing = cfg.degradation_cost_per_kwh * np.abs(energy)
-        share = draw_kwh * (bill / np.maximum(site_draw, 1e-300))[:, None]
-        share -= sold_kwh * (revenue / np.maximum(site_supply, 1e-300))[:, None]
-        info = {
-            "requested_kw": requested,
-            "delivered_kw": delivered,
-            "energy_kwh": energy,
-            "wear_cost": wear + ageing,
-            "degradation_cost": ageing,
-            "energy_cost_share": share,
-            "ignored_action": (actions != cfg.idle_action) & ~self._present[self._rows, self.time],
-            "grid_kw": grid_kwh / h,
-            "export_kw": export_kwh / h,
-            "pv_kw": pv,
-            "price": price,
-            "export_price": export_price,
-            "export_revenue": revenue,
-            "energy_cost": bill - revenue,
-        }
-        return self._finish_step(battery, info)
+            info.update(
+                degradation_cost=flows.degradation_cost,
+                export_kw=flows.export_kw,
+                export_price=export_price,
+                export_revenue=flows.export_revenue,
+            )
+        return self._finish_step(flows.battery_kwh, info)
 
     def _finish_step(
         self, battery: np.ndarray, info: dict[str, Any]

@@ -1,6 +1,8 @@
-"""Exact solvers: dynamic programming over the battery grid."""
+"""Solvers: one vehicle's exact optimum (`vehicle`) and the depot's bounds and plans (`depot`).
 
-from smartcharging.solvers.dp import (
+The single-vehicle names are re-exported here, as the package's public entry points."""
+
+from smartcharging.solvers.vehicle.dp import (
     Optimum,
     PolicyValue,
     Solution,
@@ -9,7 +11,7 @@ from smartcharging.solvers.dp import (
     solve,
     solve_all,
 )
-from smartcharging.solvers.grid import BatteryGrid, make_grid
+from smartcharging.solvers.vehicle.grid import BatteryGrid, make_grid
 
 __all__ = [
     "BatteryGrid",

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.evaluation.depot import run_policy
@@ -10,7 +11,7 @@ from smartcharging.policies.depot_planning import (
     round_both_ways,
 )
 from smartcharging.sim.depot import DepotSimulator
-from smartcharging.solvers.lagrangian import lagrangian_bound
+from smartcharging.solvers.depot.lagrangian import lagrangian_bound
 from tests.solvers.test_lagrangian_v2g import tiny_v2g
 
 
@@ -45,8 +46,16 @@ def test_rounding_both_ways_keeps_each_side_and_never_discharges_an_idle_plan() 
     assert levels[chosen][planned < 0].sum() == -11.0
 
 
-def test_estimated_import_is_the_depot_steps_when_no_limit_binds() -> None:
-    config = tiny_v2g(100.0, pv_kw=(3.0, 0.0, 0.0, 2.0))
+@pytest.mark.parametrize(
+    ("limit_kw", "overrides"),
+    [
+        (100.0, {}),
+        (3.0, {}),  # the grid limit binds: requests are cut
+        (6.0, {"allocation": "priority", "export_limit_kw": 2.0}),  # both limits bind
+    ],
+)
+def test_estimated_import_is_the_depot_steps(limit_kw: float, overrides: dict) -> None:
+    config = tiny_v2g(limit_kw, pv_kw=(3.0, 0.0, 0.0, 2.0), **overrides)
     rng = np.random.default_rng(0)
     sim = DepotSimulator(config, 1)
     sim.start_episodes(slice(None))
@@ -54,9 +63,10 @@ def test_estimated_import_is_the_depot_steps_when_no_limit_binds() -> None:
         present = sim._present[0, t]
         actions = rng.integers(0, config.n_actions, config.n_chargers)
         battery = sim.battery[0].copy()
+        slots_left = sim.departure[0] - t
         _, info = sim.step(actions[None, :])
-        estimate = estimated_import_kw(config, actions, present, battery, t)
-        assert abs(estimate - info["grid_kw"][0]) < 1e-9
+        estimate = estimated_import_kw(config, actions, present, battery, slots_left, t)
+        assert estimate == pytest.approx(info["grid_kw"][0], abs=1e-9)
 
 
 def test_decomposition_runs_on_depot_v2g_peak_below_the_bound() -> None:

@@ -16,7 +16,7 @@ from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.rllib.algorithms import default_settings
 from smartcharging.rllib.policies import RLlibPolicy
 from smartcharging.rllib.runs import RLlibRun, RLlibRunSpec, shifted_settings
-from smartcharging.solvers.dp import solve_all
+from smartcharging.solvers.vehicle.dp import solve_all
 from tests.cli.cli_runner import run_cli
 
 pytestmark = pytest.mark.usefixtures("ray_session")

@@ -9,7 +9,7 @@ from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies import TablePolicy, all_policies
 from smartcharging.sim import dynamics
 from smartcharging.solvers import evaluate_table, make_grid, one_hot, solve, solve_all
-from smartcharging.solvers.grid import common_step
+from smartcharging.solvers.vehicle.grid import common_step
 
 TINY = ChargingConfig(
     capacity_kwh=10.0,

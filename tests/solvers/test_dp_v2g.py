@@ -13,7 +13,7 @@ from smartcharging.evaluation.vehicle import compare
 from smartcharging.policies.registry import all_policies
 from smartcharging.sim import dynamics
 from smartcharging.solvers import solve, solve_all
-from smartcharging.solvers.dp import hindsight_value
+from smartcharging.solvers.vehicle.dp import hindsight_value
 
 TINY_V2G = ChargingConfig(
     capacity_kwh=10.0,

@@ -6,8 +6,8 @@ from smartcharging.config.depot import DepotConfig
 from smartcharging.config.scenarios import load_depot_scenario, scenario_config
 from smartcharging.evaluation.depot import compare_depot, run_policy
 from smartcharging.policies.depot import depot_baselines
-from smartcharging.solvers.dp import hindsight_value
-from smartcharging.solvers.hindsight import Episode, hindsight_bound, limit_can_bind
+from smartcharging.solvers.depot.hindsight import Episode, hindsight_bound, limit_can_bind
+from smartcharging.solvers.vehicle.dp import hindsight_value
 from tests.envs.test_depot_v2g import V2G
 
 

@@ -19,9 +19,9 @@ from smartcharging.evaluation.depot import compare_depot
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
 from smartcharging.sim.depot import DepotSimulator
-from smartcharging.solvers.dp import normal_shortfall, solve
-from smartcharging.solvers.hindsight import Episode, limit_can_bind
-from smartcharging.solvers.lagrangian import dual_value, lagrangian_bound, vehicle_config
+from smartcharging.solvers.depot.hindsight import Episode, limit_can_bind
+from smartcharging.solvers.depot.lagrangian import dual_value, lagrangian_bound, vehicle_config
+from smartcharging.solvers.vehicle.dp import normal_shortfall, solve
 
 
 def tiny_depot(n: int, limit_kw: float, **overrides: object) -> DepotConfig:

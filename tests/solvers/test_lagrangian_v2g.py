@@ -13,13 +13,13 @@ from smartcharging.evaluation.depot import run_policy
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
 from smartcharging.sim.depot import DepotSimulator
-from smartcharging.solvers.dp import normal_shortfall, normal_surplus, solve
-from smartcharging.solvers.lagrangian import (
+from smartcharging.solvers.depot.lagrangian import (
     dual_value,
     exact_levels,
     lagrangian_bound,
     vehicle_config,
 )
+from smartcharging.solvers.vehicle.dp import normal_shortfall, normal_surplus, solve
 from tests.solvers.test_lagrangian import _Follow, _Sequences, episode_of
 
 

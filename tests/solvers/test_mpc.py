@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from smartcharging.solvers.lagrangian import plan_vehicles
-from smartcharging.solvers.mpc import solve_plan
+from smartcharging.solvers.depot.lagrangian import plan_vehicles
+from smartcharging.solvers.depot.plan import solve_plan
 from tests.solvers.test_lagrangian import episode_of, tiny_depot
 
 

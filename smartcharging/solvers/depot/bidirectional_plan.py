@@ -1,5 +1,5 @@
 """The depot's expected-cost plan with discharging (V2G), cycle ageing or an energy-left
-credit: the linear program of :mod:`smartcharging.solvers.mpc` with both directions.
+credit: the linear program of :mod:`smartcharging.solvers.depot.plan` with both directions.
 
 Each planned cell (vehicle, slot) charges ``e+`` and discharges ``e-`` (battery side), each
 split into segments between the charger levels of its sign with the chord slope of the wear
@@ -33,10 +33,10 @@ from scipy import optimize, sparse
 
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.v2g import export_price_terms
-from smartcharging.solvers.dp import normal_shortfall, normal_surplus
+from smartcharging.solvers.vehicle.dp import normal_shortfall, normal_surplus
 
 if TYPE_CHECKING:
-    from smartcharging.solvers.mpc import PlanVehicles
+    from smartcharging.solvers.depot.plan import PlanVehicles
 
 #: Demand quantiles (standard-normal z) at which the departure cost is linearised.
 SHORTFALL_POINTS = np.linspace(-3.0, 4.0, 15)

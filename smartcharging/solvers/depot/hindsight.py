@@ -70,7 +70,7 @@ class _Program:
 def limit_can_bind(config: DepotConfig) -> bool:
     """Whether all chargers at full power could exceed the grid limit plus PV."""
     full = config.n_chargers * config.power_kw[-1] / config.efficiency
-    return bool(full > config.grid_limit_kw + float(config.pv.min()) + 1e-9)
+    return bool(full > float(config.headroom_kw.min()) + 1e-9)
 
 
 def hindsight_bound(

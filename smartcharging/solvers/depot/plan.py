@@ -3,7 +3,7 @@
 One program serves two callers: model-predictive control re-plans it every slot for the
 vehicles present (:class:`smartcharging.policies.depot_planning.MPCPolicy`), and the
 Lagrangian bound takes its duals as a first guess of the site's per-slot prices
-(:mod:`smartcharging.solvers.lagrangian`).
+(:mod:`smartcharging.solvers.depot.lagrangian`).
 
 Over the planned slots the program chooses each vehicle's delivered energy per slot (any
 amount up to full power: the site may cut requests to any fraction) and minimises
@@ -31,7 +31,7 @@ continuous. Vehicles that leave after the planning horizon are credited with ful
 their slots beyond it.
 
 A depot with V2G, cycle ageing or a credit for the energy left is planned by
-:mod:`smartcharging.solvers.bidirectional_plan` (discharging, export prices and limit,
+:mod:`smartcharging.solvers.depot.bidirectional_plan` (discharging, export prices and limit,
 reserve, ageing and the credit), through the same :func:`solve_plan`.
 """
 
@@ -43,8 +43,11 @@ import numpy as np
 from scipy import optimize, sparse
 
 from smartcharging.config.depot import DepotConfig
-from smartcharging.solvers.bidirectional_plan import needs_bidirectional, solve_bidirectional_plan
-from smartcharging.solvers.dp import normal_shortfall
+from smartcharging.solvers.depot.bidirectional_plan import (
+    needs_bidirectional,
+    solve_bidirectional_plan,
+)
+from smartcharging.solvers.vehicle.dp import normal_shortfall
 
 #: Demand quantiles (standard-normal z) at which the expected shortfall is linearised.
 SHORTFALL_POINTS = np.linspace(-3.0, 4.0, 15)

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from smartcharging.config.vehicle import ChargingConfig
-from smartcharging.solvers.grid import (
+from smartcharging.solvers.vehicle.grid import (
     BatteryGrid,
     SlotTransitions,
     make_grid,

@@ -22,7 +22,8 @@ the vehicle's demand and does not enter its costs.
 **The single-vehicle problems**, solved exactly:
 
 * When the limit cannot bind, the depot delivers exactly the charger levels, and each
-  vehicle's problem is the existing backward induction (:func:`smartcharging.solvers.dp.solve`
+  vehicle's problem is the existing backward induction
+  (:func:`smartcharging.solvers.vehicle.dp.solve`
   on the vehicle's own capacity, window, demand and the price row ``mu``).
 * When it can bind, the allocation may deliver any fraction of a request, so the vehicle's
   problem must allow any energy up to full power per slot (wear ``c e**2 / h`` is the least
@@ -63,11 +64,11 @@ multipliers (the value ``pi_t`` of one more kWh after slot ``t``; up-jumps price
 room to capacity, down-jumps at the room to the floor) and the final value ``pi_last``,
 is a sum of closed-form slot maxima plus the exact maximum over the departure level of
 ``-departure cost(B) - pi_last B``; any ``pi`` gives an upper bound, and ``pi`` is taken
-from the vehicles' piecewise-linear plan (:mod:`smartcharging.solvers.bidirectional_plan`)
+from the vehicles' piecewise-linear plan (:mod:`smartcharging.solvers.depot.bidirectional_plan`)
 at the same prices, so the value is never understated by the LP's approximations.
 
 **The multipliers** minimise the bound (a convex function of ``mu`` and ``w``): the duals of
-the expected-cost plan (:mod:`smartcharging.solvers.mpc`, an LP on HiGHS) are the first
+the expected-cost plan (:mod:`smartcharging.solvers.depot.plan`, an LP on HiGHS) are the first
 guess, then projected subgradient steps, keeping the lowest bound met. Any multipliers give a
 valid bound; the search only makes it tighter.
 
@@ -92,15 +93,15 @@ from scipy import special
 from smartcharging.config import ChargingConfig
 from smartcharging.config.depot import DepotConfig
 from smartcharging.sim.depot import DepotSimulator
-from smartcharging.solvers.bidirectional_plan import (
+from smartcharging.solvers.depot.bidirectional_plan import (
     departure_cost,
     needs_bidirectional,
     solve_bidirectional_plan,
 )
-from smartcharging.solvers.dp import normal_shortfall, solve
-from smartcharging.solvers.grid import slot_transitions
-from smartcharging.solvers.hindsight import Episode, limit_can_bind
-from smartcharging.solvers.mpc import PlanVehicles, solve_plan
+from smartcharging.solvers.depot.hindsight import Episode, limit_can_bind
+from smartcharging.solvers.depot.plan import PlanVehicles, solve_plan
+from smartcharging.solvers.vehicle.dp import normal_shortfall, solve
+from smartcharging.solvers.vehicle.grid import slot_transitions
 
 #: Bisection steps of the single-vehicle dual (halves the interval each time).
 DUAL_STEPS = 60

@@ -1,0 +1,1 @@
+"""Solvers of one vehicle's problem: the battery grid and exact backward induction."""
