@@ -1,10 +1,10 @@
 """Stable-Baselines3 on the batch depot: one policy shared by all chargers.
 
-Each charger sees its own vehicle and the site (:class:`smartcharging.agents.scaling.ChargerView`),
-sets its own power and is rewarded with its own costs, and every charger's experience trains
-the same network (parameter sharing, as in the PettingZoo view). A policy for the whole
-depot (one ``MultiDiscrete`` action) learned nothing useful in our tries: after 200k steps
-it was worse than uncontrolled charging on depot-25-evening.
+Each charger sees its own vehicle and the site, sets its own power and is rewarded with its
+own costs (:class:`smartcharging.agents.training_adapter.ChargerAdapter`), and every
+charger's experience trains the same network (parameter sharing, as in the PettingZoo
+view). A policy for the whole depot (one ``MultiDiscrete`` action) learned nothing useful in
+our tries: after 200k steps it was worse than uncontrolled charging on depot-25-evening.
 
 Stable-Baselines3 and torch are the optional ``rl`` extra; this module imports them, so the
 core package never does.
@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gymnasium import spaces
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from smartcharging.agents.sb3_agents import ALGORITHMS
 from smartcharging.agents.sb3_loading import load_model_safely
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
-from smartcharging.agents.scaling import ChargerView, depot_reward_scale
+from smartcharging.agents.scaling import ChargerView
+from smartcharging.agents.training_adapter import ChargerAdapter
 from smartcharging.config import DepotConfig
-from smartcharging.envs.depot_vector import DepotVectorEnv
 
 #: Shared charger policies learn from depots x chargers transitions per step (gamma = 1:
 #: the return is an undiscounted sum). The single-vehicle entries are data
@@ -44,22 +43,21 @@ DEPOT_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
-class SB3ChargerVecEnv(NativeBatchVecEnv):
+class SB3ChargerVecEnv(NativeBatchVecEnv, ChargerAdapter):
     """The chargers of ``depots`` batch depots as one Stable-Baselines3 ``VecEnv``: copy
-    ``d * chargers + i`` is charger ``i`` of depot ``d``, with its own observation
-    (:class:`ChargerView`), its power level as action and its own reward (its wear,
-    shortfall cost, share of the energy cost and of the demand charge, as in the PettingZoo
-    view), scaled by :func:`depot_reward_scale` per charger. One policy, trained on every
-    charger's experience (parameter sharing), then acts for each charger."""
+    ``d * chargers + i`` is charger ``i`` of depot ``d``, with its own observation, its
+    power level as action and its own reward, as every engine's learner sees the chargers
+    (:class:`~smartcharging.agents.training_adapter.ChargerAdapter`). One policy, trained on
+    every charger's experience (parameter sharing), then acts for each charger."""
 
     def __init__(self, config: DepotConfig, depots: int) -> None:
-        self.env = DepotVectorEnv(num_envs=depots, config=config)
-        self.config = config
-        self.view = ChargerView(config)
-        self.depots = depots
-        self.reward_scale = depot_reward_scale(config) / config.n_chargers
-        observation = spaces.Box(-1.0, 1.0, shape=(self.view.size,), dtype=np.float32)
-        super().__init__(depots * config.n_chargers, observation, spaces.Discrete(config.n_actions))
+        ChargerAdapter.__init__(self, config, depots)
+        NativeBatchVecEnv.__init__(
+            self,
+            depots * config.n_chargers,
+            self.learner_observation_space,
+            self.learner_action_space,
+        )
         self._actions = np.zeros((depots, config.n_chargers), dtype=np.int64)
 
     def reset(self) -> np.ndarray:
@@ -71,20 +69,12 @@ class SB3ChargerVecEnv(NativeBatchVecEnv):
         return self.view.observations(observations)
 
     def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions, dtype=np.int64).reshape(
-            self.depots, self.config.n_chargers
-        )
+        self._actions = self.learner_actions(actions)
 
     def step_wait(self) -> VecEnvStepReturn:
         n = self.config.n_chargers
         observations, _, terminated, truncated, info = self.env.step(self._actions)
-        own_cost = (
-            info["wear_cost"]
-            + info["shortfall_cost"]
-            + info["energy_cost_share"]
-            + info["demand_charge"][:, None] / n
-        )
-        rewards = (-own_cost / self.reward_scale).astype(np.float32).reshape(-1)
+        rewards = self.learner_rewards(info)
         dones = np.repeat(terminated | truncated, n)
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if dones.any():

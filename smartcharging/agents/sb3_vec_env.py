@@ -5,7 +5,8 @@ loops over scalar environments in Python. This adapter hands SB3 the batch envir
 directly: one NumPy step for all copies, same-step autoreset with the last observation in
 ``info["terminal_observation"]`` (SB3's convention), the departure cost in expectation
 (:mod:`smartcharging.agents.expected_shortfall`, unless ``expected_shortfall=False``),
-normalised observations and scaled rewards as in :mod:`smartcharging.agents.scaling`.
+normalised observations and scaled rewards, as every engine's learner sees them
+(:class:`smartcharging.agents.training_adapter.VehicleAdapter`).
 """
 
 from __future__ import annotations
@@ -18,15 +19,9 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
-from smartcharging.agents.expected_shortfall import expected_shortfall_rewards
-from smartcharging.agents.scaling import (
-    check_reward_scale,
-    default_reward_scale,
-    normalize_observations,
-)
+from smartcharging.agents.training_adapter import VehicleAdapter
 from smartcharging.config import ChargingConfig
-from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
-from smartcharging.observations import vehicle_battery, vehicle_normalized_space
+from smartcharging.observations import vehicle_battery
 
 
 class NativeBatchVecEnv(VecEnv):
@@ -63,7 +58,7 @@ class NativeBatchVecEnv(VecEnv):
         return [int(s) for s in seeds] if len(seeds) == self.num_envs else None
 
 
-class SB3BatchVecEnv(NativeBatchVecEnv):
+class SB3BatchVecEnv(NativeBatchVecEnv, VehicleAdapter):
     """``num_envs`` SmartCharging copies as one Stable-Baselines3 ``VecEnv``."""
 
     def __init__(
@@ -73,21 +68,18 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
         reward_scale: float | None = None,
         expected_shortfall: bool = True,
     ) -> None:
-        self.env = SmartChargingVectorEnv(
-            num_envs=num_envs, config=config, autoreset_mode=AutoresetMode.SAME_STEP
+        VehicleAdapter.__init__(
+            self, config, num_envs, reward_scale, expected_shortfall, AutoresetMode.SAME_STEP
         )
-        self.config = config
-        self.reward_scale = check_reward_scale(
-            default_reward_scale(config) if reward_scale is None else reward_scale, config
+        NativeBatchVecEnv.__init__(
+            self, num_envs, self.learner_observation_space, self.env.single_action_space
         )
-        self.expected_shortfall = expected_shortfall
-        super().__init__(num_envs, vehicle_normalized_space(config), self.env.single_action_space)
         self._actions = np.zeros(num_envs, dtype=np.int64)
 
     def reset(self) -> np.ndarray:
         observations, _ = self.env.reset(seed=self._seed_list())
         self._reset_seeds()
-        return normalize_observations(observations, self.config)
+        return self.learner_observations(observations)
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = np.asarray(actions).reshape(self.num_envs).astype(np.int64)
@@ -96,15 +88,15 @@ class SB3BatchVecEnv(NativeBatchVecEnv):
         observations, reward, terminated, truncated, info = self.env.step(self._actions)
         dones = terminated | truncated
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        final_battery = None
         if dones.any():
-            final = normalize_observations(np.stack(info["final_obs"][dones]), self.config)
+            final_obs = np.stack(info["final_obs"][dones])
+            final = self.learner_observations(final_obs)
             for row, i in enumerate(np.flatnonzero(dones)):
                 infos[i]["terminal_observation"] = final[row]
                 infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-        if self.expected_shortfall and dones.any():
             final_battery = np.zeros(self.num_envs)
-            final_battery[dones] = vehicle_battery(np.stack(info["final_obs"][dones]))
-            step_info = info.get("final_info", info)  # the departing step's own info
-            reward = expected_shortfall_rewards(self.config, reward, final_battery, step_info)
-        rewards = (reward / self.reward_scale).astype(np.float32)
-        return normalize_observations(observations, self.config), rewards, dones, infos
+            final_battery[dones] = vehicle_battery(final_obs)
+        step_info = info.get("final_info", info)  # the departing step's own info
+        rewards = self.learner_rewards(reward, final_battery, step_info)
+        return self.learner_observations(observations), rewards, dones, infos

@@ -10,6 +10,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from smartcharging.config import DepotConfig
+from smartcharging.envs.charger_rewards import charger_rewards
 from smartcharging.envs.depot import DepotEnv
 from smartcharging.observations import DepotLayout, depot_state_space
 
@@ -23,8 +24,9 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
     is shared: all agents' requests are cut together by the depot's allocation rule.
 
     Reward of an agent: minus its own wear, its own shortfall cost, its share of the energy
-    cost (in proportion to its energy drawn) and an equal share of the demand charge; the
-    agents' rewards add up to the depot's reward. All agents end together after the last
+    cost (in proportion to its energy drawn) and an equal share of the demand charge
+    (:func:`~smartcharging.envs.charger_rewards.charger_rewards`); the agents' rewards add
+    up to the depot's reward. All agents end together after the last
     slot (``terminations`` true), so ``agents`` is then empty.
 
     Centralised training (e.g. a MAPPO critic) reads :meth:`state`, the whole depot's
@@ -141,10 +143,9 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
     ]:
         levels = self._levels(actions)
         observation, _, terminated, truncated, info = self.depot.step(levels)
-        share = info["demand_charge"] / self.config.n_chargers
-        own = info["wear_cost"] + info["shortfall_cost"] + info["energy_cost_share"] + share
+        own = charger_rewards(self.config, info)
         agents = self.agents
-        rewards = {agent: float(-own[i]) for i, agent in enumerate(agents)}
+        rewards = {agent: float(own[i]) for i, agent in enumerate(agents)}
         infos = {
             agent: {
                 "delivered_kw": float(info["delivered_kw"][i]),

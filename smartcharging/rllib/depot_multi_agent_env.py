@@ -2,7 +2,7 @@
 
 Agent ``charger_<i>`` observes its own vehicle and the site
 (:class:`~smartcharging.agents.scaling.ChargerView`, normalised), sets its power level and
-is rewarded with its own costs (:func:`~smartcharging.rllib.charger_batch_env.charger_rewards`,
+is rewarded with its own costs (:func:`~smartcharging.envs.charger_rewards.charger_rewards`,
 scaled as in training), exactly what the PettingZoo view (``DepotParallelEnv``) gives each
 agent in raw units. Map every agent to one module id for a shared policy. Written against
 RLlib's ``MultiAgentEnv`` directly because it samples faster than RLlib's PettingZoo wrapper
@@ -20,8 +20,8 @@ from ray.rllib.utils.typing import MultiAgentDict
 
 from smartcharging.agents.scaling import ChargerView, depot_reward_scale
 from smartcharging.config import DepotConfig
+from smartcharging.envs.charger_rewards import charger_rewards
 from smartcharging.envs.depot import DepotEnv
-from smartcharging.rllib.charger_batch_env import COST_KEYS, charger_rewards
 
 
 class DepotMultiAgentEnv(MultiAgentEnv):
@@ -56,8 +56,7 @@ class DepotMultiAgentEnv(MultiAgentEnv):
     ) -> tuple[MultiAgentDict, MultiAgentDict, MultiAgentDict, MultiAgentDict, MultiAgentDict]:
         levels = np.array([action_dict.get(agent, 0) for agent in self.names])
         observation, _, terminated, truncated, info = self.depot.step(levels)
-        costs = {key: np.asarray(info[key])[None] for key in COST_KEYS}
-        rewards = charger_rewards(self.config, costs)[0] / self.reward_scale
+        rewards = charger_rewards(self.config, info) / self.reward_scale
         done = bool(terminated or truncated)
         if done:
             self.agents = []

@@ -6,9 +6,10 @@ RLlib's ``SingleAgentEnvRunner`` builds its environments with ``gymnasium.make_v
 is that vector env: :class:`~smartcharging.envs.smart_charging_vector.SmartChargingVectorEnv`
 (one NumPy step for every copy, Gymnasium's next-step autoreset, which RLlib's runner
 expects) seen the way every learning agent of the project sees it
-(:func:`smartcharging.agents.scaling.training_env`): the departure cost in expectation,
-observations in ``[0, 1]`` and rewards divided by the shortfall penalty. Its infos are
-empty: the runner turns every info into one dict per copy in Python, and training reads none.
+(:class:`smartcharging.agents.training_adapter.VehicleAdapter`): the departure cost in
+expectation, observations in ``[0, 1]`` and rewards divided by a checked reward scale. Its
+infos are empty: the runner turns every info into one dict per copy in Python, and training
+reads none.
 """
 
 from __future__ import annotations
@@ -19,18 +20,12 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from smartcharging.agents.expected_shortfall import expected_shortfall_rewards
-from smartcharging.agents.scaling import (
-    check_reward_scale,
-    default_reward_scale,
-    normalize_observations,
-)
+from smartcharging.agents.training_adapter import VehicleAdapter
 from smartcharging.config import ChargingConfig
-from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
-from smartcharging.observations import vehicle_battery, vehicle_normalized_space
+from smartcharging.observations import vehicle_battery
 
 
-class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
+class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray], VehicleAdapter):
     """``num_envs`` copies of the single-vehicle environment, as agents learn on them."""
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012
@@ -42,14 +37,11 @@ class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         reward_scale: float | None = None,
         expected_shortfall: bool = True,
     ) -> None:
-        self.env = SmartChargingVectorEnv(num_envs=num_envs, config=config)
-        self.config = config
-        self.num_envs = self.env.num_envs
-        self.reward_scale = check_reward_scale(
-            default_reward_scale(config) if reward_scale is None else reward_scale
+        VehicleAdapter.__init__(
+            self, config, num_envs, reward_scale, expected_shortfall, AutoresetMode.NEXT_STEP
         )
-        self.expected_shortfall = expected_shortfall
-        self.single_observation_space = vehicle_normalized_space(config)
+        self.num_envs = self.env.num_envs
+        self.single_observation_space = self.learner_observation_space
         self.single_action_space = self.env.single_action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -58,7 +50,7 @@ class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         observations, _ = self.env.reset(seed=seed, options=options)
-        return normalize_observations(observations, self.config), {}
+        return self.learner_observations(observations), {}
 
     def step(
         self, actions: np.ndarray
@@ -66,15 +58,12 @@ class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         observations, reward, terminated, truncated, info = self.env.step(
             np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
         )
-        if self.expected_shortfall and "_penalty" in info:
-            # Next-step autoreset: a departing copy's observation is its battery after departure.
-            reward = expected_shortfall_rewards(
-                self.config, reward, vehicle_battery(observations), info
-            )
-        rewards = (reward / self.reward_scale).astype(np.float32)
+        # Next-step autoreset: a departing copy's observation is its battery after departure.
+        departed = vehicle_battery(observations) if "_penalty" in info else None
+        rewards = self.learner_rewards(reward, departed, info)
         # copies: the wrapped env reuses its termination array on the next step
         return (
-            normalize_observations(observations, self.config),
+            self.learner_observations(observations),
             rewards,
             terminated.copy(),
             truncated.copy(),

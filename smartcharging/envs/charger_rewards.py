@@ -1,0 +1,27 @@
+"""A charger's own reward in a depot step: the one rule every per-charger view uses.
+
+Each charger pays its own wear and shortfall cost, its share of the energy cost (in
+proportion to the energy it drew) and an equal share of the demand charge, so the chargers'
+rewards add up to the depot's. The PettingZoo view, the SB3 and RLlib charger batch envs and
+the RLlib multi-agent view all read it from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from smartcharging.config.depot import DepotConfig
+
+#: Per-charger cost keys of a depot step's info (each charger pays its own; the demand
+#: charge is shared equally).
+OWN_COST_KEYS = ("wear_cost", "shortfall_cost", "energy_cost_share")
+
+
+def charger_rewards(config: DepotConfig, info: dict[str, Any]) -> np.ndarray:
+    """Minus each charger's own costs of a depot step: ``(depots, chargers)`` for a batch
+    step's info, ``(chargers,)`` for one depot's."""
+    own = sum(np.asarray(info[key], dtype=np.float64) for key in OWN_COST_KEYS)
+    shared = np.asarray(info["demand_charge"], dtype=np.float64)[..., None] / config.n_chargers
+    return -(own + shared)
