@@ -166,6 +166,27 @@ def resuming(folder: Path) -> Iterator[None]:
         raise RunError(f"cannot resume {folder}: {describe(error)}: {DAMAGED_ADVICE}") from None
 
 
+def checkpoint_files(checkpoint: dict[str, Any], names: FileNames) -> list[str]:
+    """The names ``checkpoint.json`` lists under ``files``, each checked by
+    :func:`run_file_name` against ``names``."""
+    files = checkpoint["files"]
+    if not files or not isinstance(files, list):
+        raise ValueError(f"its files {files!r} are not a list of file names")
+    return [run_file_name(name, names) for name in files]
+
+
+def best_checkpoint(checkpoint: dict[str, Any], names: FileNames) -> dict[str, Any] | None:
+    """The best checkpoint ``checkpoint.json`` records (its steps, expected return,
+    relative gap and model ``file``, checked against ``names``), or None."""
+    best = checkpoint.get("best")
+    if best is not None:
+        if not isinstance(best, dict):
+            raise ValueError(f"its best {best!r} is not a JSON object")
+        int(best["steps"]), float(best["expected_return"]), float(best["relative_gap"])
+        run_file_name(best["file"], names)
+    return best
+
+
 def package_versions() -> dict[str, str]:
     """Python, platform and the versions of the packages a run depends on."""
     versions = {"python": platform.python_version(), "platform": platform.platform()}

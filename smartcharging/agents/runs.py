@@ -35,11 +35,12 @@ from smartcharging.agents.run_directory import (
     FileNames,
     RunDirectory,
     RunError,
+    best_checkpoint,
     check_new_run_folder,
+    checkpoint_files,
     damaged,
     describe,
     resuming,
-    run_file_name,
     run_kind,
 )
 from smartcharging.agents.safe_loading import check_state_file
@@ -429,29 +430,20 @@ class Run:
 
 def _checkpoint_files(checkpoint: dict[str, Any]) -> tuple[int, list[str]]:
     """The steps of a ``checkpoint.json`` and the names of its files."""
-    files = checkpoint["files"]
-    if not files or not isinstance(files, list):
-        raise ValueError(f"its files {files!r} are not a list of file names")
-    return int(checkpoint["steps"]), [run_file_name(name, CHECKPOINT_NAMES) for name in files]
+    return int(checkpoint["steps"]), checkpoint_files(checkpoint, CHECKPOINT_NAMES)
 
 
 def _resumed_progress(checkpoint: dict[str, Any]) -> tuple[float, dict[str, Any] | None]:
     """The wall time of a ``checkpoint.json`` and its best checkpoint (if any), checked."""
-    best = checkpoint.get("best")
-    if best is not None:
-        if not isinstance(best, dict):
-            raise ValueError(f"its best {best!r} is not a JSON object")
-        int(best["steps"]), float(best["expected_return"]), float(best["relative_gap"])
-        run_file_name(best["file"], BEST_NAMES)
-    return float(checkpoint["wall_time_s"]), best
+    return float(checkpoint["wall_time_s"]), best_checkpoint(checkpoint, BEST_NAMES)
 
 
 def _model_file(checkpoint: dict[str, Any], which: str) -> str:
     """The model file of a ``checkpoint.json``: its best checkpoint's or its last's."""
-    best = checkpoint.get("best")
+    best = best_checkpoint(checkpoint, BEST_NAMES)
     if which == "best" and best:
-        return run_file_name(best["file"], BEST_NAMES)
-    return _checkpoint_files(checkpoint)[1][0]
+        return str(best["file"])
+    return checkpoint_files(checkpoint, CHECKPOINT_NAMES)[0]
 
 
 def load_policy(

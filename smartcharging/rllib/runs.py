@@ -41,7 +41,9 @@ from smartcharging.agents.run_directory import (
     FileNames,
     RunDirectory,
     RunError,
+    best_checkpoint,
     check_new_run_folder,
+    checkpoint_files,
     resuming,
     run_file_name,
 )
@@ -428,19 +430,11 @@ def _checkpoint_names(
 ) -> tuple[list[str], str | None, dict[str, Any] | None]:
     """The weights files, RLlib checkpoint folder and best checkpoint of an RLlib run's
     ``checkpoint.json``, every name checked by :func:`run_file_name`."""
-    files = checkpoint["files"]
-    if not isinstance(files, list) or not files:
-        raise ValueError(f"its files {files!r} are not a list of file names")
-    names = [run_file_name(name, WEIGHTS_NAMES) for name in files]
+    names = checkpoint_files(checkpoint, WEIGHTS_NAMES)
     rllib_checkpoint = checkpoint.get("rllib_checkpoint")
     if rllib_checkpoint is not None:
         run_file_name(rllib_checkpoint, RLLIB_CHECKPOINT_NAMES)
-    best = checkpoint.get("best")
-    if best is not None:
-        if not isinstance(best, dict):
-            raise ValueError(f"its best {best!r} is not a JSON object")
-        int(best["steps"]), float(best["expected_return"]), float(best["relative_gap"])
-        run_file_name(best["file"], BEST_NAMES)
+    best = best_checkpoint(checkpoint, BEST_NAMES)
     return names, rllib_checkpoint, best
 
 
