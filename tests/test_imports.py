@@ -4,8 +4,6 @@ functions (a late import hides a cycle from Python, not from a reader)."""
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = "smartcharging"
 ROOT = Path(__file__).parents[1] / PACKAGE
 
@@ -104,11 +102,6 @@ def test_the_cycle_finder_finds_a_cycle_and_resolves_relative_imports() -> None:
     assert "smartcharging.config.limits" in graph["smartcharging.agents.safe_loading"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="solvers/mpc.py <-> solvers/bidirectional_plan.py: being removed with the depot "
-    "solver work",
-)
 def test_no_module_imports_itself_through_others() -> None:
     found = cycles(import_graph())
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)

@@ -16,13 +16,17 @@ import numpy as np
 from smartcharging.config.depot import DepotConfig
 from smartcharging.policies.depot import DepotPolicy, depot_baselines
 from smartcharging.sim.site import site_slot
-from smartcharging.solvers.depot.bidirectional_plan import needs_bidirectional
 from smartcharging.solvers.depot.lagrangian import (
     expected_site_prices,
     sample_episodes,
     vehicle_config,
 )
-from smartcharging.solvers.depot.plan import PLAN_METHODS, PlanVehicles, solve_plan
+from smartcharging.solvers.depot.plan import (
+    PLAN_METHODS,
+    PlanVehicles,
+    needs_bidirectional,
+    solve_plan,
+)
 from smartcharging.solvers.vehicle.dp import solve
 
 
@@ -264,7 +268,7 @@ class MPCPolicy(DepotPolicy):
         length = int(left.max()) if self.horizon is None else min(self.horizon, int(left.max()))
         length = min(length, cfg.n_slots - time_step)
         last = np.minimum(left, length)
-        top = float(cfg.power_kw[-1]) * cfg.slot_hours
+        top = float(cfg.slot_energy_kwh[-1])
         vehicles = PlanVehicles(
             battery_kwh=level[here],
             capacity_kwh=np.asarray(cfg.capacity_kwh)[here],

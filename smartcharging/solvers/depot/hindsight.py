@@ -21,9 +21,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, sparse
 
 from smartcharging.config.depot import DepotConfig
+from smartcharging.solvers.depot.model import (
+    LinearModel,
+    ModelSolution,
+    add_cumulative_rows,
+    add_group_sums,
+    add_peak,
+    add_wear_tangents,
+    window_cells,
+)
 
 
 @dataclass(frozen=True)
@@ -44,33 +52,18 @@ class HindsightBound:
     energy_kwh: np.ndarray  # (vehicles, slots) charged in the optimum
 
 
-class _Program:
-    """Sparse constraint rows built one at a time."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[list[int], list[float], float, float]] = []
-
-    def add(self, columns: list[int], values: list[float], low: float, high: float) -> None:
-        self.rows.append((columns, values, low, high))
-
-    def constraint(self, n_variables: int) -> optimize.LinearConstraint:
-        data, row_index, col_index, low, high = [], [], [], [], []
-        for r, (columns, values, lo, hi) in enumerate(self.rows):
-            row_index += [r] * len(columns)
-            col_index += columns
-            data += values
-            low.append(lo)
-            high.append(hi)
-        matrix = sparse.csr_array(
-            (data, (row_index, col_index)), shape=(len(self.rows), n_variables)
-        )
-        return optimize.LinearConstraint(matrix, low, high)
-
-
 def limit_can_bind(config: DepotConfig) -> bool:
     """Whether all chargers at full power could exceed the grid limit plus PV."""
     full = config.n_chargers * config.power_kw[-1] / config.efficiency
     return bool(full > float(config.headroom_kw.min()) + 1e-9)
+
+
+def _solved(model: LinearModel, mip_rel_gap: float | None = None) -> ModelSolution:
+    """The optimum of ``model``, or a ``RuntimeError``."""
+    solution = model.solve(mip_rel_gap=mip_rel_gap)
+    if solution is None:
+        raise RuntimeError("hindsight program not solved: HiGHS found no optimum")
+    return solution
 
 
 def hindsight_bound(
@@ -84,124 +77,106 @@ def hindsight_bound(
     exact = not limit_can_bind(config) if exact_levels is None else exact_levels
     if exact and limit_can_bind(config):
         raise ValueError("exact charger levels are only a valid bound when the limit cannot bind")
-    h, eff, n_slots = config.slot_hours, config.efficiency, config.n_slots
+    h, n_slots, n = config.slot_hours, config.n_slots, config.n_chargers
     levels = config.power_kw[config.power_kw > 0]
-    wear = config.wear_cost_per_kw2h
-    prices = config.prices[episode.profile]
-    pv = config.pv
-    pairs = [
-        (i, t)
-        for i in range(config.n_chargers)
-        for t in range(int(episode.arrival[i]), int(episode.departure[i]))
-    ]
-    n_pairs = len(pairs)
-    k = len(levels)
-    # Columns: per pair the energy e (LP) or, with exact levels, k binaries z, k unused
-    # energies u and a "battery full" binary f; then per pair the wear w; per vehicle the
-    # shortfall s; per slot the grid energy g; the peak power.
-    per_pair = 1 if not exact else 2 * k + 1
-    energy_base, wear_base = 0, n_pairs * per_pair
-    shortfall_base = wear_base + n_pairs
-    grid_base = shortfall_base + config.n_chargers
-    peak = grid_base + n_slots
-    n_variables = peak + 1
-    cost = np.zeros(n_variables)
-    low = np.zeros(n_variables)
-    high = np.full(n_variables, np.inf)
-    integrality = np.zeros(n_variables)
-    program = _Program()
-
-    def energy_terms(j: int) -> tuple[list[int], list[float]]:
-        """Columns and coefficients of pair j's delivered energy."""
-        if not exact:
-            return [energy_base + j], [1.0]
-        base = energy_base + j * per_pair
-        columns = list(range(base, base + 2 * k))
-        return columns, [*(levels * h), *([-1.0] * k)]
-
-    for j, _pair in enumerate(pairs):
-        w = wear_base + j
-        cost[w] = 1.0
-        if not exact:
-            high[energy_base + j] = levels[-1] * h
-            for energy_k in levels * h:  # tangents of c * e**2 / h at the levels
-                program.add(
-                    [energy_base + j, w],
-                    [2 * wear * energy_k / h, -1.0],
-                    -np.inf,
-                    wear * energy_k**2 / h,
-                )
-            continue
-        base = energy_base + j * per_pair
-        z, u, f = base, base + k, base + 2 * k
-        integrality[z : z + k] = 1
-        integrality[f] = 1
-        high[z : z + k] = 1
-        high[f] = 1
-        high[u : u + k] = levels * h
-        program.add(list(range(z, z + k)), [1.0] * k, -np.inf, 1.0)
-        for level in range(k):  # unused energy only at the chosen level
-            program.add([u + level, z + level], [1.0, -levels[level] * h], -np.inf, 0.0)
-        program.add([*range(u, u + k), f], [1.0] * k + [-levels[-1] * h], -np.inf, 0.0)
-        # wear = sum_k c p_k**2 h z_k - c p_k u_k, exactly the environment's for that slot
-        program.add(
-            [*range(z, z + k), *range(u, u + k), w],
-            [*(wear * levels**2 * h), *(-wear * levels), -1.0],
-            0.0,
-            0.0,
+    wear, k = config.wear_cost_per_kw2h, len(levels)
+    _, vehicle_of, slot_of = window_cells(episode.arrival, episode.departure, n_slots)
+    n_pairs = len(vehicle_of)
+    start = np.asarray(episode.start_kwh, dtype=np.float64)
+    capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
+    model = LinearModel()
+    if not exact:  # any energy up to full power, wear above its tangents at the levels
+        energy = model.variables("energy", n_pairs, high=levels[-1] * h)
+        wear_cost = model.variables("wear", n_pairs, cost=1.0)
+        columns, values = energy[:, None], np.ones((n_pairs, 1))
+        add_wear_tangents(model, "wear", energy, wear_cost, levels, h, wear)
+    else:  # one level per pair (binary z), less the energy u unused once the battery is full
+        chosen = model.variables("chosen", n_pairs * k, high=1.0, integer=True).reshape(-1, k)
+        unused = model.variables("unused", n_pairs * k, high=np.tile(levels * h, n_pairs))
+        unused = unused.reshape(-1, k)
+        full = model.variables("full", n_pairs, high=1.0, integer=True)
+        wear_cost = model.variables("wear", n_pairs, cost=1.0)
+        columns = np.hstack([chosen, unused])
+        values = np.tile(np.concatenate([levels * h, -np.ones(k)]), (n_pairs, 1))
+        pair = np.arange(n_pairs)
+        model.rows("one level", np.repeat(pair, k), chosen.ravel(), 1.0, high=np.ones(n_pairs))
+        index = np.arange(n_pairs * k)
+        model.rows(  # unused energy only at the chosen level
+            "unused at the level",
+            np.concatenate([index, index]),
+            np.concatenate([unused.ravel(), chosen.ravel()]),
+            np.concatenate([np.ones(n_pairs * k), -np.tile(levels * h, n_pairs)]),
+            high=np.zeros(n_pairs * k),
         )
-
-    start_of: dict[int, list[int]] = {}
-    for j, (i, _t) in enumerate(pairs):
-        start_of.setdefault(i, []).append(j)
-    for i in range(config.n_chargers):
-        capacity = config.capacity_kwh[i]
-        start = float(episode.start_kwh[i])
-        columns: list[int] = []
-        values: list[float] = []
-        for j in start_of.get(i, []):
-            c, v = energy_terms(j)
-            columns += c
-            values += v
-            program.add(columns.copy(), values.copy(), -np.inf, capacity - start)
-            if exact:  # "full" after this slot means the battery is at capacity
-                f = energy_base + j * per_pair + 2 * k
-                program.add([*columns, f], [*values, -capacity], -start, np.inf)
-        s = shortfall_base + i
-        cost[s] = config.shortfall_cost_per_kwh
-        program.add([*columns, s], [*values, 1.0], float(episode.demand_kwh[i]) - start, np.inf)
-
-    for t in range(n_slots):
-        g = grid_base + t
-        cost[g] = prices[t]
-        high[g] = config.grid_limit_kw * h
-        columns, values = [g], [-1.0]
-        for j, (_i, slot) in enumerate(pairs):
-            if slot == t:
-                c, v = energy_terms(j)
-                columns += c
-                values += [x / eff for x in v]
-        pv_kwh = float(pv[t]) * h
-        # g >= draw - PV; with no PV, g is the draw exactly
-        program.add(columns, values, -np.inf if pv_kwh > 0 else 0.0, pv_kwh)
-        if config.demand_charge_per_kw > 0:
-            program.add([g, peak], [1.0 / h, -1.0], -np.inf, 0.0)
-    cost[peak] = config.demand_charge_per_kw
-
-    result = optimize.milp(
-        cost,
-        constraints=program.constraint(n_variables),
-        integrality=integrality,
-        bounds=optimize.Bounds(low, high),
-        options={"mip_rel_gap": 1e-9},
+        model.rows(  # energy is left unused only in the slot the battery fills
+            "unused when full",
+            np.concatenate([np.repeat(pair, k), pair]),
+            np.concatenate([unused.ravel(), full]),
+            np.concatenate([np.ones(n_pairs * k), np.full(n_pairs, -levels[-1] * h)]),
+            high=np.zeros(n_pairs),
+        )
+        model.rows(  # wear = sum_k c p_k**2 h z_k - c p_k u_k, the environment's exactly
+            "wear",
+            np.concatenate([np.repeat(pair, 2 * k), pair]),
+            np.concatenate([columns.ravel(), wear_cost]),
+            np.concatenate(
+                [
+                    np.tile(np.concatenate([wear * levels**2 * h, -wear * levels]), n_pairs),
+                    -np.ones(n_pairs),
+                ]
+            ),
+            low=np.zeros(n_pairs),
+            high=np.zeros(n_pairs),
+        )
+    shortfall = model.variables("shortfall", n, cost=config.shortfall_cost_per_kwh)
+    grid = model.variables(
+        "grid", n_slots, high=config.grid_limit_kw * h, cost=config.prices[episode.profile]
     )
-    if not result.success:
-        raise RuntimeError(f"hindsight program not solved: {result.message}")
-    energy = np.zeros((config.n_chargers, n_slots))
-    for j, (i, t) in enumerate(pairs):
-        c, v = energy_terms(j)
-        energy[i, t] = float(np.dot(result.x[c], v))
-    return HindsightBound(value=-float(result.fun), exact_levels=exact, energy_kwh=energy)
+    peak = int(model.variables("peak", 1, cost=config.demand_charge_per_kw)[0])
+    add_cumulative_rows(
+        model, "capacity", vehicle_of, columns, values, np.full(n, -np.inf), capacity - start
+    )
+    if exact:  # "full" after a slot means the battery is at capacity after it
+        add_cumulative_rows(
+            model,
+            "full",
+            vehicle_of,
+            columns,
+            values,
+            -start,
+            np.full(n, np.inf),
+            own=(full, -capacity[vehicle_of]),
+        )
+    add_group_sums(  # shortfall >= demand - final level
+        model,
+        "shortfall",
+        vehicle_of,
+        columns,
+        values,
+        n,
+        [(shortfall, 1.0)],
+        low=np.asarray(episode.demand_kwh) - start,
+        high=np.inf,
+    )
+    pv_kwh = config.pv * h
+    # grid >= draw - PV; with no PV, the grid energy is the draw exactly
+    add_group_sums(
+        model,
+        "site",
+        slot_of,
+        columns,
+        values / config.efficiency,
+        n_slots,
+        [(grid, -1.0)],
+        low=np.where(pv_kwh > 0, -np.inf, 0.0),
+        high=pv_kwh,
+    )
+    if config.demand_charge_per_kw > 0:
+        add_peak(model, grid, peak, h)
+    solution = _solved(model, mip_rel_gap=1e-9)
+    energy_kwh = np.zeros((n, n_slots))
+    energy_kwh[vehicle_of, slot_of] = (solution.x[columns] * values).sum(axis=1)
+    return HindsightBound(value=-solution.objective, exact_levels=exact, energy_kwh=energy_kwh)
 
 
 def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound:
@@ -215,91 +190,94 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     energy it leaves, ``final - demand + s`` (credited; exact at the optimum, where ``s`` is
     the shortfall, since a missing kWh costs more than a leftover one earns), follow from
     its final level. Per slot the site imports ``g`` (at most the limit) and
-    exports ``x`` (at most the export limit, and only discharged energy: PV surplus is
+    exports ``x`` (at most the export cap, and only discharged energy: PV surplus is
     curtailed) with ``g - x = draw - supply - PV used``; the chargers' supply is at most
-    the export limit, as the environment caps it. Every environment episode is feasible
+    the export cap, as the environment caps it. Every environment episode is feasible
     and costs at least as much, so the value is an upper bound on every policy's return.
     """
-    h, eff, n_slots = config.slot_hours, config.efficiency, config.n_slots
+    h, eff, n_slots, n = config.slot_hours, config.efficiency, config.n_slots, config.n_chargers
     deff, wear = config.discharge_efficiency, config.wear_cost_per_kw2h
     up = config.power_kw[config.power_kw > 0]
     down = np.sort(-config.power_kw[config.power_kw < 0])
-    prices = config.prices[episode.profile]
-    exports = config.export_prices[episode.profile]
-    export_limit = config.export_limit_kw if config.export_limit_kw is not None else 0.0
-    pairs = [
-        (i, t)
-        for i in range(config.n_chargers)
-        for t in range(int(episode.arrival[i]), int(episode.departure[i]))
-    ]
-    n_pairs = len(pairs)
-    # Columns: per pair e+, e-, wear; per vehicle shortfall; per slot import, export,
-    # PV used; the peak import.
-    charge, discharge, wear_base = 0, n_pairs, 2 * n_pairs
-    shortfall_base = 3 * n_pairs
-    import_base = shortfall_base + config.n_chargers
-    export_base, pv_base = import_base + n_slots, import_base + 2 * n_slots
-    peak = import_base + 3 * n_slots
-    n_variables = peak + 1
-    cost = np.zeros(n_variables)
-    low = np.zeros(n_variables)
-    high = np.full(n_variables, np.inf)
-    program = _Program()
-    high[charge:discharge] = (up[-1] if len(up) else 0.0) * h
-    high[discharge:wear_base] = (down[-1] if len(down) else 0.0) * h
-    cost[charge:wear_base] = config.degradation_cost_per_kwh
-    cost[wear_base : wear_base + n_pairs] = 1.0
-    for j in range(n_pairs):
-        for column, magnitudes in ((charge + j, up), (discharge + j, down)):
-            for energy_k in magnitudes * h:  # tangents of c * e**2 / h at the levels
-                program.add(
-                    [column, wear_base + j],
-                    [2 * wear * energy_k / h, -1.0],
-                    -np.inf,
-                    wear * energy_k**2 / h,
-                )
-    slots_of: dict[int, list[int]] = {}
-    for j, (i, _t) in enumerate(pairs):
-        slots_of.setdefault(i, []).append(j)
-    residual, credit = config.residual_value_per_kwh, 0.0
-    for i in range(config.n_chargers):
-        capacity, start = config.capacity_kwh[i], float(episode.start_kwh[i])
-        floor = min(start, config.reserve_kwh)
-        columns: list[int] = []
-        values: list[float] = []
-        for j in slots_of.get(i, []):
-            columns += [charge + j, discharge + j]
-            values += [1.0, -1.0]
-            program.add(columns.copy(), values.copy(), floor - start, capacity - start)
-        demand = float(episode.demand_kwh[i])
-        s = shortfall_base + i
-        cost[s] = config.shortfall_cost_per_kwh - residual
-        program.add([*columns, s], [*values, 1.0], demand - start, np.inf)
-        for column, value in zip(columns, values, strict=True):  # credit of final - demand
-            cost[column] -= residual * value
-        credit += residual * (start - demand)
-    for t in range(n_slots):
-        g, x, u = import_base + t, export_base + t, pv_base + t
-        cost[g], cost[x] = prices[t], -exports[t]
-        high[g], high[x], high[u] = config.grid_limit_kw * h, export_limit * h, config.pv[t] * h
-        at = [j for j, (_i, slot) in enumerate(pairs) if slot == t]
-        supply = [discharge + j for j in at]
-        balance = [g, x, u, *(charge + j for j in at), *supply]
-        program.add(balance, [1.0, -1.0, 1.0, *([-1.0 / eff] * len(at)), *([deff] * len(at))], 0, 0)
-        program.add([x, *supply], [1.0, *([-deff] * len(at))], -np.inf, 0.0)
-        program.add(supply, [deff] * len(at), -np.inf, export_limit * h)
-        if config.demand_charge_per_kw > 0:
-            program.add([g, peak], [1.0 / h, -1.0], -np.inf, 0.0)
-    cost[peak] = config.demand_charge_per_kw
-    result = optimize.milp(
-        cost,
-        constraints=program.constraint(n_variables),
-        integrality=np.zeros(n_variables),
-        bounds=optimize.Bounds(low, high),
+    _, vehicle_of, slot_of = window_cells(episode.arrival, episode.departure, n_slots)
+    n_pairs = len(vehicle_of)
+    start = np.asarray(episode.start_kwh, dtype=np.float64)
+    demand = np.asarray(episode.demand_kwh, dtype=np.float64)
+    residual, ageing = config.residual_value_per_kwh, config.degradation_cost_per_kwh
+    model = LinearModel()
+    charge = model.variables("charge", n_pairs, high=(up[-1] if len(up) else 0.0) * h, cost=ageing)
+    discharge = model.variables(
+        "discharge", n_pairs, high=(down[-1] if len(down) else 0.0) * h, cost=ageing
     )
-    if not result.success:
-        raise RuntimeError(f"hindsight program not solved: {result.message}")
-    energy = np.zeros((config.n_chargers, n_slots))
-    for j, (i, t) in enumerate(pairs):
-        energy[i, t] = result.x[charge + j] - result.x[discharge + j]
-    return HindsightBound(value=credit - float(result.fun), exact_levels=False, energy_kwh=energy)
+    wear_cost = model.variables("wear", n_pairs, cost=1.0)
+    shortfall = model.variables("shortfall", n, cost=config.shortfall_cost_per_kwh - residual)
+    grid = model.variables(
+        "grid", n_slots, high=config.grid_limit_kw * h, cost=config.prices[episode.profile]
+    )
+    export = model.variables(
+        "export",
+        n_slots,
+        high=config.export_cap_kw * h,
+        cost=-config.export_prices[episode.profile],
+    )
+    pv_used = model.variables("pv used", n_slots, high=config.pv * h)
+    peak = int(model.variables("peak", 1, cost=config.demand_charge_per_kw)[0])
+    # the credit of final - demand: residual * (start - demand) + residual * energies
+    model.add_cost(charge, -residual)
+    model.add_cost(discharge, residual)
+    credit = residual * float((start - demand).sum())
+    add_wear_tangents(model, "wear in", charge, wear_cost, up, h, wear)
+    add_wear_tangents(model, "wear out", discharge, wear_cost, down, h, wear)
+    columns = np.column_stack([charge, discharge])
+    values = np.tile([1.0, -1.0], (n_pairs, 1))
+    floor = np.minimum(start, config.reserve_kwh)
+    capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
+    add_cumulative_rows(
+        model, "battery", vehicle_of, columns, values, floor - start, capacity - start
+    )
+    add_group_sums(  # shortfall >= demand - final level
+        model,
+        "shortfall",
+        vehicle_of,
+        columns,
+        values,
+        n,
+        [(shortfall, 1.0)],
+        demand - start,
+        np.inf,
+    )
+    flows = np.tile([-1.0 / eff, deff], (n_pairs, 1))
+    add_group_sums(  # grid - export + PV used = draw - supply
+        model,
+        "site",
+        slot_of,
+        columns,
+        flows,
+        n_slots,
+        [(grid, 1.0), (export, -1.0), (pv_used, 1.0)],
+        0.0,
+        0.0,
+    )
+    supply, supplies = discharge[:, None], np.full((n_pairs, 1), deff)
+    add_group_sums(  # export <= supply
+        model, "export", slot_of, supply, -supplies, n_slots, [(export, 1.0)], -np.inf, 0.0
+    )
+    add_group_sums(  # supply <= export cap
+        model,
+        "export cap",
+        slot_of,
+        supply,
+        supplies,
+        n_slots,
+        [],
+        -np.inf,
+        config.export_cap_kw * h,
+    )
+    if config.demand_charge_per_kw > 0:
+        add_peak(model, grid, peak, h)
+    solution = _solved(model)
+    energy_kwh = np.zeros((n, n_slots))
+    energy_kwh[vehicle_of, slot_of] = solution.value("charge") - solution.value("discharge")
+    return HindsightBound(
+        value=credit - solution.objective, exact_levels=False, energy_kwh=energy_kwh
+    )

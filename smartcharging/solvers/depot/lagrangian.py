@@ -64,7 +64,8 @@ multipliers (the value ``pi_t`` of one more kWh after slot ``t``; up-jumps price
 room to capacity, down-jumps at the room to the floor) and the final value ``pi_last``,
 is a sum of closed-form slot maxima plus the exact maximum over the departure level of
 ``-departure cost(B) - pi_last B``; any ``pi`` gives an upper bound, and ``pi`` is taken
-from the vehicles' piecewise-linear plan (:mod:`smartcharging.solvers.depot.bidirectional_plan`)
+from the vehicles' piecewise-linear plan
+(:func:`smartcharging.solvers.depot.plan.solve_bidirectional_plan`)
 at the same prices, so the value is never understated by the LP's approximations.
 
 **The multipliers** minimise the bound (a convex function of ``mu`` and ``w``): the duals of
@@ -93,13 +94,14 @@ from scipy import special
 from smartcharging.config import ChargingConfig
 from smartcharging.config.depot import DepotConfig
 from smartcharging.sim.depot import DepotSimulator
-from smartcharging.solvers.depot.bidirectional_plan import (
+from smartcharging.solvers.depot.hindsight import Episode, limit_can_bind
+from smartcharging.solvers.depot.plan import (
+    PlanVehicles,
     departure_cost,
     needs_bidirectional,
     solve_bidirectional_plan,
+    solve_plan,
 )
-from smartcharging.solvers.depot.hindsight import Episode, limit_can_bind
-from smartcharging.solvers.depot.plan import PlanVehicles, solve_plan
 from smartcharging.solvers.vehicle.dp import normal_shortfall, solve
 from smartcharging.solvers.vehicle.grid import slot_transitions
 
@@ -199,7 +201,7 @@ def _continuous_values(
     """Each vehicle's exact optimum with any energy up to full power per slot, from its
     dual, and the energy per slot at the dual's minimiser."""
     h, wear, short = config.slot_hours, config.wear_cost_per_kw2h, config.shortfall_cost_per_kwh
-    top = float(config.power_kw[-1]) * h
+    top = float(config.slot_energy_kwh[-1])
     slot = np.arange(config.n_slots)
     window = (slot[None, :] >= episode.arrival[:, None]) & (
         slot[None, :] < episode.departure[:, None]
@@ -244,10 +246,10 @@ def exact_levels(config: DepotConfig) -> bool:
     cannot bind and, with V2G, neither can the export limit."""
     if limit_can_bind(config):
         return False
-    if not config.v2g or config.export_limit_kw is None:
+    if not config.v2g:
         return True
     out = config.n_chargers * -float(config.power_kw[0]) * config.discharge_efficiency
-    return bool(out <= config.export_limit_kw + 1e-9)
+    return bool(out <= config.export_cap_kw + 1e-9)
 
 
 def _best_energy(margin: np.ndarray, top: float, wear: float, h: float) -> np.ndarray:
@@ -276,9 +278,11 @@ def _bidirectional_values(
     window = (slot[None, :] >= arrival[:, None]) & (slot[None, :] < departure[:, None])
     # Any energy values give a bound; the plan's (exact for its piecewise-linear costs)
     # make it tight. Without a plan, zero values still give a valid, looser bound.
-    value = plan.energy_value * window if plan is not None else np.zeros((n, n_slots))
-    top_in = max(float(config.power_kw[-1]), 0.0) * h
-    top_out = max(-float(config.power_kw[0]), 0.0) * h
+    value = np.zeros((n, n_slots))
+    if plan is not None and plan.energy_value is not None:
+        value = plan.energy_value * window
+    top_in = max(float(config.slot_energy_kwh[-1]), 0.0)
+    top_out = max(-float(config.slot_energy_kwh[0]), 0.0)
     margin_in = value - site_price[None, :] / eff - ageing
     margin_out = sell_price[None, :] * eff_out - ageing - value
     charge = _best_energy(margin_in, top_in, wear, h) * window
@@ -365,7 +369,7 @@ def _bidirectional_dual(
     h, limit, dc = config.slot_hours, config.grid_limit_kw, config.demand_charge_per_kw
     prices = config.prices[episode.profile]
     export_price = config.export_prices[episode.profile]
-    export_limit = config.export_limit_kw if config.v2g and config.export_limit_kw else 0.0
+    export_limit = config.export_cap_kw
     pv_kwh = config.pv * h
     if exact_levels or sell_price is None:
         sell_price = site_price
