@@ -17,23 +17,16 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
-from smartcharging.agents.depot_runs import DEPOT_ALGORITHMS
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
-from smartcharging.agents.run_directory import CURVE_FILE
 from smartcharging.agents.runs import (
     ALGORITHMS,
-    CurvePoint,
     Run,
     RunSpec,
-    check_algorithm,
     default_num_envs,
-    default_steps,
     load_policy,
-    read_curve,
 )
-from smartcharging.cli.depot import depot_report, run_depot_training
+from smartcharging.cli.depot import depot_report
 from smartcharging.cli.options import (
     ENVIRONMENT_ERROR,
     CliError,
@@ -52,7 +45,13 @@ from smartcharging.cli.output import (
     table_console,
     v2g_table,
 )
-from smartcharging.cli.routing import load_depot_agent, load_vehicle_agent, training_kind
+from smartcharging.cli.routing import (
+    algorithms,
+    load_depot_agent,
+    load_vehicle_agent,
+    run_training,
+    training_kind,
+)
 from smartcharging.cli.scenario import scenario_app
 from smartcharging.cli.tune import tune_command
 from smartcharging.config import limits
@@ -443,11 +442,7 @@ def train_command(
         raise CliError("--algo and --out are required (or --resume DIR)")
     else:
         check_output_folder("--out", out)
-        allowed: tuple[str, ...] = DEPOT_ALGORITHMS if depot is not None else ALGORITHMS
-        if engine == "rllib":
-            from smartcharging.rllib.algorithms import DEPOT_SETTINGS, RLLIB_ALGORITHMS
-
-            allowed = tuple(DEPOT_SETTINGS) if depot is not None else RLLIB_ALGORITHMS
+        allowed = algorithms(kind)
         if algo not in allowed:
             choose = "depot agents train with" if depot is not None else "choose one of"
             raise CliError(f"--algo {algo!r}: {choose} {', '.join(allowed)}")
@@ -458,64 +453,20 @@ def train_command(
             )
     seed = 0 if seed is None else seed
     checkpoints = 20 if checkpoints is None else checkpoints
-    if engine == "rllib":
-        from smartcharging.cli.rllib_train import run_rllib_training
-
-        run_rllib_training(
-            config, depot, algo, steps, seed, out, resume, num_env_runners, address, checkpoints
-        )
-        return
-    if kind.depot:
-        depot_steps = 20_000_000 if steps is None else steps
-        run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
-        return
-    if resume is not None:
-        run = Run.resume(resume)
-        console.print(f"resuming {resume} at step {run.trainer.steps_done:,}")
-    else:
-        assert algo is not None and out is not None  # checked above
-        steps = default_steps(check_algorithm(algo), config) if steps is None else steps
-        spec = RunSpec(
-            algo=algo,
-            total_steps=steps,
-            seed=seed,
-            config=config,
-            num_envs=default_num_envs(algo, config) if num_envs is None else num_envs,
-            checkpoints=checkpoints,
-            reward_scale=reward_scale,
-        )
-        run = Run.start(out, spec)
-    spec = run.spec
-    with progress_bar(
-        TextColumn(f"training {spec.algo}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("exact gap {task.fields[gap]}"),
-        TimeElapsedColumn(),
-        transient=False,
-    ) as progress:
-        task = progress.add_task("train", total=spec.total_steps, gap="-")
-
-        def show(point: CurvePoint) -> None:
-            progress.update(
-                task,
-                completed=min(point.steps, spec.total_steps),
-                gap=f"{100 * point.relative_gap:.3f}%",
-            )
-
-        final = run.train(show)
-    from smartcharging.plots import learning_curve
-
-    learning_curve(
-        read_curve(run.folder / CURVE_FILE), spec.algo, run.folder / "learning_curve.png"
-    )
-    best = run.best or {"steps": final.steps, "relative_gap": final.relative_gap}
-    console.print(
-        f"{spec.algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, exact expected return "
-        f"{final.expected_return:.6g} (optimum {final.optimal_return:.6g}, gap "
-        f"{100 * final.relative_gap:.3f}%); best checkpoint: step {best['steps']:,}, gap "
-        f"{100 * best['relative_gap']:.3f}% (used by evaluate/compare --model); run in "
-        f"{run.folder}"
+    run_training(
+        kind,
+        config,
+        depot,
+        algo,
+        steps,
+        seed,
+        out,
+        resume,
+        num_envs,
+        num_env_runners,
+        address,
+        checkpoints,
+        reward_scale,
     )
 
 

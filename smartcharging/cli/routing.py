@@ -35,6 +35,53 @@ def training_kind(engine: str, depot: DepotConfig | None, resume: Path | None) -
     return RunKind(engine, depot is not None or (kind is not None and kind.depot))
 
 
+def algorithms(kind: RunKind) -> tuple[str, ...]:
+    """The algorithms a new run of ``kind`` trains with."""
+    if kind.engine == "rllib":
+        from smartcharging.rllib.algorithms import DEPOT_SETTINGS, RLLIB_ALGORITHMS
+
+        return tuple(DEPOT_SETTINGS) if kind.depot else RLLIB_ALGORITHMS
+    from smartcharging.agents.depot_runs import DEPOT_ALGORITHMS
+    from smartcharging.agents.runs import ALGORITHMS
+
+    return DEPOT_ALGORITHMS if kind.depot else ALGORITHMS
+
+
+def run_training(
+    kind: RunKind,
+    config: ChargingConfig,
+    depot: DepotConfig | None,
+    algo: str | None,
+    steps: int | None,
+    seed: int,
+    out: Path | None,
+    resume: Path | None,
+    num_envs: int | None,
+    num_env_runners: int | None,
+    address: str | None,
+    checkpoints: int,
+    reward_scale: float | None,
+) -> None:
+    """Train (or resume) a run of ``kind`` with the checked options of `train`."""
+    if kind.engine == "rllib":
+        from smartcharging.cli.rllib_train import run_rllib_training
+
+        run_rllib_training(
+            config, depot, algo, steps, seed, out, resume, num_env_runners, address, checkpoints
+        )
+    elif kind.depot:
+        from smartcharging.cli.depot import run_depot_training
+
+        depot_steps = 20_000_000 if steps is None else steps
+        run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
+    else:
+        from smartcharging.cli.vehicle_train import run_vehicle_training
+
+        run_vehicle_training(
+            config, algo, steps, seed, out, resume, num_envs, checkpoints, reward_scale
+        )
+
+
 def load_vehicle_agent(
     folder: Path, config: ChargingConfig | None = None, which: str = "best"
 ) -> tuple[Policy, RunSpec | None]:
