@@ -10,7 +10,9 @@ from smartcharging.agents.run_directory import (
     FileNames,
     RunDirectory,
     RunError,
+    RunKind,
     run_file_name,
+    run_kind,
 )
 from smartcharging.agents.runs import Run, load_policy
 from smartcharging.config import ChargingConfig, DepotConfig
@@ -43,6 +45,30 @@ def test_removing_refuses_anything_outside_the_run_folder(tmp_path: Path) -> Non
             directory.remove(name)
     assert outside.read_text() == "keep"
     directory.release()
+
+
+def test_the_kind_of_a_run_comes_from_its_run_json(tmp_path: Path) -> None:
+    assert run_kind(tmp_path) is None  # no run.json: the engine's loader says what is wrong
+    (tmp_path / "run.json").write_text('{"algo": ')
+    assert run_kind(tmp_path) is None
+    kinds = {
+        '{"algo": "ppo", "env": {}}': RunKind("local", False),
+        '{"algo": "ppo", "depot": {}}': RunKind("local", True),
+        '{"engine": "rllib", "env": {}}': RunKind("rllib", False),
+        '{"engine": "rllib", "depot": {}}': RunKind("rllib", True),
+    }
+    for text, kind in kinds.items():
+        (tmp_path / "run.json").write_text(text)
+        assert run_kind(tmp_path) == kind
+
+
+def test_a_start_that_fails_before_its_first_checkpoint_leaves_nothing(tmp_path: Path) -> None:
+    def fail(directory: RunDirectory) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        RunDirectory.start(tmp_path / "run", {}, ("steps", "value"), fail)
+    assert list(tmp_path.iterdir()) == []
 
 
 def train_qlearning(folder: Path) -> None:
