@@ -66,6 +66,29 @@ def _solved(model: LinearModel, mip_rel_gap: float | None = None) -> ModelSoluti
     return solution
 
 
+def _add_shortfall(
+    model: LinearModel,
+    vehicle_of: np.ndarray,
+    columns: np.ndarray,
+    values: np.ndarray,
+    shortfall: np.ndarray,
+    need: np.ndarray,
+) -> None:
+    """``shortfall >= demand - final level`` per vehicle, with ``need = demand - start``
+    and the vehicle's cells' energies as in :func:`add_cumulative_rows`."""
+    add_group_sums(
+        model,
+        "shortfall",
+        vehicle_of,
+        columns,
+        values,
+        len(shortfall),
+        [(shortfall, 1.0)],
+        need,
+        np.inf,
+    )
+
+
 def hindsight_bound(
     config: DepotConfig, episode: Episode, exact_levels: bool | None = None
 ) -> HindsightBound:
@@ -147,17 +170,7 @@ def hindsight_bound(
             np.full(n, np.inf),
             own=(full, -capacity[vehicle_of]),
         )
-    add_group_sums(  # shortfall >= demand - final level
-        model,
-        "shortfall",
-        vehicle_of,
-        columns,
-        values,
-        n,
-        [(shortfall, 1.0)],
-        low=np.asarray(episode.demand_kwh) - start,
-        high=np.inf,
-    )
+    _add_shortfall(model, vehicle_of, columns, values, shortfall, episode.demand_kwh - start)
     pv_kwh = config.pv * h
     # grid >= draw - PV; with no PV, the grid energy is the draw exactly
     add_group_sums(
@@ -235,17 +248,7 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     add_cumulative_rows(
         model, "battery", vehicle_of, columns, values, floor - start, capacity - start
     )
-    add_group_sums(  # shortfall >= demand - final level
-        model,
-        "shortfall",
-        vehicle_of,
-        columns,
-        values,
-        n,
-        [(shortfall, 1.0)],
-        demand - start,
-        np.inf,
-    )
+    _add_shortfall(model, vehicle_of, columns, values, shortfall, demand - start)
     flows = np.tile([-1.0 / eff, deff], (n_pairs, 1))
     add_group_sums(  # grid - export + PV used = draw - supply
         model,
