@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smartcharging.config.seed_costs import cost_rate, shortfall_penalty
 from smartcharging.sim import dynamics
 
 levels = st.floats(0, 200, allow_nan=False)
@@ -31,8 +32,8 @@ def test_departure_both_branches() -> None:
 
 
 def test_seed_penalty_is_notebooks() -> None:
-    rate = float(dynamics.cost_rate(22.0))
-    assert dynamics.shortfall_penalty(8, 0.25, rate, 10.0) == 2 * math.exp(22) * 10
+    rate = float(cost_rate(22.0))
+    assert shortfall_penalty(8, 0.25, rate, 10.0) == 2 * math.exp(22) * 10
 
 
 @given(battery=levels, power=powers, slot=slots, extra=st.floats(0, 100))

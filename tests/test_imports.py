@@ -105,3 +105,19 @@ def test_the_cycle_finder_finds_a_cycle_and_resolves_relative_imports() -> None:
 def test_no_module_imports_itself_through_others() -> None:
     found = cycles(import_graph())
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_configuration_imports_no_layer_above_it() -> None:
+    """config/ validates parameters and derives values from them (the seed's cost rates
+    included): it reads only its own modules and the shipped data, never the physics,
+    environments, solvers or agents built on it."""
+    allowed = ("smartcharging.config", "smartcharging.data", "smartcharging.builtin_scenarios")
+    graph = import_graph()
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if module.startswith("smartcharging.config")
+        for target in targets
+        if target.startswith(PACKAGE) and not target.startswith(allowed)
+    )
+    assert upward == []

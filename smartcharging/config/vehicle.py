@@ -17,6 +17,7 @@ from scipy import stats
 
 from smartcharging.config import limits
 from smartcharging.config.limits import check_limit, check_minimum
+from smartcharging.config.seed_costs import cost_rate, shortfall_penalty
 from smartcharging.config.v2g import (
     V2G_ONLY_DEFAULTS,
     export_price_table,
@@ -33,7 +34,6 @@ from smartcharging.config.validation import (
     power_levels,
     reject,
 )
-from smartcharging.sim import dynamics
 
 #: The cost models a configuration can use.
 COST_MODELS = ("seed", "physical")
@@ -314,7 +314,7 @@ class ChargingConfig:
         zeros in the physical model, which prices energy instead."""
         if self.physical:
             return np.zeros(self.n_actions)
-        return np.asarray(dynamics.cost_rate(self.power_kw), dtype=np.float64)
+        return np.asarray(cost_rate(self.power_kw), dtype=np.float64)
 
     @cached_property
     def fixed_shortfall_penalty(self) -> float:
@@ -322,7 +322,7 @@ class ChargingConfig:
         (``2 h * exp(22) * 10`` for the seed), 0 in the physical model."""
         if self.physical:
             return 0.0
-        return dynamics.shortfall_penalty(
+        return shortfall_penalty(
             self.n_slots, self.slot_hours, float(self.cost_rates[-1]), self.penalty_factor
         )
 

@@ -14,26 +14,12 @@ Units: kWh for energy, kW for power, hours for time.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 #: A Python float or a NumPy array; every function below accepts and returns either.
 Number = Any
-
-
-def cost_rate(power_kw: Any) -> Any:
-    """Seed cost per hour of charging at ``power_kw``: ``exp(kW)``.
-
-    The notebook's stand-in for a steeply convex price of charging power (battery wear,
-    demand charges). ``exp(0) == 1``, so idling costs 1 per hour: a literal quirk of the seed
-    that is kept on purpose. Callers precompute it once per power level so that every
-    environment multiplies by the very same float. ``math.exp`` (the notebook's) is used
-    element by element, since NumPy's vectorised ``exp`` may differ from it in the last bit.
-    """
-    power = np.asarray(power_kw, dtype=np.float64)
-    return np.array([math.exp(p) for p in power.ravel()]).reshape(power.shape)
 
 
 def charge_slot(
@@ -174,17 +160,6 @@ def wear_cost(power_kw: Number, charging_hours: Number, wear_cost_per_kw2h: floa
     """Battery wear of charging at ``power_kw`` for ``charging_hours``: convex in the power,
     ``coefficient * kW**2 * hours`` (see :func:`physical_costs`)."""
     return wear_cost_per_kw2h * (power_kw * power_kw) * charging_hours
-
-
-def shortfall_penalty(
-    n_slots: int, slot_hours: float, max_rate: float, penalty_factor: float
-) -> float:
-    """The seed's fixed penalty for running out: the worst possible charging bill (full
-    power in every slot, ``n_slots * slot_hours`` hours at the top rate) times the factor.
-
-    For the seed, ``2 h * exp(22) * 10``: the notebook's ``sum_of_time_coeffs = 2``.
-    """
-    return float(n_slots * slot_hours * max_rate * penalty_factor)
 
 
 def depart(

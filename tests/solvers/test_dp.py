@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 from smartcharging import ChargingConfig
+from smartcharging.config.seed_costs import cost_rate, shortfall_penalty
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.policies import TablePolicy, all_policies
 from smartcharging.sim import dynamics
@@ -26,8 +27,8 @@ TINY = ChargingConfig(
 def brute_force(config: ChargingConfig) -> float:
     """Best open-loop action sequence per arrival level, averaged: with randomness only at
     arrival and departure, that is the optimum of the closed-loop problem too."""
-    rates = dynamics.cost_rate(config.power_kw)
-    penalty = dynamics.shortfall_penalty(
+    rates = cost_rate(config.power_kw)
+    penalty = shortfall_penalty(
         config.n_slots, config.slot_hours, float(rates[-1]), config.penalty_factor
     )
     demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh)
