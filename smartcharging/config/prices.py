@@ -19,7 +19,8 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import yaml
+
+from smartcharging.config.data_files import load_yaml
 
 NL_MARKET = "nl-2024"
 _YEAR_START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -33,7 +34,7 @@ class PriceError(ValueError):
 def tou_tariffs() -> dict[str, dict]:
     """The shipped time-of-use tariffs, by identifier."""
     text = resources.files("smartcharging.data").joinpath("tou_tariffs.yaml").read_text()
-    return dict(yaml.safe_load(text))
+    return dict(load_yaml(text))
 
 
 def tou_slot_prices(

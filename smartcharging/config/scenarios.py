@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from smartcharging.config import limits
+from smartcharging.config.data_files import load_yaml
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.prices import (
     NL_MARKET,
@@ -515,7 +516,7 @@ def _check_expanded_size(data: Any, source: str) -> None:
 
 def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -581,7 +582,7 @@ def is_depot_scenario(name_or_path: str | Path) -> bool:
     """Whether a scenario describes a depot (``kind: depot``)."""
     text, _ = _scenario_text(name_or_path)
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError:
         return False
     return isinstance(data, dict) and data.get("kind") == "depot"
