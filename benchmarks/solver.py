@@ -22,6 +22,7 @@ from scipy import stats
 
 from smartcharging import ChargingConfig
 from smartcharging.config.scenarios import scenario_config
+from smartcharging.config.seed_costs import cost_rate, shortfall_penalty
 from smartcharging.sim import dynamics
 from smartcharging.solvers import solve, solve_all
 from smartcharging.solvers.vehicle.grid import make_grid
@@ -34,8 +35,8 @@ def loop_solve(config: ChargingConfig) -> float:
     """Backward induction with Python loops: the reference."""
     grid = make_grid(config)
     levels = grid.levels_kwh.tolist()
-    rates = dynamics.cost_rate(config.power_kw).tolist()
-    penalty = dynamics.shortfall_penalty(
+    rates = cost_rate(config.power_kw).tolist()
+    penalty = shortfall_penalty(
         config.n_slots, config.slot_hours, rates[-1], config.penalty_factor
     )
     demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh)

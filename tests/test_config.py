@@ -1,7 +1,9 @@
+import dataclasses
 import math
 
 import pytest
 
+from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 
 
@@ -71,7 +73,9 @@ V2G = {
         ({**V2G, "power_levels_kw": (-11.0, 11.0)}, "include 0 kW (idle)"),
         ({**V2G, "power_levels_kw": (0.0, 11.0)}, "at least one negative"),
         ({**V2G, "cost_model": "seed", "price_profiles": ()}, "v2g=True: must be false"),
-        ({**V2G, "discharge_efficiency": 1.5}, "discharge_efficiency=1.5: must be in (0, 1]"),
+        ({**V2G, "discharge_efficiency": 1.5}, "discharge_efficiency=1.5: must be in [0.01, 1]"),
+        ({**V2G, "discharge_efficiency": 1e-308}, "discharge_efficiency=1e-308: must be in [0.01"),
+        ({**V2G, "efficiency": 1e-308}, "efficiency=1e-308: must be in [0.01, 1]"),
         ({**V2G, "reserve_kwh": 80}, "reserve_kwh=80: must be <= capacity_kwh=72.0"),
         ({**V2G, "export_fee_per_kwh": -0.1}, "export_fee_per_kwh=-0.1"),
         ({**V2G, "export_tariff_per_kwh": math.inf}, "export_tariff_per_kwh=inf"),
@@ -104,3 +108,11 @@ def test_v2g_derived_values() -> None:
     charge_only = tariff.without_v2g()
     assert charge_only.power_levels_kw == (0.0, 11.0) and not charge_only.v2g
     assert ChargingConfig().idle_action == 0 and not ChargingConfig().v2g_physics
+
+
+@pytest.mark.parametrize("field", ["efficiency", "discharge_efficiency"])
+def test_a_depot_efficiency_near_zero_is_refused(field: str) -> None:
+    """The physics divides by efficiencies: 1e-308 turned every draw into Infinity."""
+    config = load_depot_scenario("depot-v2g-peak").to_config()
+    with pytest.raises(ConfigError, match=f"{field}=1e-308: must be in \\[0.01, 1\\]"):
+        dataclasses.replace(config, **{field: 1e-308})

@@ -9,7 +9,6 @@ code 2.
 import csv
 import functools
 import io
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +33,7 @@ from smartcharging.cli.options import (
     describe_os_error,
     env_options,
     fail,
+    print_json,
     refuse_with_resume,
 )
 from smartcharging.cli.output import (
@@ -112,7 +112,7 @@ def solve_command(
         }
         if config.n_profiles == 1:
             result["policy"] = solution.policies[0].tolist()
-        print(json.dumps(result))
+        print_json(result)
         return
     console.print(f"grid: {solution.grid.describe()}")
     bound = "" if solution.grid.exact else f" (± {solution.error_bound:.4g}, interpolated grid)"
@@ -209,7 +209,7 @@ def evaluate_command(
         progress.add_task(f"evaluating {chosen.name}", total=None)
         result = report(chosen, solution, episodes, seed)
     if as_json:
-        print(json.dumps({**result.as_dict(), "optimal_return": solution.expected_return}))
+        print_json({**result.as_dict(), "optimal_return": solution.expected_return})
         return
     title = f"{chosen.name} (optimum {solution.expected_return:.6g})"
     table_console(config).print(reports_table([result], title, config))
@@ -316,7 +316,7 @@ def compare_command(
         )
     rows = [r.as_dict() for r in reports]
     if as_json:
-        print(json.dumps(rows))
+        print_json(rows)
     elif as_csv:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from smartcharging.cli.options import CliError
+from smartcharging.cli.options import CliError, print_json
 from smartcharging.cli.output import console, progress_bar
 from smartcharging.config.depot import DepotConfig
 from smartcharging.evaluation.depot import compare_depot
@@ -38,20 +37,18 @@ def depot_report(
     bound = float(comparison.bounds.mean())
     lagrangian = float(comparison.lagrangian.mean())
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "hindsight_bound": bound,
-                    "lagrangian_bound": lagrangian,
-                    "tighter_bound": comparison.tighter,
-                    "episodes": episodes,
-                    "exact_levels": comparison.exact_levels,
-                    "hindsight_bound_without_v2g": None
-                    if comparison.charge_only_bounds is None
-                    else float(comparison.charge_only_bounds.mean()),
-                    "policies": rows,
-                }
-            )
+        print_json(
+            {
+                "hindsight_bound": bound,
+                "lagrangian_bound": lagrangian,
+                "tighter_bound": comparison.tighter,
+                "episodes": episodes,
+                "exact_levels": comparison.exact_levels,
+                "hindsight_bound_without_v2g": None
+                if comparison.charge_only_bounds is None
+                else float(comparison.charge_only_bounds.mean()),
+                "policies": rows,
+            }
         )
     elif as_csv:
         out = io.StringIO()

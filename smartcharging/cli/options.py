@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,20 @@ class OutputError(Exception):
 USAGE_ERROR = 2
 #: Exit status of an environment error (a file system or memory problem).
 ENVIRONMENT_ERROR = 1
+
+
+def print_json(data: object) -> None:
+    """Print ``data`` as one line of JSON. NaN and Infinity are not JSON: a result that
+    holds one is an error (exit 1), never printed."""
+    try:
+        line = json.dumps(data, allow_nan=False)
+    except ValueError:
+        raise fail(
+            "a result is not a finite number (NaN or Infinity), so it cannot be printed as "
+            "JSON: please report the command and its inputs",
+            ENVIRONMENT_ERROR,
+        ) from None
+    print(line)
 
 
 def fail(message: str, code: int) -> typer.Exit:

@@ -34,6 +34,7 @@ from smartcharging.config.validation import (
     positive_number,
     power_levels,
     reject,
+    share,
 )
 
 ALLOCATION_RULES = ("proportional", "priority")
@@ -130,7 +131,7 @@ class DepotConfig:
             "demand_sd_kwh": _vector("demand_sd_kwh", self.demand_sd_kwh, n, positive_number),
             "start_step_kwh": positive_number("start_step_kwh", self.start_step_kwh),
             "arrival_hour": finite_number("arrival_hour", self.arrival_hour),
-            "efficiency": positive_number("efficiency", self.efficiency),
+            "efficiency": share("efficiency", self.efficiency, limits.MIN_EFFICIENCY),
             "wear_cost_per_kw2h": non_negative_number(
                 "wear_cost_per_kw2h", self.wear_cost_per_kw2h
             ),
@@ -143,10 +144,6 @@ class DepotConfig:
             "pv_kw": tuple(non_negative_number("pv_kw", p) for p in self.pv_kw),
             "currency": str(self.currency),
         }
-        if values["efficiency"] > 1:
-            raise ConfigError(
-                f"invalid parameter efficiency={self.efficiency!r}: must be in (0, 1]"
-            )
         if values["pv_kw"] and len(values["pv_kw"]) != slots:
             raise ConfigError(
                 f"invalid parameter pv_kw: {len(values['pv_kw'])} values, must be "
@@ -184,8 +181,10 @@ class DepotConfig:
         return limit
 
     def _check_costs_are_finite(self) -> None:
-        """Refuse a depot whose worst episode costs more than ``MAX_COST``, naming the
-        parameter behind the largest term, so that no sum or expectation overflows."""
+        """Refuse a depot whose prices or costs per unit exceed ``MAX_DEPOT_RATE`` (its
+        linear programs would pass HiGHS an infinite coefficient) or whose worst episode
+        costs more than ``MAX_COST``, naming the parameter behind the largest term, so that
+        no sum or expectation overflows."""
         top_kw = self.n_chargers * max(self.power_levels_kw[-1], -self.power_levels_kw[0])
         top_kw /= self.efficiency
         hours = self.n_slots * self.slot_hours
@@ -197,6 +196,18 @@ class DepotConfig:
             "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh * float(demand.sum()),
             **v2g_cost_terms(self, hours, top_kw),
         }
+        rates = {
+            "price_profiles": float(np.abs(self.prices).max()),
+            "wear_cost_per_kw2h": self.wear_cost_per_kw2h,
+            "demand_charge_per_kw": self.demand_charge_per_kw,
+            "shortfall_cost_per_kwh": self.shortfall_cost_per_kwh,
+            "degradation_cost_per_kwh": self.degradation_cost_per_kwh,
+            "residual_value_per_kwh": self.residual_value_per_kwh,
+            "export_fee_per_kwh": abs(self.export_fee_per_kwh),
+            "export_tariff_per_kwh": abs(self.export_tariff_per_kwh or 0.0),
+        }
+        for name, rate in rates.items():
+            check_limit(name, rate, limits.MAX_DEPOT_RATE, "in magnitude, per unit")
         if not math.fsum(terms.values()) <= limits.MAX_COST:
             name = max(terms, key=lambda key: terms[key])
             raise reject(

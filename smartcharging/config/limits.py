@@ -40,6 +40,9 @@ MAX_CHECKPOINTS = 10_000
 MAX_TRIALS = 10_000
 #: Battery capacity and energy demand (kWh): observations are float32.
 MAX_ENERGY_KWH = 1e9
+#: The smallest charging or discharging efficiency: real chargers lose 5-20%; the physics
+#: divides by an efficiency, and one near 0 (1e-308) overflowed every draw to Infinity.
+MIN_EFFICIENCY = 0.01
 #: Length of one slot (hours): a year, so that an episode's hours stay far from overflow.
 MAX_SLOT_HOURS = 24 * 366
 #: The smallest standard deviation of a demand (kWh): a demand this sure is a fixed one,
@@ -50,6 +53,11 @@ MIN_DEMAND_SD_KWH = 1e-3
 MAX_SCALED_COST = 1e30
 #: Seeds: NumPy's legacy global seeding (used by Stable-Baselines3) takes 32 bits.
 MAX_SEED = 2**32 - 1
+#: The largest price or cost per unit (per kWh, per kW, per kW²h) of a depot: its bounds and
+#: plans are linear programs, and HiGHS takes a coefficient of 1e20 or more for infinity
+#: (an export tariff of 1e20 stopped the solver; 1e190 printed Infinity). Real tariffs are
+#: below 10 per kWh.
+MAX_DEPOT_RATE = 1e9
 #: The largest cost of one episode (the worst charging bill plus the shortfall cost).
 MAX_COST = 1e200
 #: Values (numbers, strings, list items, mapping entries) of one scenario file once its YAML

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from smartcharging.config import limits
 from smartcharging.config.validation import (
     finite_number,
     non_negative_number,
-    positive_number,
     reject,
+    share,
 )
 
 #: Fields that only mean something with ``v2g=True``, and their defaults.
@@ -46,8 +47,8 @@ def v2g_fields(
     v2g = v2g_flag(config.v2g)
     values: dict[str, Any] = {
         "v2g": v2g,
-        "discharge_efficiency": positive_number(
-            "discharge_efficiency", config.discharge_efficiency
+        "discharge_efficiency": share(
+            "discharge_efficiency", config.discharge_efficiency, limits.MIN_EFFICIENCY
         ),
         "reserve_kwh": non_negative_number("reserve_kwh", config.reserve_kwh),
         "export_fee_per_kwh": finite_number("export_fee_per_kwh", config.export_fee_per_kwh),
@@ -80,8 +81,6 @@ def v2g_fields(
             "levels that include 0 kW (idle) and at least one negative (discharging) level "
             "when v2g=True",
         )
-    if values["discharge_efficiency"] > 1:
-        raise reject("discharge_efficiency", config.discharge_efficiency, "in (0, 1]")
     if values["reserve_kwh"] > capacity_kwh:
         raise reject("reserve_kwh", config.reserve_kwh, f"<= capacity_kwh={capacity_kwh}")
     if values["export_fee_per_kwh"] < 0:

@@ -60,6 +60,15 @@ def positive_number(name: str, value: object) -> float:
     return number
 
 
+def share(name: str, value: object, smallest: float) -> float:
+    """A share of energy that arrives: a number in ``[smallest, 1]``. The physics divides
+    by a charging efficiency, so one near 0 would turn every draw into an overflow."""
+    number = finite_number(name, value)
+    if not smallest <= number <= 1:
+        raise reject(name, value, f"in [{smallest:g}, 1]; see smartcharging.config.limits")
+    return number
+
+
 def non_negative_number(name: str, value: object) -> float:
     number = finite_number(name, value)
     if number < 0:

@@ -33,6 +33,7 @@ from smartcharging.config.validation import (
     positive_number,
     power_levels,
     reject,
+    share,
 )
 
 #: The cost models a configuration can use.
@@ -213,9 +214,7 @@ class ChargingConfig:
     def _validate_costs(self, n_slots: int) -> dict[str, Any]:
         if self.cost_model not in COST_MODELS:
             raise reject("cost_model", self.cost_model, f"one of {list(COST_MODELS)}")
-        efficiency = positive_number("efficiency", self.efficiency)
-        if efficiency > 1:
-            raise reject("efficiency", self.efficiency, "in (0, 1]")
+        efficiency = share("efficiency", self.efficiency, limits.MIN_EFFICIENCY)
         wear = non_negative_number("wear_cost_per_kw2h", self.wear_cost_per_kw2h)
         shortfall = non_negative_number("shortfall_cost_per_kwh", self.shortfall_cost_per_kwh)
         forecast = integer("forecast_slots", self.forecast_slots, 0)
