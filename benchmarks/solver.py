@@ -36,9 +36,7 @@ def loop_solve(config: ChargingConfig) -> float:
     grid = make_grid(config)
     levels = grid.levels_kwh.tolist()
     rates = cost_rate(config.power_kw).tolist()
-    penalty = shortfall_penalty(
-        config.n_slots, config.slot_hours, rates[-1], config.penalty_factor
-    )
+    penalty = shortfall_penalty(config.n_slots, config.slot_hours, rates[-1], config.penalty_factor)
     demand = stats.norm(config.demand_mean_kwh, config.demand_sd_kwh)
     values = (-penalty * demand.sf(grid.levels_kwh)).tolist()
     for _ in range(config.n_slots):

@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
 
+from smartcharging.config.data_files import load_json
 from smartcharging.config.validation import shorten
 
 RUN_FILE = "run.json"
@@ -142,7 +143,7 @@ def run_kind(folder: Path) -> RunKind | None:
     local; a ``"depot"`` entry for a depot run), or None if it has no readable one (the
     engine's loader then says what is wrong)."""
     try:
-        data = json.loads((folder / RUN_FILE).read_text())
+        data = load_json((folder / RUN_FILE).read_text())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):
@@ -307,13 +308,15 @@ class RunDirectory:
         ``FileNotFoundError``, which the caller words for its command)."""
         path = self.folder / name
         try:
-            data = json.loads(path.read_text())
+            data = load_json(path.read_text())
         except NotADirectoryError:  # the run "directory" is a file: it has no such file
             raise FileNotFoundError(errno.ENOENT, "not a directory", str(path)) from None
         except UnicodeDecodeError:
             raise damaged(path, "not UTF-8 text") from None
         except json.JSONDecodeError as error:
             raise damaged(path, f"not valid JSON: {error.msg} at line {error.lineno}") from None
+        except ValueError as error:  # a repeated key, NaN or Infinity
+            raise damaged(path, str(error)) from None
         if not isinstance(data, dict):
             raise damaged(path, "not a JSON object")
         return data

@@ -23,6 +23,7 @@ import numpy as np
 
 from smartcharging.agents.run_directory import RunError
 from smartcharging.config import limits
+from smartcharging.config.data_files import load_json
 
 #: The archive entry holding the JSON metadata.
 META = "meta"
@@ -118,9 +119,11 @@ def load_archive(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if text is None or text.dtype.kind != "U" or text.ndim != 0:
         raise ValueError(f"{path} has no JSON text {META!r}")
     try:
-        meta = json.loads(text.item())
+        meta = load_json(text.item())
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: {META!r} is not valid JSON ({error.msg})") from None
+    except ValueError as error:  # a repeated key, NaN or Infinity
+        raise ValueError(f"{path}: {META!r}: {error}") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{path}: {META!r} is not a JSON object")
     return meta, arrays

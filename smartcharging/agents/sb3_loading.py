@@ -42,6 +42,7 @@ from smartcharging.agents.safe_loading import (
     restore_arrays,
     save_archive,
 )
+from smartcharging.config.data_files import DuplicateKeyError, load_json
 from smartcharging.config.validation import shorten
 
 #: Entries of ``data`` always taken from the template: they choose the code that runs.
@@ -74,7 +75,7 @@ def read_model_data(path: Path, content: bytes) -> dict[str, Any]:
             check_archive(path, archive)
             if "data" not in archive.namelist():
                 raise ValueError(f"{path} has no 'data' entry: not a Stable-Baselines3 model")
-            data = json.loads(archive.read("data").decode())
+            data = load_json(archive.read("data").decode(), finite=False)
             _check_tensors(path, archive)
     except zipfile.BadZipFile:
         raise ValueError(f"{path} is not a Stable-Baselines3 model zip") from None
@@ -82,6 +83,8 @@ def read_model_data(path: Path, content: bytes) -> dict[str, Any]:
         raise ValueError(
             f"{path}: its 'data' entry is not JSON: not a Stable-Baselines3 model"
         ) from None
+    except DuplicateKeyError as error:
+        raise ValueError(f"{path}: its 'data' entry has a {error}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: its 'data' is not a JSON object")
     return data

@@ -60,11 +60,15 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def load_json(text: str | bytes) -> Any:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(text: str | bytes, finite: bool = True) -> Any:
     """The data of JSON ``text``; a repeated key in any object is a
-    :class:`DuplicateKeyError`, and ``NaN`` or ``Infinity`` (not JSON) a ``ValueError``."""
-
-    def no_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a JSON number")
-
-    return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=no_constant)
+    :class:`DuplicateKeyError`, and, with ``finite``, ``NaN`` or ``Infinity`` (which
+    Python writes but JSON does not have) a ``ValueError``. Invalid JSON is a
+    ``json.JSONDecodeError`` (a ``ValueError``)."""
+    if finite:
+        return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+    return json.loads(text, object_pairs_hook=_unique_pairs)

@@ -19,7 +19,6 @@ checkpoint), and schedules (DQN's epsilon) continue from the steps already done.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import shutil
 import time
@@ -49,6 +48,7 @@ from smartcharging.agents.run_directory import (
 )
 from smartcharging.agents.trained_on import check_same_depot, check_same_vehicle
 from smartcharging.config import ChargingConfig, ConfigError, DepotConfig, limits
+from smartcharging.config.data_files import load_json
 from smartcharging.rllib.algorithms import (
     algorithm_config,
     check_rllib_algorithm,
@@ -411,8 +411,8 @@ def _read(folder: Path) -> tuple[RLlibRunSpec, dict[str, Any]]:
             "(pip install 'smartcharging[scale]')"
         ) from None
     try:
-        spec = RLlibRunSpec.from_json(json.loads((folder / RUN_FILE).read_text()))
-        checkpoint = json.loads((folder / CHECKPOINT_FILE).read_text())
+        spec = RLlibRunSpec.from_json(load_json((folder / RUN_FILE).read_text()))
+        checkpoint = load_json((folder / CHECKPOINT_FILE).read_text())
         if not isinstance(checkpoint, dict) or not checkpoint.get("files"):
             raise ValueError("checkpoint.json names no files")
         _checkpoint_names(checkpoint)

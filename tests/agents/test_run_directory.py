@@ -155,3 +155,19 @@ def test_a_vehicle_model_is_loaded_only_by_a_checked_name(tmp_path: Path) -> Non
     (run / "checkpoint.json").write_text(json.dumps(checkpoint))
     with pytest.raises(RunError, match="not a file name inside the run folder"):
         load_policy(run, ChargingConfig(), which="best")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"steps": 1, "steps": 2}', "duplicate key 'steps'"),
+        ('{"steps": NaN}', "NaN is not a JSON number"),
+        ('{"wall_time_s": Infinity}', "Infinity is not a JSON number"),
+    ],
+)
+def test_a_run_file_with_a_repeated_key_or_a_non_number_is_damaged(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    (tmp_path / "checkpoint.json").write_text(text)
+    with pytest.raises(RunError, match=f"checkpoint.json is damaged \\({problem}"):
+        RunDirectory(tmp_path, ("steps",)).read("checkpoint.json")
