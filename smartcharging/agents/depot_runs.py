@@ -30,9 +30,9 @@ from smartcharging.agents.run_directory import (
     RunError,
     check_new_run_folder,
     describe,
+    local_run,
     resuming,
     run_file_name,
-    run_kind,
 )
 from smartcharging.agents.scaling import depot_reward_scale
 from smartcharging.agents.trained_on import check_same_depot
@@ -170,15 +170,7 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
     every engine load through :func:`smartcharging.cli.routing.load_depot_agent`."""
     from smartcharging.agents.sb3_depot import DepotAgentPolicy, load_depot_model
 
-    if not folder.is_dir():
-        raise RunError(f"--model {folder}: not a depot run directory")
-    kind = run_kind(folder)
-    if kind is not None and kind.engine != "local":
-        raise RunError(
-            f"--model {folder} is an RLlib run: load it with "
-            "smartcharging.cli.routing.load_depot_agent"
-        )
-    directory = RunDirectory(folder, CURVE_FIELDS)
+    directory = local_run(folder, CURVE_FIELDS, "depot run", "load_depot_agent")
     try:
         if "depot" not in directory.read(RUN_FILE):
             raise RunError(

@@ -152,6 +152,20 @@ def run_kind(folder: Path) -> RunKind | None:
     return RunKind(engine if engine in ENGINES else "local", "depot" in data)
 
 
+def local_run(folder: Path, curve_fields: Sequence[str], what: str, loader: str) -> RunDirectory:
+    """The run directory ``folder`` of a local (SB3 or Q-learning) run, to load ``what``
+    from; a :class:`RunError` if it is no directory or another engine's run (whose
+    ``loader`` in :mod:`smartcharging.cli.routing` loads runs of every engine)."""
+    if not folder.is_dir():
+        raise RunError(f"--model {folder}: not a {what} directory")
+    kind = run_kind(folder)
+    if kind is not None and kind.engine != "local":
+        raise RunError(
+            f"--model {folder} is an RLlib run: load it with smartcharging.cli.routing.{loader}"
+        )
+    return RunDirectory(folder, curve_fields)
+
+
 @contextmanager
 def resuming(folder: Path) -> Iterator[None]:
     """Word an error of reading ``folder``'s files to resume it as one :class:`RunError`:

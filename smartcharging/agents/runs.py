@@ -40,8 +40,8 @@ from smartcharging.agents.run_directory import (
     checkpoint_files,
     damaged,
     describe,
+    local_run,
     resuming,
-    run_kind,
 )
 from smartcharging.agents.safe_loading import check_state_file
 from smartcharging.agents.scaling import check_reward_scale
@@ -458,15 +458,7 @@ def load_policy(
     """
     if which not in ("best", "last"):
         raise ValueError(f"invalid which={which!r}: must be 'best' or 'last'")
-    if not folder.is_dir():
-        raise RunError(f"--model {folder}: not a run directory")
-    kind = run_kind(folder)
-    if kind is not None and kind.engine != "local":
-        raise RunError(
-            f"--model {folder} is an RLlib run: load it with "
-            "smartcharging.cli.routing.load_vehicle_agent"
-        )
-    directory = RunDirectory(folder, CURVE_FIELDS)
+    directory = local_run(folder, CURVE_FIELDS, "run", "load_vehicle_agent")
     try:
         if "depot" in directory.read(RUN_FILE):
             raise RunError(
