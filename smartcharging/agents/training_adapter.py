@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
 
 from smartcharging.agents.expected_shortfall import expected_shortfall_rewards
 from smartcharging.agents.scaling import (
@@ -33,6 +34,18 @@ from smartcharging.envs.charger_rewards import charger_rewards
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
 from smartcharging.observations import normalize_observations, vehicle_normalized_space
+
+
+def declare_spaces(
+    env: Any, num_envs: int, observation_space: spaces.Space, action_space: spaces.Space
+) -> None:
+    """Give the Gymnasium ``VectorEnv`` ``env`` its ``num_envs`` copies and their single and
+    batched spaces."""
+    env.num_envs = num_envs
+    env.single_observation_space = observation_space
+    env.single_action_space = action_space
+    env.observation_space = batch_space(observation_space, num_envs)
+    env.action_space = batch_space(action_space, num_envs)
 
 
 class VehicleAdapter:

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
-from smartcharging.agents.training_adapter import ChargerAdapter
+from smartcharging.agents.training_adapter import ChargerAdapter, declare_spaces
 from smartcharging.config import DepotConfig
 
 
@@ -31,11 +30,12 @@ class ChargerBatchVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray], Charg
 
     def __init__(self, config: DepotConfig, depots: int) -> None:
         ChargerAdapter.__init__(self, config, depots)
-        self.num_envs = depots * config.n_chargers
-        self.single_observation_space = self.learner_observation_space
-        self.single_action_space = self.learner_action_space
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        declare_spaces(
+            self,
+            depots * config.n_chargers,
+            self.learner_observation_space,
+            self.learner_action_space,
+        )
 
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
-from smartcharging.agents.training_adapter import VehicleAdapter
+from smartcharging.agents.training_adapter import VehicleAdapter, declare_spaces
 from smartcharging.config import ChargingConfig
 from smartcharging.observations import vehicle_battery
 
@@ -40,11 +39,9 @@ class VehicleTrainingVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray], Ve
         VehicleAdapter.__init__(
             self, config, num_envs, reward_scale, expected_shortfall, AutoresetMode.NEXT_STEP
         )
-        self.num_envs = self.env.num_envs
-        self.single_observation_space = self.learner_observation_space
-        self.single_action_space = self.env.single_action_space
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        declare_spaces(
+            self, self.env.num_envs, self.learner_observation_space, self.env.single_action_space
+        )
 
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
