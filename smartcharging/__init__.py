@@ -18,7 +18,7 @@ __all__ = [
     "SmartChargingVectorEnv",
     "evaluate_policy",  # provided by __getattr__
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name: str) -> object:
@@ -29,3 +29,8 @@ def __getattr__(name: str) -> object:
 
         return evaluate_policy
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, with the lazily imported ``evaluate_policy``."""
+    return sorted({*globals(), *__all__})
