@@ -17,6 +17,10 @@ from smartcharging.config.validation import reject
 MAX_SLOTS = 10_000
 #: Possible arrival levels of a vehicle.
 MAX_START_LEVELS = 1_000_000
+#: A price file of a scenario (``prices: {kind: file}``): its rows (a year of minutes is
+#: 525,600) and its size on disk.
+MAX_PRICE_POINTS = 1_000_000
+MAX_PRICE_FILE_BYTES = 64 * 2**20
 #: Power levels (actions) of a charger.
 MAX_ACTIONS = 1_000
 #: Price rows of a scenario.
