@@ -14,6 +14,7 @@ that straddle a tariff boundary or an hour are priced exactly for uniform chargi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
@@ -70,6 +71,17 @@ def _slot_minutes(start_minute: float, slot_minutes: float, n_slots: int) -> np.
     return starts[:, None] + np.arange(per_slot)
 
 
+@dataclass(frozen=True)
+class PriceSeries:
+    """Prices per kWh at a fixed step: ``values[k]`` holds from ``start`` (UTC) plus
+    ``k * step_minutes`` minutes. ``name`` says where it comes from, in errors."""
+
+    name: str
+    start: dt.datetime
+    step_minutes: int
+    values: np.ndarray
+
+
 @cache
 def nl_hourly_prices() -> np.ndarray:
     """NL 2024 day-ahead prices in EUR/kWh, one per hour of 2024 (UTC), gap filled."""
@@ -86,7 +98,18 @@ def nl_hourly_prices() -> np.ndarray:
     return hours
 
 
-def day_ahead_slot_prices(
+def nl_series() -> PriceSeries:
+    """The shipped NL 2024 day-ahead series."""
+    return PriceSeries(
+        f"the {NL_MARKET} series (2024-01-01 to 2024-12-31 UTC)",
+        _YEAR_START,
+        60,
+        nl_hourly_prices(),
+    )
+
+
+def series_slot_prices(
+    series: PriceSeries,
     arrival_hour: float,
     slot_hours: float,
     n_slots: int,
@@ -94,25 +117,39 @@ def day_ahead_slot_prices(
     dates: list[dt.date] | None = None,
 ) -> tuple[list[list[float]], list[str]]:
     """Slot prices of the window starting at ``arrival_hour`` (local time in ``timezone``)
-    on each date, and the dates as labels. ``dates=None`` takes every 2024 date whose whole
+    on each date, and the dates as labels. ``dates=None`` takes every date whose whole
     window lies inside the series."""
-    hours = nl_hourly_prices()
     zone = ZoneInfo(timezone)
-    candidates = dates or [dt.date(2024, 1, 1) + dt.timedelta(days=d) for d in range(366)]
+    end = series.start + dt.timedelta(minutes=series.step_minutes * len(series.values))
+    first = series.start.astimezone(zone).date() - dt.timedelta(days=1)
+    days = (end.astimezone(zone).date() - first).days + 1
+    candidates = dates or [first + dt.timedelta(days=d) for d in range(days)]
     rows, labels = [], []
     for date in candidates:
         local = dt.datetime.combine(date, dt.time(0), tzinfo=zone) + dt.timedelta(
             hours=arrival_hour
         )
-        start = (local.astimezone(dt.UTC) - _YEAR_START).total_seconds() / 60
+        start = (local.astimezone(dt.UTC) - series.start).total_seconds() / 60
         minutes = _slot_minutes(start, slot_hours * 60, n_slots)
-        if minutes.min() < 0 or minutes.max() >= len(hours) * 60:
+        if minutes.min() < 0 or minutes.max() >= len(series.values) * series.step_minutes:
             if dates is not None:
                 raise PriceError(
-                    f"date {date.isoformat()}: its window is not covered by the {NL_MARKET} "
-                    "series (2024-01-01 to 2024-12-31 UTC)"
+                    f"date {date.isoformat()}: its window is not covered by {series.name}"
                 )
             continue
-        rows.append(_slot_means(hours[minutes // 60]))
+        rows.append(_slot_means(series.values[minutes // series.step_minutes]))
         labels.append(date.isoformat())
+    if not rows:
+        raise PriceError(f"{series.name} covers no whole window of {n_slots} slots")
     return rows, labels
+
+
+def day_ahead_slot_prices(
+    arrival_hour: float,
+    slot_hours: float,
+    n_slots: int,
+    timezone: str,
+    dates: list[dt.date] | None = None,
+) -> tuple[list[list[float]], list[str]]:
+    """:func:`series_slot_prices` of the shipped NL 2024 day-ahead series."""
+    return series_slot_prices(nl_series(), arrival_hour, slot_hours, n_slots, timezone, dates)

@@ -14,6 +14,7 @@ import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import yaml
@@ -22,16 +23,19 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from smartcharging.config import limits
 from smartcharging.config.data_files import load_yaml
 from smartcharging.config.depot import DepotConfig
+from smartcharging.config.price_files import read_price_file
 from smartcharging.config.prices import (
     NL_MARKET,
     PriceError,
     day_ahead_slot_prices,
+    series_slot_prices,
     tou_slot_prices,
 )
 from smartcharging.config.validation import shorten
@@ -216,11 +220,38 @@ class DayAheadPrice(_Strict):
     )
 
 
-PriceSource = Annotated[FlatPrice | TouPrice | DayAheadPrice, Field(discriminator="kind")]
+class FilePrice(_Strict):
+    kind: Literal["file"]
+    path: str = Field(
+        min_length=1,
+        description="a CSV file of prices per kWh (relative paths: from the scenario file's "
+        "folder): timestamp,price_per_kwh or slot,price_per_kwh",
+    )
+    currency: str = Field("EUR", description="currency of the prices and of all costs")
+    timezone: str = Field("UTC", description="time zone of the window's clock (timestamps)")
+    dates: list[dt.date] | None = Field(
+        None,
+        min_length=1,
+        description="dates drawn per episode; default: every date the series covers",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"unknown time zone {zone!r} (an IANA name)") from None
+        return zone
+
+
+PriceSource = Annotated[
+    FlatPrice | TouPrice | DayAheadPrice | FilePrice, Field(discriminator="kind")
+]
 
 
 def price_rows(
-    source: FlatPrice | TouPrice | DayAheadPrice,
+    source: FlatPrice | TouPrice | DayAheadPrice | FilePrice,
     arrival_hour: float,
     slot_hours: float,
     n_slots: int,
@@ -240,6 +271,23 @@ def price_rows(
             "price_profiles": (tuple(row),),
             "profile_labels": (source.period,),
             "currency": currency,
+        }
+    if isinstance(source, FilePrice):
+        prices = read_price_file(Path(source.path))
+        if isinstance(prices, list):
+            if len(prices) != n_slots:
+                raise PriceError(
+                    f"{source.path}: {len(prices)} slot prices, the window has {n_slots} slots"
+                )
+            rows, labels = [prices], ["file"]
+        else:
+            rows, labels = series_slot_prices(
+                prices, arrival_hour, slot_hours, n_slots, source.timezone, source.dates
+            )
+        return {
+            "price_profiles": tuple(map(tuple, rows)),
+            "profile_labels": tuple(labels),
+            "currency": source.currency,
         }
     assert source.market == NL_MARKET
     rows, labels = day_ahead_slot_prices(
@@ -514,7 +562,19 @@ def _check_expanded_size(data: Any, source: str) -> None:
             pending.extend(item)
 
 
-def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
+def _with_price_file_from(folder: Path | None, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with a relative price-file path made relative to ``folder`` (the scenario
+    file's), so that a scenario and its prices travel together."""
+    prices = data.get("prices")
+    if folder is None or not isinstance(prices, dict) or prices.get("kind") != "file":
+        return data
+    path = prices.get("path")
+    if not isinstance(path, str) or not path:
+        return data
+    return {**data, "prices": {**prices, "path": str(folder / path)}}
+
+
+def _parse(text: str, source: str, model: type[BaseModel], folder: Path | None = None) -> Any:
     try:
         data = load_yaml(text)
     except yaml.YAMLError as error:
@@ -528,6 +588,7 @@ def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
         found = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
         raise ScenarioError(f"{source}: must be a YAML mapping of scenario fields, not {found}")
     _check_expanded_size(data, source)
+    data = _with_price_file_from(folder, data)
     wanted = "depot" if model is DepotScenario else "vehicle"
     found = "depot" if data.get("kind") == "depot" else "vehicle"
     if wanted != found:
@@ -541,16 +602,22 @@ def _parse(text: str, source: str, model: type[BaseModel]) -> Any:
         raise ScenarioError(_describe(error, source, data)) from None
 
 
-def parse_scenario(text: str, source: str) -> Scenario:
-    """Validate single-vehicle scenario YAML text; ``source`` names it in errors."""
-    scenario: Scenario = _parse(text, source, Scenario)
+def parse_scenario(text: str, source: str, folder: Path | None = None) -> Scenario:
+    """Validate single-vehicle scenario YAML text; ``source`` names it in errors, and a
+    relative price-file path is taken from ``folder`` (default: the working folder)."""
+    scenario: Scenario = _parse(text, source, Scenario, folder)
     return scenario
 
 
-def parse_depot_scenario(text: str, source: str) -> DepotScenario:
-    """Validate depot scenario YAML text; ``source`` names it in errors."""
-    scenario: DepotScenario = _parse(text, source, DepotScenario)
+def parse_depot_scenario(text: str, source: str, folder: Path | None = None) -> DepotScenario:
+    """Validate depot scenario YAML text (see :func:`parse_scenario`)."""
+    scenario: DepotScenario = _parse(text, source, DepotScenario, folder)
     return scenario
+
+
+def _folder(name_or_path: str | Path) -> Path | None:
+    """The folder of a scenario file (None for a built-in scenario)."""
+    return None if str(name_or_path) in builtin_names() else Path(name_or_path).parent
 
 
 def _scenario_text(name_or_path: str | Path) -> tuple[str, str]:
@@ -590,12 +657,12 @@ def is_depot_scenario(name_or_path: str | Path) -> bool:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A built-in single-vehicle scenario by name, or a scenario file by path."""
-    return parse_scenario(*_scenario_text(name_or_path))
+    return parse_scenario(*_scenario_text(name_or_path), _folder(name_or_path))
 
 
 def load_depot_scenario(name_or_path: str | Path) -> DepotScenario:
     """A built-in depot scenario by name, or a depot scenario file by path."""
-    return parse_depot_scenario(*_scenario_text(name_or_path))
+    return parse_depot_scenario(*_scenario_text(name_or_path), _folder(name_or_path))
 
 
 def scenario_config(name_or_path: str | Path, **overrides: Any) -> ChargingConfig:
