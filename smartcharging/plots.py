@@ -10,9 +10,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from scipy import stats
 
-from smartcharging.agents.run_directory import CURVE_FILE
+from smartcharging.agents.run_directory import CURVE_FILE, write_atomically
 from smartcharging.agents.runs import CurvePoint, read_curve
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
@@ -24,6 +25,16 @@ from smartcharging.policies.registry import all_policies
 from smartcharging.policies.v2g import ChargeOnlyOptimum
 from smartcharging.solvers.vehicle.dp import Optimum
 from smartcharging.solvers.vehicle.grid import BatteryGrid
+
+
+def save(fig: Figure, path: Path) -> None:
+    """Save and close ``fig`` as ``path`` (its format from the suffix), atomically: an
+    interrupted save leaves the previous figure, not an empty or half-written file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, lambda temporary: fig.savefig(temporary, dpi=110))
+    finally:
+        plt.close(fig)
 
 
 def _slot_labels(config: ChargingConfig) -> list[str]:
@@ -75,9 +86,7 @@ def policy_maps(
         bar = fig.colorbar(image, ax=axes.ravel().tolist(), ticks=range(config.n_actions))
         bar.ax.set_yticklabels([f"{p:g} kW" for p in config.power_levels_kw])
     fig.suptitle("Charging power by battery level and time")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 
@@ -119,9 +128,7 @@ def trajectories(
         ax.set_xlim(0, config.n_slots + 1)
     axes[0, 0].set_ylabel("battery (kWh)")
     fig.suptitle("Battery trajectories; red: next-shift demand distribution")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 
@@ -140,9 +147,7 @@ def learning_curve(points: list[CurvePoint], name: str, path: Path) -> Path:
     right.set_xlabel("environment steps")
     right.set_ylabel("gap to optimum (%)")
     fig.suptitle(f"Learning curve of {name}, evaluated exactly at each checkpoint")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 
@@ -189,9 +194,7 @@ def price_schedules(
     axes[1].set_xlabel("hour (past 24 = next day)")
     axes[1].legend(fontsize=8, ncol=2)
     fig.suptitle(f"Prices {label} and power schedules (arrival at {arrival:g} kWh)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 
@@ -217,9 +220,7 @@ def v2g_figures(
     ax.set_title("Exact value of V2G per price night: optimum with V2G minus without")
     ax.legend(fontsize=8)
     value_path = folder / "v2g_value.png"
-    value_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(value_path, dpi=110)
-    plt.close(fig)
+    save(fig, value_path)
     scheduled = [policies["optimal"], charge_only]
     scheduled += [p for n, p in policies.items() if n.startswith("price-threshold")]
     best = int(np.argmax(gain))
@@ -303,8 +304,7 @@ def depot_figures(comparison: DepotComparison, config: DepotConfig, folder: Path
     bottom.set_xlabel("hour (past 24 = next day)")
     bottom.legend(fontsize=8, ncol=2)
     load_path = folder / "site_load.png"
-    fig.savefig(load_path, dpi=110)
-    plt.close(fig)
+    save(fig, load_path)
 
     fig, axes = plt.subplots(
         1,
@@ -323,6 +323,5 @@ def depot_figures(comparison: DepotComparison, config: DepotConfig, folder: Path
     axes[0, 0].set_ylabel("energy at departure (kWh)")
     fig.suptitle("Every vehicle at departure: below the red line it ran short")
     departures_path = folder / "departures.png"
-    fig.savefig(departures_path, dpi=110)
-    plt.close(fig)
+    save(fig, departures_path)
     return [load_path, departures_path]

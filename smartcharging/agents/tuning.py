@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
-from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory, write_json
+from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory, write_json, write_text
 from smartcharging.agents.runs import Run, RunError, RunSpec
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.limits import check_limit
@@ -270,5 +270,5 @@ class Tuning:
             f"{self.spec.steps} steps (seed {self.spec.seed})\n"
         )
         text = header + yaml.safe_dump({key: entry}, sort_keys=False)
-        (self.folder / "best.yml").write_text(text)
+        write_text(self.folder / "best.yml", text)
         return entry
