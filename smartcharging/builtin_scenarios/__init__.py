@@ -1,0 +1,1 @@
+"""The built-in scenario files (``smartcharging scenario list``)."""

@@ -1,4 +1,6 @@
-"""Gymnasium environments of smartcharging and their registration."""
+"""Gymnasium environments of smartcharging and their registration: one vehicle (scalar and
+batch), the depot (scalar, batch and the PettingZoo view), and the wrappers and per-charger
+rewards that learners use."""
 
 from gymnasium.envs.registration import register
 

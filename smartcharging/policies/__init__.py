@@ -1,4 +1,6 @@
-"""Baseline policies behind one :class:`Policy` interface."""
+"""Policies behind one :class:`Policy` interface: the single-vehicle baselines, the depot
+baselines (``depot``) and the planning depot policies, MPC and the Lagrangian
+decomposition (``depot_planning``)."""
 
 from smartcharging.policies.base import Policy
 from smartcharging.policies.registry import all_policies, baseline_policies, policy_by_name
