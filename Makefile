@@ -29,19 +29,22 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The core install (no rl extra, so no torch) must run every non-training command.
+# The core install (no rl extra, so no torch) from the built wheel must run every
+# non-training command from the data inside the wheel.
 CORE_VENV := .venv-core
 core-check:
-	rm -rf $(CORE_VENV)
+	rm -rf $(CORE_VENV) build/wheel
 	$(PYTHON) -m venv $(CORE_VENV)
 	$(CORE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CORE_VENV)/bin/python -m pip install --quiet .
+	$(CORE_VENV)/bin/python -m pip wheel --quiet --no-deps --wheel-dir build/wheel .
+	$(CORE_VENV)/bin/python -m pip install --quiet build/wheel/smartcharging-*.whl
+	$(CORE_VENV)/bin/python -c "import importlib.resources as r, sys; sys.exit(not r.files('smartcharging').joinpath('py.typed').is_file())"
 	$(CORE_VENV)/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('torch') is not None or u.find_spec('stable_baselines3') is not None)"
 	cd $(CORE_VENV) && bin/smartcharging scenario list > /dev/null
 	cd $(CORE_VENV) && bin/smartcharging solve > /dev/null
 	cd $(CORE_VENV) && bin/smartcharging compare --episodes 0 > /dev/null
 	cd $(CORE_VENV) && bin/smartcharging compare --scenario depot-10-overnight --episodes 2 > /dev/null
-	@echo "core-check: the core install runs scenario list, solve and compare without the rl extra"
+	@echo "core-check: the wheel installs without the rl extra and runs scenario list, solve and compare"
 
 test: lint typecheck pytest core-check
 
