@@ -255,6 +255,5 @@ def load_user_model(
         device="cpu",
         **settings,
     )
-    overrides = {"buffer_size": 1} if algo == "dqn" else None
-    model = load_model_safely(path, template, content, overrides)
+    model = load_model_safely(path, template, content)
     return SB3Policy(model, config, f"{algo}:{path.name}", scale_observations)

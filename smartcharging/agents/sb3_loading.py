@@ -8,8 +8,13 @@ optimizer. ``ALGO.load`` would unpickle the former, so a crafted zip could run c
 * every object that is not plain data comes from a *template*: a model our own code builds
   from the run's configuration and hyperparameters. It is handed to SB3 as
   ``custom_objects`` for every pickled entry of ``data`` and for the entries that decide
-  which code the model runs (:data:`PINNED`), so SB3 never unpickles anything from ``data``;
-  a pickled entry that SB3 does not save for that algorithm is refused;
+  which code the model runs (:data:`PINNED`), so SB3 never unpickles anything from
+  ``data``; every setting the template was built with (each argument of the algorithm's
+  constructor but the seed) is set over the file's, present in it or not, so the file
+  keeps only its training progress: a zip's
+  ``buffer_size: 1e12`` never reaches the allocator, and a resumed run trains with the
+  checked hyperparameters of its ``run.json``. A pickled entry that SB3 does not save for
+  that algorithm is refused;
 * every ``.pth`` member is first read by us with torch's ``weights_only=True`` (tensors and
   plain containers only; refused otherwise), whatever the installed SB3 does with it, and
   torch must be 2.6 or newer (older ``weights_only`` loading could run code,
@@ -21,6 +26,7 @@ arrays, copied into the buffer of the loaded model.
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import os
@@ -47,6 +53,10 @@ from smartcharging.config.validation import shorten
 
 #: Entries of ``data`` always taken from the template: they choose the code that runs.
 PINNED = ("policy_class", "policy_kwargs", "observation_space", "action_space")
+#: Constructor arguments that are not settings taken from the template: the built policy,
+#: the environment and device (given to SB3's ``load`` apart), and the run's seed, which
+#: the template (built with ``seed=None`` to leave the global generators alone) lacks.
+NOT_SETTINGS = ("policy", "env", "device", "seed")
 #: Oldest torch whose ``weights_only=True`` loading runs no code (CVE-2025-32434).
 MIN_TORCH = (2, 6)
 #: The arrays of SB3's ``ReplayBuffer``; its ``pos`` and ``full`` are JSON.
@@ -137,24 +147,31 @@ def custom_objects(path: Path, data: dict[str, Any], template: BaseAlgorithm) ->
     return {name: saved[name] for name in rebuilt}
 
 
+def template_settings(template: BaseAlgorithm) -> dict[str, Any]:
+    """The settings the template was built with: its value of each argument of its
+    algorithm's constructor but :data:`NOT_SETTINGS` and the :data:`PINNED` ones."""
+    names = set(inspect.signature(type(template).__init__).parameters)
+    names -= {*NOT_SETTINGS, *PINNED}
+    return {name: value for name, value in vars(template).items() if name in names}
+
+
 def load_model_safely(
-    path: Path,
-    template: BaseAlgorithm,
-    content: bytes | None = None,
-    overrides: dict[str, Any] | None = None,
+    path: Path, template: BaseAlgorithm, content: bytes | None = None
 ) -> BaseAlgorithm:
     """The model saved at ``path``, as an algorithm of the template's class on its
     environment, loaded without unpickling anything from the file (see the module
     docstring). The template is built by our code from the run's configuration. The file
     is read once (or its ``content`` given), so SB3 loads exactly the bytes that were
-    checked. ``overrides``: plain values to use instead of the file's (e.g. a small replay
-    buffer for a model that is only evaluated)."""
+    checked; its settings are the template's, its progress (weights, steps) the file's."""
     content = read_archive_bytes(path) if content is None else content
     objects = custom_objects(path, read_model_data(path, content), template)
-    objects.update(overrides or {})
     try:
         return type(template).load(
-            io.BytesIO(content), env=template.get_env(), device="cpu", custom_objects=objects
+            io.BytesIO(content),
+            env=template.get_env(),
+            device="cpu",
+            custom_objects=objects,
+            **template_settings(template),
         )
     except (RuntimeError, TypeError, AttributeError, KeyError, ValueError, IndexError) as error:
         lines = [line.strip() for line in str(error).strip().splitlines()]

@@ -25,6 +25,7 @@ from smartcharging.agents.depot_runs import load_depot_policy
 from smartcharging.agents.run_directory import RunError
 from smartcharging.agents.runs import Run, RunSpec, load_policy
 from smartcharging.agents.safe_loading import load_archive, save_archive
+from smartcharging.agents.sb3_agents import make_model
 from smartcharging.agents.sb3_depot import make_depot_model
 from smartcharging.agents.sb3_loading import check_torch_version
 from smartcharging.config import ChargingConfig, limits
@@ -419,3 +420,28 @@ def test_learner_state_cannot_ask_for_unbounded_copies(trained, tmp_path) -> Non
     message = f"cannot resume {folder}: invalid num_envs=1000000000000: must be in"
     with pytest.raises(RunError, match=message):
         Run.resume(folder)
+
+
+@pytest.mark.parametrize(
+    ("algo", "crafted"),
+    [
+        ("dqn", {"buffer_size": 10**12, "batch_size": 1, "gamma": 0.5, "train_freq": [0, "step"]}),
+        ("ppo", {"n_steps": 10**9, "batch_size": 1, "n_epochs": 10**6, "tensorboard_log": "/"}),
+    ],
+)
+def test_resume_takes_the_hyperparameters_of_run_json_not_the_model_zip(
+    trained, tmp_path, algo, crafted
+) -> None:
+    """A model zip's settings are unchecked data: on resume every hyperparameter comes from
+    the checked run.json (a zip's buffer_size of 1e12 never reaches the allocator)."""
+    folder = copy_run(trained, algo, tmp_path)
+    model = folder / checkpoint_files(folder)[0]
+    with zipfile.ZipFile(model) as archive:
+        data = json.loads(archive.read("data"))
+    data.update(crafted)
+    rewrite_zip(model, {"data": json.dumps(data).encode()})
+    run = Run.resume(folder)
+    spec = run.spec
+    template = make_model(spec.config, None, spec.reward_scale, spec.sb3_hyperparameters())
+    for key in crafted:
+        assert getattr(run.trainer.model, key) == getattr(template, key), key
