@@ -1,9 +1,10 @@
 """Crafted run directories of every engine through evaluate, compare and train --resume:
-whatever run.json or checkpoint.json say, no command is run, no file outside the run is
+whatever run.json, checkpoint.json or an SB3 model zip's data say, no command is run, no file outside the run is
 touched, and the CLI ends with one error line (or succeeds), never a traceback."""
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "--checkpoints", "2",
     )  # fmt: skip
     assert code == 0, err
-    made = {"qlearning": qlearning}
+    ppo = root / "ppo"
+    code, _, err = run_cli(
+        "train", "--algo", "ppo", "--out", str(ppo), "--steps", "8192", "--checkpoints", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    made = {"qlearning": qlearning, "ppo": ppo}
     depot = load_depot_scenario("depot-10-overnight").to_config()
     for name, spec in (
         ("rllib-vehicle", new_spec("ppo", 4096, 0, 0, 1, config=ChargingConfig())),
@@ -97,6 +103,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 COMMANDS = {
     "qlearning": [("evaluate", "--json", "--model"), ("train", "--resume")],
+    "ppo": [("evaluate", "--json", "--model"), ("train", "--resume")],
     "rllib-vehicle": [("evaluate", "--json", "--model"), ("compare", "--json", "--model")],
     "rllib-depot": [
         ("compare", "--scenario", "depot-10-overnight", "--episodes", "1", "--json", "--model")
@@ -123,15 +130,28 @@ def test_a_crafted_run_is_refused_in_one_line_without_side_effects(
     outside.write_text("keep")
     run = work / "run"
     shutil.copytree(runs[kind], run)
-    name = data.draw(st.sampled_from(["run.json", "checkpoint.json"]))
-    document = json.loads((run / name).read_text())
+    files = ["run.json", "checkpoint.json"] + (["model zip"] if kind == "ppo" else [])
+    name = data.draw(st.sampled_from(files))
+    if name == "model zip":  # the SB3 zip's plain-JSON "data" entry
+        model = run / json.loads((run / "checkpoint.json").read_text())["files"][0]
+        with zipfile.ZipFile(model) as archive:
+            members = {member: archive.read(member) for member in archive.namelist()}
+        document = json.loads(members["data"])
+    else:
+        document = json.loads((run / name).read_text())
     path = data.draw(st.sampled_from(paths(document)))
     delete = data.draw(st.booleans())
     value = data.draw(hostile)
     if path[-1] in ("total_steps", "n_timesteps") and not delete:
         # a genuine larger budget would train, which is not what this test is about
         assume(not isinstance(value, int | float) or value <= 20_000)
-    (run / name).write_text(json.dumps(mutate(document, path, value, delete)))
+    crafted = json.dumps(mutate(document, path, value, delete))
+    if name == "model zip":
+        with zipfile.ZipFile(model, "w") as archive:
+            for member, content in members.items():
+                archive.writestr(member, crafted if member == "data" else content)
+    else:
+        (run / name).write_text(crafted)
     command = data.draw(st.sampled_from(COMMANDS[kind]))
     code, out, err = run_cli(*command, str(run))
     assert code in (0, 1, 2), (code, err)
