@@ -1,6 +1,7 @@
 """Crafted run directories of every engine through evaluate, compare and train --resume:
-whatever run.json, checkpoint.json or an SB3 model zip's data say, no command is run, no file outside the run is
-touched, and the CLI ends with one error line (or succeeds), never a traceback."""
+whatever run.json, checkpoint.json or an SB3 model zip's data say, no command is run, no
+file outside the run is touched, and the CLI ends with one error line (or succeeds), never
+a traceback."""
 
 import json
 import shutil
