@@ -29,6 +29,7 @@ from smartcharging.cli.depot import depot_report
 from smartcharging.cli.options import (
     ENVIRONMENT_ERROR,
     CliError,
+    address_option,
     check_output_folder,
     describe_os_error,
     env_options,
@@ -405,6 +406,7 @@ def train_command(
     address: str | None = typer.Option(
         None,
         "--address",
+        callback=address_option,
         help="RLlib: the Ray cluster to run on ('auto': the one `ray start --head` started "
         "here) [a local Ray with this machine's cores].",
         show_default=False,

@@ -22,6 +22,7 @@ from smartcharging.config.scenarios import (
 )
 from smartcharging.config.validation import shorten
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
+from smartcharging.rllib.session import check_address
 
 
 class CliError(Exception):
@@ -263,3 +264,11 @@ def env_options(command: Callable[..., None]) -> Callable[..., None]:
     wrapper.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
     del wrapper.__wrapped__
     return wrapper
+
+
+def address_option(address: str | None) -> str | None:
+    """``--address``, checked before Ray starts (:func:`check_address`)."""
+    try:
+        return None if address is None else check_address(address)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None

@@ -59,6 +59,18 @@ def one_error_line(err: str) -> str:
         (("evaluate", "--policy", "greedy", "--model", "."), "--policy and --model exclude"),
         (("evaluate", "--algo", "ppo"), "--algo applies to a model file"),
         (("train", "--algo", "sac", "--out", "x"), "--algo 'sac': choose one of"),
+        *(
+            (("train", "--engine", "rllib", "--algo", "ppo", "--out", "x", "--address", a), m)
+            for a, m in [
+                ("localhost:-1", "'--address': invalid port '-1'"),
+                (":6379", "'--address': ':6379' has no host"),
+                ("localhost:0", "must be an integer in 1..65535"),
+                ("localhost:65536", "must be an integer in 1..65535"),
+                ("localhost", "'--address': 'localhost' is not auto, HOST:PORT"),
+                ("ray://:1", "'--address': 'ray://:1' has no host"),
+                ("h:" + "9" * 5000, "invalid port '99999"),
+            ]
+        ),
         (
             (
                 "train",
