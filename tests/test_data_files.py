@@ -3,7 +3,14 @@
 import pytest
 import yaml
 
-from smartcharging.config.data_files import DuplicateKeyError, load_json, load_yaml
+from smartcharging.config.data_files import (
+    MAX_DIGITS,
+    MAX_NESTING,
+    DataLimitError,
+    DuplicateKeyError,
+    load_json,
+    load_yaml,
+)
 from smartcharging.config.scenarios import ScenarioError, parse_depot_scenario
 
 
@@ -39,3 +46,53 @@ def test_a_repeated_json_key_and_non_numbers_are_refused() -> None:
     for constant in ("NaN", "Infinity", "-Infinity"):
         with pytest.raises(ValueError, match="not a JSON number"):
             load_json(f'{{"a": {constant}}}')
+
+
+DEEP = 5_000  # deeper than Python's recursion limit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * DEEP + "]" * DEEP,
+        '{"a": ' * DEEP + "1" + "}" * DEEP,
+        "[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1),
+    ],
+)
+def test_json_nested_deeper_than_the_limit_is_refused(text: str) -> None:
+    with pytest.raises(DataLimitError, match=f"nested deeper than {MAX_NESTING} levels"):
+        load_json(text)
+
+
+def test_json_nested_to_the_limit_loads() -> None:
+    text = "[" * MAX_NESTING + "]" * MAX_NESTING
+    assert load_json(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * DEEP + "]" * DEEP,
+        "a:\n" + "".join(f"{' ' * i}b{i}:\n" for i in range(1, MAX_NESTING + 2)) + "  x: 1\n",
+        "a0: &a0 [1]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, MAX_NESTING + 2)),
+    ],
+)
+def test_yaml_nested_deeper_than_the_limit_is_refused(text: str) -> None:
+    with pytest.raises(yaml.YAMLError, match=f"nested deeper than {MAX_NESTING} levels"):
+        load_yaml(text)
+
+
+def test_yaml_that_contains_itself_is_refused() -> None:
+    with pytest.raises(yaml.YAMLError, match="contains itself"):
+        load_yaml("a: &a [1, *a]\n")
+
+
+def test_integers_longer_than_the_limit_are_refused_naming_the_digits() -> None:
+    long = "9" * 5_000
+    with pytest.raises(DataLimitError, match="an integer of 5,000 digits: at most"):
+        load_json(f'{{"seed": {long}}}')
+    with pytest.raises(yaml.YAMLError, match="an integer of 5,000 digits: at most") as caught:
+        load_yaml(f"name: x\nseed: {long}\n")
+    assert caught.value.problem_mark.line == 1  # type: ignore[attr-defined]
+    assert len(str(caught.value)) < 400
+    assert load_json("9" * MAX_DIGITS) == int("9" * MAX_DIGITS)

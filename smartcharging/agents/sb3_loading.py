@@ -48,7 +48,7 @@ from smartcharging.agents.safe_loading import (
     restore_arrays,
     save_archive,
 )
-from smartcharging.config.data_files import DuplicateKeyError, load_json
+from smartcharging.config.data_files import DataLimitError, DuplicateKeyError, load_json
 from smartcharging.config.validation import shorten
 
 #: Entries of ``data`` always taken from the template: they choose the code that runs.
@@ -95,6 +95,8 @@ def read_model_data(path: Path, content: bytes) -> dict[str, Any]:
         ) from None
     except DuplicateKeyError as error:
         raise ValueError(f"{path}: its 'data' entry has a {error}") from None
+    except DataLimitError as error:
+        raise ValueError(f"{path}: its 'data' entry is {error}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path}: its 'data' is not a JSON object")
     return data

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -402,3 +403,37 @@ def test_unknown_policy_names_the_option_and_empty_scenarios_say_empty(tmp_path)
     empty.write_text("")
     code, _, err = run_cli("scenario", "validate", str(empty))
     assert code == 2 and "is empty" in err and "NoneType" not in err
+
+
+HOSTILE_DATA = {
+    "deep nesting": ("[" * 5_000 + "]" * 5_000, "nested deeper than 32 levels"),
+    "a 5,000-digit integer": ("9" * 5_000, "an integer of 5,000 digits"),
+}
+
+
+@pytest.mark.parametrize("what", HOSTILE_DATA)
+def test_deep_nesting_and_huge_integers_in_files_are_one_usage_error(
+    tmp_path: Path, what: str
+) -> None:
+    """Scenario files, run files and model zips that Python cannot hold as plain data
+    (a RecursionError, a ValueError of int conversion) are refused in one line."""
+    value, message = HOSTILE_DATA[what]
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"name: x\nvehicle: {{capacity_kwh: {value}, power_levels_kw: [0, 7]}}\n")
+    code, _, err = run_cli("scenario", "validate", str(scenario))
+    line = one_error_line(err)
+    assert code == 2 and str(scenario) in line and message in line and len(line) < 400
+    run = tmp_path / "run"
+    assert run_cli("train", "--algo", "qlearning", "--out", str(run), *SMALL)[0] == 0
+    text = (run / "run.json").read_text()
+    (run / "run.json").write_text(text.replace('"seed": 0', f'"seed": {value}', 1))
+    for command in (("train", "--resume"), ("evaluate", "--model")):
+        code, _, err = run_cli(*command, str(run))
+        line = one_error_line(err)
+        assert code == 2 and str(run / "run.json") in line and message in line, line
+    model = tmp_path / "model.zip"
+    with zipfile.ZipFile(model, "w") as archive:
+        archive.writestr("data", f'{{"n_steps": {value}}}')
+    code, _, err = run_cli("evaluate", "--model", str(model))
+    line = one_error_line(err)
+    assert code == 2 and str(model) in line and message in line
