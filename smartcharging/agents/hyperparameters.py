@@ -29,6 +29,12 @@ from smartcharging.config.validation import shorten
 SB3_ALGORITHMS = ("dqn", "ppo", "a2c")
 #: Keys of an entry that are not arguments of the SB3 algorithm.
 SETUP_KEYS = ("n_envs", "n_timesteps", "expected_shortfall")
+#: Activation functions an entry may name: classes of ``torch.nn``.
+ACTIVATIONS = ("ELU", "GELU", "LeakyReLU", "ReLU", "SiLU", "Sigmoid", "Tanh")
+#: Keys of an entry's ``policy_kwargs`` (any other would reach SB3 unchecked).
+POLICY_KWARGS = ("activation_fn", "net_arch")
+#: Units of a DQN ``train_freq`` given as ``[frequency, unit]``.
+TRAIN_FREQ_UNITS = ("step", "episode")
 
 
 class HyperparameterError(ValueError):
@@ -50,8 +56,18 @@ class Hyperparameters:
         """A fresh copy of the SB3 keyword arguments, ``lin_<start>`` strings turned into
         schedules (:mod:`~smartcharging.agents.schedules`; needs the ``rl`` extra): SB3
         writes into the ``policy_kwargs`` it is given (A2C adds its optimizer class), which
-        must not leak back here."""
-        return resolve_schedules(self.source, copy.deepcopy(self.kwargs))
+        must not leak back here. An activation function named in ``policy_kwargs`` becomes
+        its ``torch.nn`` class, and a ``[frequency, unit]`` ``train_freq`` (a list in JSON)
+        the tuple SB3 reads."""
+        kwargs = resolve_schedules(self.source, copy.deepcopy(self.kwargs))
+        policy_kwargs = kwargs.get("policy_kwargs") or {}
+        if "activation_fn" in policy_kwargs:
+            import torch
+
+            policy_kwargs["activation_fn"] = getattr(torch.nn, policy_kwargs["activation_fn"])
+        if isinstance(kwargs.get("train_freq"), list):
+            kwargs["train_freq"] = tuple(kwargs["train_freq"])
+        return kwargs
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as it is written to YAML or ``run.json``."""
@@ -91,6 +107,7 @@ class Hyperparameters:
                     "booleans, lists or mappings"
                 )
         _check_sizes(source, data["n_envs"], kwargs)
+        _check_sb3_rules(source, algo, data["n_envs"], kwargs)
         try:
             check_schedules(source, kwargs)
         except ValueError as error:
@@ -144,9 +161,71 @@ def _check_sizes(source: str, n_envs: int, kwargs: dict[str, Any]) -> None:
                 f"{limits.MAX_BUFFER_TRANSITIONS:,} transitions (MAX_BUFFER_TRANSITIONS in "
                 "smartcharging.config.limits)"
             )
-    policy_kwargs = kwargs.get("policy_kwargs") or {}
-    if isinstance(policy_kwargs, dict) and "net_arch" in policy_kwargs:
+
+
+def _check_sb3_rules(source: str, algo: str, n_envs: int, kwargs: dict[str, Any]) -> None:
+    """Refuse what SB3 would refuse deep inside, with an ``AssertionError`` or a
+    ``TypeError`` that names neither the entry nor what is allowed: advantages normalised
+    over a single transition, a minibatch of one, a train frequency of zero, a policy
+    setting SB3 would take as code (an activation function given by name)."""
+    normalized = kwargs.get("normalize_advantage", algo == "ppo")
+    if normalized and kwargs.get("n_steps", 1) * n_envs < 2 and algo != "dqn":
+        raise HyperparameterError(
+            f"{source}: invalid n_steps * n_envs={kwargs.get('n_steps', 1) * n_envs}: must be "
+            "at least 2 (advantages are normalized over the rollout)"
+        )
+    batch = kwargs.get("batch_size", 2)
+    if algo == "ppo" and normalized and batch < 2:
+        raise HyperparameterError(
+            f"{source}: invalid batch_size={batch}: must be an int >= 2 (PPO normalizes "
+            "advantages over each minibatch)"
+        )
+    if "train_freq" in kwargs:
+        _check_train_freq(source, n_envs, kwargs["train_freq"])
+    _check_policy_kwargs(source, kwargs.get("policy_kwargs") or {})
+
+
+def _check_train_freq(source: str, n_envs: int, value: Any) -> None:
+    frequency, unit = value if isinstance(value, list) and len(value) == 2 else (value, "step")
+    if (
+        isinstance(frequency, bool)
+        or not isinstance(frequency, int)
+        or frequency < 1
+        or unit not in TRAIN_FREQ_UNITS
+    ):
+        raise HyperparameterError(
+            f"{source}: invalid train_freq={shorten(repr(value))}: must be an int >= 1 or "
+            f"[int >= 1, unit] with a unit of {' or '.join(TRAIN_FREQ_UNITS)}"
+        )
+    if unit == "episode" and n_envs != 1:
+        raise HyperparameterError(
+            f"{source}: invalid train_freq={value!r}: the unit 'episode' needs n_envs=1, "
+            f"not {n_envs}"
+        )
+
+
+def _check_policy_kwargs(source: str, policy_kwargs: Any) -> None:
+    """The network settings an entry may hold: a checked ``net_arch`` and an activation
+    function named from :data:`ACTIVATIONS`."""
+    if not isinstance(policy_kwargs, dict):
+        raise HyperparameterError(
+            f"{source}: invalid policy_kwargs={shorten(repr(policy_kwargs))}: must be a "
+            f"mapping of {', '.join(POLICY_KWARGS)}"
+        )
+    unknown = sorted(set(policy_kwargs) - set(POLICY_KWARGS))
+    if unknown:
+        raise HyperparameterError(
+            f"{source}: unsupported policy_kwargs key {shorten(repr(unknown[0]))}: allowed: "
+            f"{', '.join(POLICY_KWARGS)}"
+        )
+    if "net_arch" in policy_kwargs:
         check_net_arch(source, policy_kwargs["net_arch"])
+    activation = policy_kwargs.get("activation_fn", "Tanh")
+    if activation not in ACTIVATIONS:
+        raise HyperparameterError(
+            f"{source}: invalid activation_fn={shorten(repr(activation))}: allowed: "
+            f"{', '.join(ACTIVATIONS)} (classes of torch.nn, by name)"
+        )
 
 
 def _plain(value: Any) -> bool:

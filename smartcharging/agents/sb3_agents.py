@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from smartcharging.agents.hyperparameters import ACTIVATIONS as ACTIVATION_NAMES
 from smartcharging.agents.hyperparameters import (
     HyperparameterError,
     Hyperparameters,
@@ -181,10 +182,7 @@ class SB3Policy(Policy):
 
 
 #: Activation functions a user's model file may name (as SB3 writes them, by class).
-ACTIVATIONS = {
-    f"<class 'torch.nn.modules.activation.{name}'>": name
-    for name in ("Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid")
-}
+ACTIVATIONS = {f"<class 'torch.nn.modules.activation.{name}'>": name for name in ACTIVATION_NAMES}
 #: Policy settings read from a user's model file; any other is refused.
 READ_POLICY_KWARGS = ("net_arch", "activation_fn", "optimizer_class", "optimizer_kwargs")
 

@@ -94,3 +94,42 @@ def test_entries_cannot_ask_for_unbounded_buffers_or_networks(changes, message) 
     entry = {**shipped("dqn", ChargingConfig()).to_dict(), **changes}
     with pytest.raises(HyperparameterError, match=message):
         Hyperparameters.from_dict("dqn", entry, "run.json")
+
+
+@pytest.mark.parametrize(
+    ("algo", "changes", "message"),
+    [
+        ("ppo", {"batch_size": 1}, "invalid batch_size=1: must be an int >= 2"),
+        ("ppo", {"n_envs": 1, "n_steps": 1}, "invalid n_steps \\* n_envs=1: must be at least 2"),
+        ("dqn", {"train_freq": 0}, "invalid train_freq=0: must be an int >= 1"),
+        ("dqn", {"train_freq": [4, "hour"]}, "invalid train_freq=\\[4, 'hour'\\]"),
+        ("dqn", {"train_freq": [2, "episode"]}, "'episode' needs n_envs=1"),
+        ("dqn", {"train_freq": True}, "invalid train_freq=True"),
+        ("a2c", {"policy_kwargs": {"activation_fn": "os.system"}}, "activation_fn='os.system'"),
+        ("a2c", {"policy_kwargs": {"activation_fn": "os.system"}}, "allowed: ELU, GELU"),
+        ("ppo", {"policy_kwargs": {"features_extractor_class": "x"}}, "policy_kwargs key"),
+        ("dqn", {"policy_kwargs": {"ortho_init": False}}, "policy_kwargs key 'ortho_init'"),
+        ("ppo", {"policy_kwargs": "wide"}, "invalid policy_kwargs='wide': must be a mapping"),
+    ],
+)
+def test_entries_sb3_would_refuse_with_an_assertion_are_named(algo, changes, message) -> None:
+    """What Stable-Baselines3 refuses with an AssertionError or a TypeError deep inside is
+    refused here, naming the key, the value and what is allowed."""
+    entry = {**shipped(algo, CONFIG).to_dict(), **changes}
+    with pytest.raises(HyperparameterError, match=message) as caught:
+        Hyperparameters.from_dict(algo, entry, "run.json")
+    assert str(caught.value).startswith("run.json: ")
+
+
+def test_activation_functions_are_named_and_built_from_torch(tmp_path) -> None:
+    import torch
+
+    entry = shipped("ppo", CONFIG).to_dict()
+    entry["policy_kwargs"] = {"net_arch": [8], "activation_fn": "ReLU"}
+    kwargs = Hyperparameters.from_dict("ppo", entry).model_kwargs()
+    assert kwargs["policy_kwargs"]["activation_fn"] is torch.nn.ReLU
+    assert Hyperparameters.from_dict("ppo", entry).to_dict() == entry
+    dqn = {**shipped("dqn", CONFIG).to_dict(), "train_freq": [2, "step"]}
+    spec = RunSpec("dqn", 64, 0, CONFIG, 4, checkpoints=1, hyperparameters=dqn)
+    run = Run.start(tmp_path / "r", spec)
+    assert run.trainer.model.train_freq.frequency == 2  # type: ignore[attr-defined]
