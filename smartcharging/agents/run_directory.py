@@ -213,7 +213,7 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Make ``path`` by ``write(temporary)`` on a hidden file beside it, flushed to disk and
     renamed over ``path``: a reader (or an interrupted run) sees the old file or the new
     one, never half of one. The temporary name keeps ``path``'s suffix, for writers that

@@ -10,11 +10,16 @@ A tuning directory holds ``tune.json`` (algorithm, trials, steps per trial, seed
 environment), ``study.db`` (Optuna's SQLite storage: trial parameters and values as JSON
 and numbers, no pickles), the trial run directories and, when done, ``best.yml``: the best
 trial's entry in the format of ``smartcharging/agents/hyperparams/<algo>.yml``. Resuming
-(``--resume DIR``) reopens the study; a trial cut off by the interruption is marked failed
-and its parameters are tried again, so the study ends with ``trials`` finished trials. The
-sampler restarts from the study's trials (its random state is not saved).
+(``--resume DIR``) reopens the study, refused unless tune could have written it
+(:func:`~smartcharging.agents.search_space.check_study`); a trial cut off by the
+interruption is marked failed and its parameters are queued again, once, so the study ends
+with ``trials`` finished trials, each counted once. Trials run one at a time by
+``ask``/``tell``: a Ctrl-C cuts training at once but waits while the study is written
+(:class:`~smartcharging.agents.interrupt_gate.InterruptGate`), so a finished trial is never
+lost or queued twice. The sampler restarts from the study's trials (its random state is not
+saved).
 
-Optuna is part of the ``rl`` extra and imported only here.
+Optuna is part of the ``rl`` extra and imported only inside functions.
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ from typing import Any
 import yaml
 
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
+from smartcharging.agents.interrupt_gate import InterruptGate
 from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory, write_json, write_text
 from smartcharging.agents.runs import Run, RunError, RunSpec
+from smartcharging.agents.search_space import REQUEUED_FROM, check_study, search_space
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.limits import check_limit
+from smartcharging.config.validation import shorten
 
 STUDY_NAME = "smartcharging"
 TUNE_FILE = "tune.json"
@@ -80,34 +88,6 @@ class TuneSpec:
         )
 
 
-def suggest(algo: str, trial: Any) -> None:
-    """Sample a trial's hyperparameters (the rest stay as shipped). Optuna keeps them as
-    plain parameters; :func:`entry_of` turns them into an entry."""
-    trial.suggest_float("learning_rate", 1e-4, 3e-3, log=True)
-    trial.suggest_categorical("learning_rate_schedule", ["linear", "constant"])
-    trial.suggest_categorical("net_width", [64, 128, 256])
-    if algo == "ppo":
-        trial.suggest_categorical("n_envs", [32, 64, 128, 256])
-        trial.suggest_categorical("n_steps", [16, 32, 64, 128])
-        trial.suggest_categorical("batch_size", [256, 512, 1024, 2048])
-        trial.suggest_categorical("n_epochs", [5, 10, 20])
-        trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0])
-        trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3])
-    elif algo == "a2c":
-        trial.suggest_categorical("n_envs", [16, 64, 128])
-        trial.suggest_categorical("n_steps", [8, 16, 32])
-        trial.suggest_categorical("gae_lambda", [0.9, 0.95, 1.0])
-        trial.suggest_categorical("vf_coef", [0.25, 0.5, 1.0])
-    else:
-        trial.suggest_categorical("n_envs", [4, 16, 64])
-        trial.suggest_categorical("batch_size", [64, 128, 256, 512])
-        trial.suggest_categorical("target_update_interval", [250, 1000, 4000])
-        trial.suggest_float("exploration_fraction", 0.05, 0.5)
-        trial.suggest_categorical("exploration_final_eps", [0.0, 0.01, 0.02, 0.05])
-        trial.suggest_categorical("n_steps", [1, 2, 4, 8])
-        trial.suggest_categorical("gradient_steps", [1, 2, 4])
-
-
 def entry_of(params: dict[str, Any]) -> dict[str, Any]:
     """The hyperparameters of a trial's parameters: the network width as ``net_arch``, a
     linear learning rate as its ``lin_`` schedule, the rest as they are."""
@@ -142,12 +122,27 @@ class Tuning:
         self.spec = spec
         self.interrupted = interrupted
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.study = optuna.create_study(
-            study_name=STUDY_NAME,
-            storage=f"sqlite:///{folder / 'study.db'}",
-            direction="minimize",
-            load_if_exists=True,
-        )
+        path = folder / "study.db"
+        try:
+            try:
+                self.study = optuna.create_study(
+                    study_name=STUDY_NAME,
+                    storage=f"sqlite:///{path}",
+                    direction="minimize",
+                    load_if_exists=True,
+                )
+                check_study(self.study, spec.algo, path)
+            except (RunError, KeyboardInterrupt):
+                raise
+            except Exception as error:  # not a database, or rows Optuna cannot read
+                raise RunError(
+                    f"{path}: not a readable Optuna study ({type(error).__name__}: "
+                    f"{shorten(str(error))}): restore it from a copy, or start a new tuning "
+                    "with --out"
+                ) from None
+        except BaseException:
+            directory.release()
+            raise
         # Seeded by the trials so far, so a resumed study does not redraw its first samples.
         self.study.sampler = optuna.samplers.TPESampler(seed=spec.seed + len(self.study.trials))
 
@@ -193,9 +188,7 @@ class Tuning:
             spec = TuneSpec(**{**spec.__dict__, "trials": trials})
         tuning = cls(folder, spec, interrupted)
         for trial in tuning.study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):
-            tuning.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
-            tuning.study.enqueue_trial(trial.params)
-            tuning.interrupted.append(trial.number)
+            tuning.requeue(trial)
         write_json(folder / TUNE_FILE, {**spec.to_json(), "interrupted": tuning.interrupted})
         return tuning
 
@@ -212,8 +205,24 @@ class Tuning:
         base = shipped(self.spec.algo, self.spec.config).to_dict()
         return {**base, **entry_of(params), "n_timesteps": self.spec.steps}
 
-    def _objective(self, trial: Any) -> float:
-        suggest(self.spec.algo, trial)
+    def requeue(self, trial: Any) -> None:
+        """Fail ``trial``, cut off by an interruption, and queue its parameters again, so
+        that it runs once more and is counted once. Every step is skipped when already
+        done, so a resume after a kill in the middle of this completes it exactly once."""
+        import optuna
+
+        if trial.number not in self.interrupted:
+            self.interrupted.append(trial.number)
+            write_json(
+                self.folder / TUNE_FILE, {**self.spec.to_json(), "interrupted": self.interrupted}
+            )
+        if not any(t.user_attrs.get(REQUEUED_FROM) == trial.number for t in self.study.trials):
+            self.study.enqueue_trial(trial.params, user_attrs={REQUEUED_FROM: trial.number})
+        if self.study.trials[trial.number].state == optuna.trial.TrialState.RUNNING:
+            self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+
+    def _train(self, trial: Any) -> tuple[float, float, float]:
+        """Train ``trial``'s run directory: its final gap, best gap and wall time."""
         entry = self.entry(trial.params)
         run_spec = RunSpec(
             algo=self.spec.algo,
@@ -227,30 +236,42 @@ class Tuning:
         run = Run.start(self.folder / f"trial-{trial.number:03d}", run_spec)
         final = run.train()
         assert run.best is not None
-        trial.set_user_attr("best_checkpoint_gap", run.best["relative_gap"])
-        trial.set_user_attr("wall_time_s", final.wall_time_s)
-        if not math.isfinite(final.relative_gap):
-            raise ValueError(f"trial {trial.number}: non-finite gap {final.relative_gap}")
-        return final.relative_gap
+        return final.relative_gap, run.best["relative_gap"], final.wall_time_s
+
+    def _run_trial(self, gate: InterruptGate) -> Any:
+        """Ask for a trial, train it with Ctrl-C allowed, tell its result with Ctrl-C
+        deferred (a finished trial is always told complete); the finished trial."""
+        import optuna
+
+        gate.check()  # a Ctrl-C during the last trial's bookkeeping: before a new trial
+        trial = self.study.ask(search_space(self.spec.algo))
+        try:
+            with gate.open():
+                gap, best_gap, wall_time_s = self._train(trial)
+            if not math.isfinite(gap):
+                raise ValueError(f"non-finite gap {gap}")
+        except ValueError as error:  # failed by itself: counted, not run again
+            trial.set_user_attr("error", shorten(str(error)))
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        except BaseException:  # Ctrl-C or a crash: the trial is run again on --resume
+            self.requeue(trial)
+            raise
+        else:
+            trial.set_user_attr("best_checkpoint_gap", best_gap)
+            trial.set_user_attr("wall_time_s", wall_time_s)
+            self.study.tell(trial, gap)
+        return self.study.trials[trial.number]
 
     def run(self, on_trial: Callable[[Any], None] | None = None) -> dict[str, Any]:
         """Run trials until ``spec.trials`` have finished; write and return ``best.yml``'s
-        entry."""
+        entry. A Ctrl-C cuts the trial in training (run again on ``--resume``) and waits
+        for the study's bookkeeping, then raises ``KeyboardInterrupt``."""
         try:
-            while len(self.finished) < self.spec.trials:
-                try:
-                    self.study.optimize(self._objective, n_trials=1, catch=(ValueError,))
-                except BaseException:  # Ctrl-C or a crash: the trial is re-run on --resume
-                    trial = self.study.trials[-1]
-                    self.study.enqueue_trial(trial.params)
-                    self.interrupted.append(trial.number)
-                    write_json(
-                        self.folder / TUNE_FILE,
-                        {**self.spec.to_json(), "interrupted": self.interrupted},
-                    )
-                    raise
-                if on_trial is not None:
-                    on_trial(self.study.trials[-1])
+            with InterruptGate() as gate:
+                while len(self.finished) < self.spec.trials:
+                    finished = self._run_trial(gate)
+                    if on_trial is not None:
+                        on_trial(finished)
             return self.write_best()
         finally:
             self.directory.release()

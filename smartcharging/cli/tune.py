@@ -12,11 +12,15 @@ from smartcharging.cli.options import (
     CliError,
     check_output_folder,
     env_options,
+    fail,
     refuse_with_resume,
 )
 from smartcharging.cli.output import console
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.depot import DepotConfig
+
+INTERRUPTED = 130
+"""Exit status of a Ctrl-C (128 + SIGINT), as the README's exit-code table says."""
 
 
 @env_options
@@ -101,7 +105,14 @@ def tune_command(
         gap = "failed" if trial.value is None else f"final gap {100 * trial.value:.4f}%"
         console.print(f"trial {trial.number}: {gap} {trial.params}", highlight=False)
 
-    entry = tuning.run(show)
+    try:
+        entry = tuning.run(show)
+    except KeyboardInterrupt:
+        raise fail(
+            f"interrupted: {len(tuning.finished)} of {tuning.spec.trials} trials finished; "
+            f"continue with smartcharging tune --resume {tuning.folder}",
+            INTERRUPTED,
+        ) from None
     best = tuning.study.best_trial
     gap = 100 * (best.value or 0.0)
     console.print(
