@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smartcharging.agents.checkpoint_progress import checkpoint_progress
 from smartcharging.agents.checkpoint_scores import (
     VEHICLE_CURVE_FIELDS,
     CurvePoint,
@@ -430,12 +431,12 @@ class Run:
 
 def _checkpoint_files(checkpoint: dict[str, Any]) -> tuple[int, list[str]]:
     """The steps of a ``checkpoint.json`` and the names of its files."""
-    return int(checkpoint["steps"]), checkpoint_files(checkpoint, CHECKPOINT_NAMES)
+    return checkpoint_progress(checkpoint)[0], checkpoint_files(checkpoint, CHECKPOINT_NAMES)
 
 
 def _resumed_progress(checkpoint: dict[str, Any]) -> tuple[float, dict[str, Any] | None]:
     """The wall time of a ``checkpoint.json`` and its best checkpoint (if any), checked."""
-    return float(checkpoint["wall_time_s"]), best_checkpoint(checkpoint, BEST_NAMES)
+    return checkpoint_progress(checkpoint)[1], best_checkpoint(checkpoint, BEST_NAMES)
 
 
 def _model_file(checkpoint: dict[str, Any], which: str) -> str:

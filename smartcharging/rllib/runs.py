@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smartcharging.agents.checkpoint_progress import checkpoint_progress
 from smartcharging.agents.checkpoint_scores import (
     DEPOT_CURVE_FIELDS,
     VEHICLE_CURVE_FIELDS,
@@ -272,7 +273,7 @@ class RLlibRun:
             spec = RunDirectory(folder, ()).parse(RUN_FILE, RLlibRunSpec.from_json)
             directory = RunDirectory(folder, spec.curve_fields)
             checkpoint = directory.read(CHECKPOINT_FILE)
-            steps, wall = int(checkpoint["steps"]), float(checkpoint["wall_time_s"])
+            steps, wall = directory.parse(CHECKPOINT_FILE, checkpoint_progress)
             files, rllib_checkpoint, best = directory.parse(CHECKPOINT_FILE, _checkpoint_names)
         directory.resume_from(checkpoint, files)
         try:
