@@ -31,6 +31,10 @@ MAX_CHARGERS = 10_000
 MAX_CHARGER_SLOTS = 2_000_000
 #: Battery levels times slots times actions times price rows of the exact solver.
 MAX_SOLVER_WORK = 5_000_000_000
+#: Estimated peak memory of the exact solver (``solvers.vehicle.grid.solver_bytes``): 16 GiB,
+#: so that a solve and the rest of its command fit a 24 GiB machine. The work limit alone
+#: let 1,000 power levels over 16 slots through, and the kernel killed it at 23.6 GB.
+MAX_SOLVER_BYTES = 16 * 2**30
 #: Copies of a batch environment, and Monte-Carlo episodes of one evaluation.
 MAX_COPIES = 4_000_000
 MAX_EPISODES = 100_000_000

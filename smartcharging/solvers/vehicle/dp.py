@@ -221,7 +221,8 @@ def _best_actions(config: ChargingConfig, action_values: np.ndarray) -> np.ndarr
     order = np.argsort(np.abs(config.power_kw), kind="stable")
     if (order == np.arange(len(order))).all():
         return action_values.argmax(axis=-1)
-    return order[action_values[..., order].argmax(axis=-1)]
+    # slot by slot: reordering every slot at once copied all the action values (peak memory)
+    return np.stack([order[slot[..., order].argmax(axis=-1)] for slot in action_values])
 
 
 def solve(config: ChargingConfig, grid: BatteryGrid | None = None, profile: int = 0) -> Solution:
@@ -259,6 +260,7 @@ def solve_all(config: ChargingConfig, grid: BatteryGrid | None = None) -> Optimu
         solution = solve(config, grid, profile)
         policies[profile] = solution.policy
         returns[profile] = solution.expected_return
+        del solution  # its action values go before the next row's are made (peak memory)
     return Optimum(
         config=config,
         grid=grid,

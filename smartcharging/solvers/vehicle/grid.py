@@ -78,6 +78,24 @@ def common_step(values: list[float]) -> float | None:
     return numerator / denominator
 
 
+def solver_bytes(config: ChargingConfig, levels: int) -> int:
+    """Peak memory of :func:`~smartcharging.solvers.vehicle.dp.solve_all` on ``levels``
+    battery levels, in bytes, beyond the process itself.
+
+    What it allocates: the action values ``Q[t, b, a]`` (float64, one price row at a time),
+    ``V[t, b]`` and the row's policy, the policies of every price row, and per slot the
+    transitions and costs of every (level, action): measured 6 (seed costs), 8 (physical)
+    and 13 (V2G) float64 arrays of ``levels x actions`` at the peak, counted as 16.
+    """
+    cells = levels * config.n_actions
+    policy_bytes = 1 if config.n_actions <= 127 else 8
+    return (
+        8 * cells * (config.n_slots + 16)
+        + 8 * levels * (2 * config.n_slots + 1)
+        + policy_bytes * config.n_profiles * config.n_slots * levels
+    )
+
+
 def make_grid(
     config: ChargingConfig,
     max_exact_levels: int = MAX_EXACT_LEVELS,
@@ -86,7 +104,8 @@ def make_grid(
     """The exact grid of ``config`` if it has one of manageable size, else a fine grid.
 
     Raises a :class:`ConfigError` before allocating it if solving on it would exceed
-    :data:`smartcharging.config.limits.MAX_SOLVER_WORK`.
+    :data:`smartcharging.config.limits.MAX_SOLVER_WORK` or, by :func:`solver_bytes`,
+    :data:`smartcharging.config.limits.MAX_SOLVER_BYTES`.
     """
     increments = [p * config.slot_hours for p in config.power_levels_kw]
     values = [config.capacity_kwh, config.start_min_kwh, config.start_step_kwh, *increments]
@@ -102,6 +121,14 @@ def make_grid(
             f"{config.n_actions} actions x {config.n_profiles} price rows = {work:.3g} steps: "
             f"must be at most {limits.MAX_SOLVER_WORK:.3g} (fewer slots, or a capacity and "
             "power levels with a coarser common step)"
+        )
+    memory = solver_bytes(config, size)
+    if memory > limits.MAX_SOLVER_BYTES:
+        raise ConfigError(
+            f"the exact solver would need about {memory / 2**30:.3g} GiB of memory for "
+            f"{size:,} battery levels x {config.n_slots:,} slots x {config.n_actions} "
+            f"actions: must be at most {limits.MAX_SOLVER_BYTES / 2**30:.3g} GiB (fewer "
+            "slots or power levels, or a capacity and power levels with a coarser common step)"
         )
     if exact and step:
         # The top level is the capacity itself: 188 * 0.01 is 1.8800000000000001, above a
