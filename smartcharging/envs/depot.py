@@ -11,6 +11,7 @@ from gymnasium import spaces
 from smartcharging.config import ConfigError, DepotConfig
 from smartcharging.envs import rendering
 from smartcharging.envs.smart_charging import format_clock
+from smartcharging.envs.vector_seeds import check_seed
 from smartcharging.observations import depot_space
 from smartcharging.sim import episode_draws
 from smartcharging.sim.depot import DepotSimulator
@@ -128,6 +129,7 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         check_depot_options(options)
+        seed = check_seed(seed)
         super().reset(seed=seed)
         sim = self.simulator
         if seed is not None or not self._started:

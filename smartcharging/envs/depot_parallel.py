@@ -124,7 +124,8 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
             )
         levels = np.zeros(self.config.n_chargers, dtype=np.int64)
         for agent, action in actions.items():
-            if not self._action.contains(action) or isinstance(action, bool):
+            integer = isinstance(action, int | np.integer) and not isinstance(action, bool)
+            if not integer or not 0 <= action < self.config.n_actions:
                 raise gym.error.InvalidAction(
                     f"invalid action {action!r} for {agent}: must be an integer in "
                     f"0..{self.config.n_actions - 1}"

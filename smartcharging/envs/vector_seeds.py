@@ -1,4 +1,5 @@
-"""Seeds of the copies of a batch environment, checked the same way by every batch env."""
+"""Seeds of an environment and of the copies of a batch environment, checked the same way
+by every view (a scalar env, a batch env, a PettingZoo env)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ from collections.abc import Sequence
 import numpy as np
 from gymnasium.utils import seeding
 
+from smartcharging.config.validation import shorten
 from smartcharging.sim.episode_draws import new_key
+
+
+def check_seed(seed: object) -> int | None:
+    """``seed`` as a Python integer (a NumPy integer or 0-d integer array included), or
+    None; a ``ValueError`` naming the value for anything else, before the env changes."""
+    seed = _unwrapped(seed)
+    if seed is None:
+        return None
+    if _is_seed(seed):
+        return int(seed)  # type: ignore[call-overload]
+    raise ValueError(f"invalid seed {shorten(repr(seed))}: must be None or an integer >= 0")
 
 
 def copy_seeds(seed: object, num_envs: int) -> list[int] | None:
@@ -16,6 +29,7 @@ def copy_seeds(seed: object, num_envs: int) -> list[int] | None:
     Every seed must be an integer >= 0 (NumPy's included); anything else is a ``ValueError``
     naming the value, raised before the environment changes.
     """
+    seed = _unwrapped(seed)
     if seed is None:
         return None
     if _is_seed(seed):
@@ -24,13 +38,19 @@ def copy_seeds(seed: object, num_envs: int) -> list[int] | None:
         seeds = list(seed)
         bad = [s for s in seeds if not _is_seed(s)]
         if bad:
-            raise ValueError(f"invalid seed {bad[0]!r}: seeds must be integers >= 0")
+            raise ValueError(f"invalid seed {shorten(repr(bad[0]))}: seeds must be integers >= 0")
         if len(seeds) != num_envs:
             raise ValueError(f"reset got {len(seeds)} seeds: must be one per copy ({num_envs})")
         return [int(s) for s in seeds]
     raise ValueError(
-        f"invalid seed {seed!r}: must be None, an integer >= 0 or one such integer per copy"
+        f"invalid seed {shorten(repr(seed))}: must be None, an integer >= 0 or one such "
+        "integer per copy"
     )
+
+
+def _unwrapped(seed: object) -> object:
+    """A 0-d array's value (``np.array(5)`` is the seed 5, not a list of seeds)."""
+    return seed.item() if isinstance(seed, np.ndarray) and seed.ndim == 0 else seed
 
 
 def _is_seed(value: object) -> bool:

@@ -230,3 +230,34 @@ def test_pettingzoo_seed_render_and_state(scenario: str) -> None:
     assert np.array_equal(env.state(), expected)
     own = env.observation_space("charger_0").shape[0]
     assert env.state_space.shape[0] > own and env.render_mode is None
+
+
+VIEW_CONFIG = load_depot_scenario("depot-10-overnight").to_config()
+#: Every view of the depot: how it is built and how it takes one action for all chargers.
+VIEWS = {
+    "DepotEnv": (lambda: DepotEnv(config=VIEW_CONFIG), lambda env, a: [a] * 10),
+    "DepotVectorEnv": (
+        lambda: DepotVectorEnv(config=VIEW_CONFIG, num_envs=1),
+        lambda env, a: [[a] * 10],
+    ),
+    "DepotParallelEnv": (
+        lambda: DepotParallelEnv(config=VIEW_CONFIG),
+        lambda env, a: dict.fromkeys(env.agents, a),
+    ),
+}
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_depot_view_takes_and_refuses_the_same_seeds_and_actions(view: str) -> None:
+    make, action = VIEWS[view]
+    env = make()
+    for seed in (5, np.int64(5), np.uint64(5), np.array(5), 2**70):
+        env.reset(seed=seed)
+    for seed in (-1, True, 1.5, "5", np.array(-1), np.array(5.0)):
+        with pytest.raises(ValueError, match="invalid seed"):
+            env.reset(seed=seed)
+    env.reset(seed=0)
+    env.step(action(env, np.int64(1)))
+    for bad in (2**70, -1, 1.5, True, "1", 4):
+        with pytest.raises(gym.error.InvalidAction, match="invalid action"):
+            env.step(action(env, bad))
