@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smartcharging.agents.checkpoint_progress import checkpoint_progress
 from smartcharging.agents.checkpoint_scores import (
     DEPOT_CURVE_FIELDS,
     DepotCheckpoint,
@@ -110,7 +111,7 @@ def resume_depot(
         directory.parse(RUN_FILE, _schedule)
         checkpoint = directory.read(CHECKPOINT_FILE)
         model_file = directory.parse(CHECKPOINT_FILE, _model_file)
-        wall_time_s = directory.parse(CHECKPOINT_FILE, lambda data: float(data["wall_time_s"]))
+        wall_time_s = directory.parse(CHECKPOINT_FILE, checkpoint_progress)[1]
         model = load_depot_model(algo, directory.path(model_file), config, num_envs)
     directory.resume_from(checkpoint, [model_file])
     try:

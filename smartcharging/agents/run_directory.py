@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
 
+from smartcharging.agents.checkpoint_progress import checkpoint_progress
 from smartcharging.config.data_files import load_json
 from smartcharging.config.validation import shorten
 
@@ -364,7 +365,7 @@ class RunDirectory:
         """Continue after the checkpoint ``checkpoint.json`` names: curve rows written after
         it are dropped, and its ``files`` are the ones the next checkpoint replaces. A
         curve that lacks its header or the checkpoint's row is refused, never rewritten."""
-        steps = int(checkpoint["steps"])
+        steps = checkpoint_progress(checkpoint)[0]
         kept = [row for row in self._checked_curve() if int(row["steps"]) <= steps]
         if not kept or int(kept[-1]["steps"]) != steps:
             raise RunError(
