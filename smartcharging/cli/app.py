@@ -26,8 +26,10 @@ from smartcharging.agents.runs import (
     load_policy,
 )
 from smartcharging.cli.depot import depot_report
+from smartcharging.cli.interrupts import InterruptibleGroup
 from smartcharging.cli.options import (
     ENVIRONMENT_ERROR,
+    INTERRUPTED,
     CliError,
     address_option,
     check_output_folder,
@@ -78,6 +80,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,  # help texts are plain: "[0, 1]" and "[default]" are not markup
+    cls=InterruptibleGroup,
 )
 app.add_typer(scenario_app, name="scenario")
 app.command("tune")(tune_command)
@@ -549,8 +552,8 @@ def main() -> None:
             sys.exit(code)
         message = with_bad_value(error, error.format_message())
         raise SystemExit(fail(message, code).exit_code) from None
-    except typer.Abort:
-        sys.exit(130)
+    except typer.Abort:  # end of input at a prompt
+        raise SystemExit(fail("interrupted", INTERRUPTED).exit_code) from None
     except OSError as error:
         raise SystemExit(fail(describe_os_error(error), ENVIRONMENT_ERROR).exit_code) from None
     except Exception as error:  # a bug: still one line, never a traceback

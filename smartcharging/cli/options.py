@@ -37,6 +37,8 @@ class OutputError(Exception):
 USAGE_ERROR = 2
 #: Exit status of an environment error (a file system or memory problem).
 ENVIRONMENT_ERROR = 1
+#: Exit status of a Ctrl-C (128 + SIGINT), as the README's exit-code table says.
+INTERRUPTED = 130
 
 
 def print_json(data: object) -> None:

@@ -9,6 +9,7 @@ import typer
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
 from smartcharging.agents.runs import default_steps
 from smartcharging.cli.options import (
+    INTERRUPTED,
     CliError,
     check_output_folder,
     env_options,
@@ -18,9 +19,6 @@ from smartcharging.cli.options import (
 from smartcharging.cli.output import console
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.depot import DepotConfig
-
-INTERRUPTED = 130
-"""Exit status of a Ctrl-C (128 + SIGINT), as the README's exit-code table says."""
 
 
 @env_options
