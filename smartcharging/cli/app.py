@@ -25,6 +25,7 @@ from smartcharging.agents.runs import (
     default_num_envs,
     load_policy,
 )
+from smartcharging.cli.demo_folder import claimed_run_folder
 from smartcharging.cli.depot import depot_report
 from smartcharging.cli.interrupts import InterruptibleGroup
 from smartcharging.cli.options import (
@@ -501,16 +502,12 @@ def demo_command(
         total += float(reward)
         console.print(env.render(), markup=False, highlight=False)
     console.print(f"return {total:.6g}\n")
-    run_dir = next(
-        folder
-        for folder in (out / f"qlearning-run{'' if i == 1 else f'-{i}'}" for i in range(1, 10**6))
-        if not folder.exists()
-    )  # a new run beside earlier demos' runs: nothing the user made is replaced
-    console.print(f"[bold]2. Training tabular Q-learning for {steps:,} steps[/] ({run_dir})")
     spec = RunSpec(
         "qlearning", steps, seed, config, default_num_envs("qlearning", config), checkpoints=10
     )
-    point = Run.start(run_dir, spec).train()
+    with claimed_run_folder(out) as run_dir:
+        console.print(f"[bold]2. Training tabular Q-learning for {steps:,} steps[/] ({run_dir})")
+        point = Run.start(run_dir, spec).train()
     console.print(
         f"trained in {point.wall_time_s:.1f} s: exact gap {100 * point.relative_gap:.3f}%\n"
     )
