@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -300,7 +301,23 @@ def price_rows(
     }
 
 
-class Scenario(_Strict):
+class _Named(_Strict):
+    """A whole scenario, which remembers what errors call it: its file, or ``built-in
+    scenario 'x'`` (the ``source`` given to :func:`parse_scenario`), else its ``name``
+    field. Where it came from is not part of its value: equal fields are equal scenarios."""
+
+    name: str
+    _source: str | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> str:
+        return self._source or f"scenario {self.name!r}"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+
+class Scenario(_Named):
     """One single-vehicle charging problem."""
 
     name: str = Field(min_length=1, description="identifier")
@@ -360,7 +377,7 @@ class Scenario(_Strict):
         try:
             params.update(self._prices(window.arrival_hour, slot_hours, n_slots))
         except PriceError as error:
-            raise ScenarioError(f"scenario {self.name!r}: prices: {error}") from None
+            raise ScenarioError(f"{self.source}: prices: {error}") from None
         return ChargingConfig.from_kwargs(**{**params, **overrides})
 
     def _prices(self, arrival_hour: float, slot_hours: float, n_slots: int) -> dict[str, Any]:
@@ -426,7 +443,7 @@ class Fleet(_Strict):
     demand: Demand
 
 
-class DepotScenario(_Strict):
+class DepotScenario(_Named):
     """A depot: chargers on one grid connection, a fleet (or a schedule table), prices."""
 
     name: str = Field(min_length=1)
@@ -484,7 +501,7 @@ class DepotScenario(_Strict):
             prices = price_rows(self.prices, window.arrival_hour, slot_hours, n_slots)
             pv = self.pv.profile(window.arrival_hour, slot_hours, n_slots) if self.pv else []
         except (PriceError, ValueError) as error:
-            raise ScenarioError(f"scenario {self.name!r}: {error}") from None
+            raise ScenarioError(f"{self.source}: {error}") from None
         params: dict[str, Any] = {
             "n_chargers": site.chargers,
             "power_levels_kw": tuple(site.power_levels_kw),
@@ -514,7 +531,7 @@ class DepotScenario(_Strict):
         try:
             return DepotConfig(**{**params, **overrides})
         except ConfigError as error:
-            raise ScenarioError(f"scenario {self.name!r}: {error}") from None
+            raise ScenarioError(f"{self.source}: {error}") from None
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
@@ -606,12 +623,14 @@ def parse_scenario(text: str, source: str, folder: Path | None = None) -> Scenar
     """Validate single-vehicle scenario YAML text; ``source`` names it in errors, and a
     relative price-file path is taken from ``folder`` (default: the working folder)."""
     scenario: Scenario = _parse(text, source, Scenario, folder)
+    scenario._source = source
     return scenario
 
 
 def parse_depot_scenario(text: str, source: str, folder: Path | None = None) -> DepotScenario:
     """Validate depot scenario YAML text (see :func:`parse_scenario`)."""
     scenario: DepotScenario = _parse(text, source, DepotScenario, folder)
+    scenario._source = source
     return scenario
 
 
