@@ -105,6 +105,16 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
+def check_finite(where: str, arrays: Mapping[str, Any]) -> None:
+    """Refuse weights holding NaN or Infinity (a diverged or damaged model) with a
+    ``ValueError`` naming ``where`` (the file) and the weight: acting on them would fail
+    later with a dump of the tensor."""
+    for name, array in arrays.items():
+        values = np.asarray(array)
+        if values.dtype.kind in "fc" and not np.isfinite(values).all():
+            raise ValueError(f"{where}: weight {name!r} holds NaN or Infinity")
+
+
 def save_archive(path: Path, meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` and the JSON-able ``meta`` as one NumPy archive (no pickle)."""
     entries: dict[str, Any] = {META: np.array(json.dumps(meta)), **arrays}

@@ -32,9 +32,11 @@ import json
 import os
 import pickle
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
@@ -43,6 +45,7 @@ from stable_baselines3.common.save_util import is_json_serializable
 from smartcharging.agents.run_directory import RunError
 from smartcharging.agents.safe_loading import (
     check_archive,
+    check_finite,
     load_archive,
     read_archive_bytes,
     restore_arrays,
@@ -115,7 +118,7 @@ def _check_tensors(path: Path, archive: zipfile.ZipFile) -> None:
                 check_archive(path, inner, name)
         member.seek(0)
         try:
-            torch.load(member, map_location="cpu", weights_only=True)
+            tensors = torch.load(member, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError:
             raise RunError(
                 f"{path}: refusing to load it: its {name} holds objects other than tensors, "
@@ -126,6 +129,25 @@ def _check_tensors(path: Path, archive: zipfile.ZipFile) -> None:
                 f"{path}: its {name} is damaged: not a torch file of tensors "
                 f"({type(error).__name__})"
             ) from None
+        check_finite(f"{path}: its {name}", _tensors(tensors))
+
+
+def _tensors(loaded: Any, prefix: str = "") -> dict[str, np.ndarray]:
+    """Every floating-point tensor of a torch-loaded object (a state dict, or an
+    optimizer's nested state), as NumPy arrays named by their dotted keys."""
+    if isinstance(loaded, torch.Tensor):
+        return {prefix: loaded.detach().double().numpy()} if loaded.is_floating_point() else {}
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(loaded, dict):
+        items = loaded.items()
+    elif isinstance(loaded, (list, tuple)):
+        items = enumerate(loaded)
+    else:
+        return {}
+    found: dict[str, np.ndarray] = {}
+    for key, value in items:
+        found.update(_tensors(value, f"{prefix}.{key}" if prefix else str(key)))
+    return found
 
 
 def custom_objects(path: Path, data: dict[str, Any], template: BaseAlgorithm) -> dict[str, Any]:

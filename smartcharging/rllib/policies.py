@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from smartcharging.agents.safe_loading import load_archive, restore_arrays, save_archive
+from smartcharging.agents.safe_loading import (
+    check_finite,
+    load_archive,
+    restore_arrays,
+    save_archive,
+)
 from smartcharging.agents.scaling import ChargerView, normalize_observations
 from smartcharging.config import ChargingConfig, DepotConfig
 from smartcharging.observations import vehicle_normalized_space
@@ -57,13 +62,14 @@ def load_module(
     action_space: spaces.Space,
 ) -> Any:
     """A module rebuilt from the settings, with the weights of the archive at ``path``
-    (every parameter must be there with the module's shape and dtype)."""
+    (every parameter must be there with the module's shape and dtype, and finite)."""
     meta, arrays = load_archive(path)
     if meta.get("format") != WEIGHTS_FORMAT or meta.get("algo") != algo:
         raise ValueError(
             f"{path.name} is not the {algo} module weights of an RLlib run "
             f"(format {meta.get('format')!r}, algo {meta.get('algo')!r})"
         )
+    check_finite(str(path), arrays)
     module = build_module(algo, model, observation_space, action_space)
     targets = module_arrays(module)
     restore_arrays(path, arrays, targets)
