@@ -49,6 +49,7 @@ from smartcharging.cli.output import (
     table_console,
     v2g_table,
 )
+from smartcharging.cli.quiet import quiet_third_party
 from smartcharging.cli.routing import (
     algorithms,
     load_depot_agent,
@@ -540,6 +541,7 @@ def with_bad_value(error: typer.TyperException, message: str) -> str:
 def main() -> None:
     """Console-script entry point: every error is one line on stderr, with exit status 2
     for a usage error and 1 for an environment error (see the README's error contract)."""
+    quiet_third_party()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:
