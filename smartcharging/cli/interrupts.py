@@ -6,7 +6,6 @@ Typer turns a ``KeyboardInterrupt`` into a silent exit 130; the CLI's contract i
 
 from typing import Any
 
-import click
 from typer.core import TyperGroup
 
 from smartcharging.cli.options import INTERRUPTED, fail
@@ -16,7 +15,7 @@ class InterruptibleGroup(TyperGroup):
     """The root command group: a Ctrl-C during a command prints ``error: interrupted``
     (a command that says more, as ``tune`` does, catches it first)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # Typer's own (vendored) click Context
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
