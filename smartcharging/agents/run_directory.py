@@ -421,8 +421,8 @@ class RunDirectory:
         self._files = list(files)
         if self._destination is not None:
             check_new_run_folder(self._destination)
-            if self._destination.exists():
-                self._destination.rmdir()  # empty, as checked
+            # rename(2) replaces an empty directory in one step: the name is never free
+            # for another process in between
             os.replace(self.folder, self._destination)
             self.folder, self._destination = self._destination, None
 
