@@ -29,6 +29,7 @@ from smartcharging.agents.run_directory import (
     FileNames,
     RunDirectory,
     RunError,
+    check_entries,
     check_new_run_folder,
     describe,
     local_run,
@@ -196,6 +197,19 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
 
 def _trained_on(spec: dict[str, Any]) -> tuple[str, DepotConfig, int]:
     """The algorithm, depot and batch size of a depot run's ``run.json``."""
+    check_entries(
+        spec,
+        {"algo": "text", "depot": "mapping", "num_envs": "integer"},
+        {
+            "total_steps": "integer",
+            "seed": "integer",
+            "checkpoints": "integer",
+            "hyperparameters": "mapping",
+            "reward_scale": "number",
+            "steps_count": "text",
+            "policy": "text",
+        },
+    )
     algo = spec["algo"]
     if algo not in DEPOT_ALGORITHMS:
         raise ValueError(f"unknown algo {algo!r}: depot runs train {', '.join(DEPOT_ALGORITHMS)}")

@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import errno
 import json
+import math
 import os
 import platform
 import re
@@ -78,6 +79,44 @@ class RunError(Exception):
 
 #: What to do about a damaged run directory.
 DAMAGED_ADVICE = "restore the run from a copy, or train a new one"
+
+
+#: What a ``run.json`` entry may hold, by kind (see :func:`check_entries`).
+_KINDS: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "integer": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "number": (
+        "a finite number",
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
+    ),
+    "number or null": (
+        "a finite number or null",
+        lambda v: v is None or _KINDS["number"][1](v),
+    ),
+    "text": ("a string", lambda v: isinstance(v, str)),
+    "mapping": ("a JSON object", lambda v: isinstance(v, dict)),
+    "mapping or null": ("a JSON object or null", lambda v: v is None or isinstance(v, dict)),
+}
+
+
+def check_entries(
+    data: dict[str, Any], required: dict[str, str], optional: dict[str, str] | None = None
+) -> None:
+    """Refuse ``data`` (a ``run.json``) unless it holds every ``required`` entry, no entry
+    that is neither required nor ``optional``, and each of the kind its schema names
+    (``"integer"``, ``"number"``, ``"text"``, ``"mapping"``, ... of ``_KINDS``): a
+    ``ValueError`` naming the first entry that does not fit."""
+    schema = {**required, **(optional or {})}
+    unknown = sorted(set(data) - set(schema))
+    if unknown:
+        raise ValueError(f"it has an unknown entry {shorten(repr(unknown[0]))}")
+    for key, kind in schema.items():
+        if key not in data:
+            if key in required:
+                raise KeyError(key)
+            continue
+        allowed, fits = _KINDS[kind]
+        if not fits(data[key]):
+            raise ValueError(f"its {key} {shorten(repr(data[key]))} is not {allowed}")
 
 
 def damaged(path: Path, problem: str) -> RunError:

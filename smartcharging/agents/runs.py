@@ -37,6 +37,7 @@ from smartcharging.agents.run_directory import (
     RunDirectory,
     RunError,
     best_checkpoint,
+    check_entries,
     check_new_run_folder,
     checkpoint_files,
     damaged,
@@ -138,6 +139,19 @@ class RunSpec:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunSpec:
+        check_entries(
+            data,
+            {
+                "algo": "text",
+                "total_steps": "integer",
+                "seed": "integer",
+                "num_envs": "integer",
+                "checkpoints": "integer",
+                "reward_scale": "number or null",
+                "env": "mapping",
+            },
+            {"hyperparameters": "mapping or null"},
+        )
         return cls(
             algo=data["algo"],
             total_steps=int(data["total_steps"]),

@@ -42,6 +42,7 @@ from smartcharging.agents.run_directory import (
     RunDirectory,
     RunError,
     best_checkpoint,
+    check_entries,
     check_new_run_folder,
     checkpoint_files,
     resuming,
@@ -146,6 +147,19 @@ class RLlibRunSpec:
     def from_json(cls, data: dict[str, Any]) -> RLlibRunSpec:
         if data.get("engine") != ENGINE:
             raise ValueError(f"run.json is not an RLlib run's (engine {data.get('engine')!r})")
+        check_entries(
+            data,
+            {
+                "engine": "text",
+                "algo": "text",
+                "total_steps": "integer",
+                "seed": "integer",
+                "num_env_runners": "integer",
+                "checkpoints": "integer",
+                "settings": "mapping",
+            },
+            {"env": "mapping", "depot": "mapping", "steps_count": "text", "policy": "text"},
+        )
         return cls(
             algo=str(data["algo"]),
             total_steps=int(data["total_steps"]),

@@ -171,3 +171,26 @@ def test_a_run_file_with_a_repeated_key_or_a_non_number_is_damaged(
     (tmp_path / "checkpoint.json").write_text(text)
     with pytest.raises(RunError, match=f"checkpoint.json is damaged \\({problem}"):
         RunDirectory(tmp_path, ("steps",)).read("checkpoint.json")
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"surprise": 1}, "unknown entry 'surprise'"),
+        ({"total_steps": "20000"}, "its total_steps '20000' is not an integer"),
+        ({"total_steps": 2e4}, "its total_steps 20000.0 is not an integer"),
+        ({"seed": True}, "its seed True is not an integer"),
+        ({"env": [1]}, "its env [1] is not a JSON object"),
+        ({"reward_scale": "big"}, "its reward_scale 'big' is not a finite number or null"),
+    ],
+)
+def test_run_json_entries_are_checked_for_kind_and_unknown_ones_refused(
+    tmp_path: Path, change: dict, problem: str
+) -> None:
+    folder = tmp_path / "run"
+    train_qlearning(folder)
+    spec = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**spec, **change}))
+    for command in (("evaluate", "--model"), ("train", "--resume")):
+        code, _, err = run_cli(*command, str(folder))
+        assert code == 2 and problem in one_error_line(err), err
