@@ -142,14 +142,3 @@ def series_slot_prices(
     if not rows:
         raise PriceError(f"{series.name} covers no whole window of {n_slots} slots")
     return rows, labels
-
-
-def day_ahead_slot_prices(
-    arrival_hour: float,
-    slot_hours: float,
-    n_slots: int,
-    timezone: str,
-    dates: list[dt.date] | None = None,
-) -> tuple[list[list[float]], list[str]]:
-    """:func:`series_slot_prices` of the shipped NL 2024 day-ahead series."""
-    return series_slot_prices(nl_series(), arrival_hour, slot_hours, n_slots, timezone, dates)

@@ -35,7 +35,7 @@ from smartcharging.config.price_files import read_price_file
 from smartcharging.config.prices import (
     NL_MARKET,
     PriceError,
-    day_ahead_slot_prices,
+    nl_series,
     series_slot_prices,
     tou_slot_prices,
 )
@@ -291,8 +291,8 @@ def price_rows(
             "currency": source.currency,
         }
     assert source.market == NL_MARKET
-    rows, labels = day_ahead_slot_prices(
-        arrival_hour, slot_hours, n_slots, source.timezone, source.dates
+    rows, labels = series_slot_prices(
+        nl_series(), arrival_hour, slot_hours, n_slots, source.timezone, source.dates
     )
     return {
         "price_profiles": tuple(map(tuple, rows)),
