@@ -96,3 +96,17 @@ def test_integers_longer_than_the_limit_are_refused_naming_the_digits() -> None:
     assert caught.value.problem_mark.line == 1  # type: ignore[attr-defined]
     assert len(str(caught.value)) < 400
     assert load_json("9" * MAX_DIGITS) == int("9" * MAX_DIGITS)
+
+
+def test_merging_several_mappings_is_refused() -> None:
+    """PyYAML's result then depends on the keys' names: sd_kwh 9 where the YAML spec
+    says 5."""
+    for text in ("d:\n  <<: [{m: 1, s: 5}, {s: 9}]\n", "b: &b {x: 1}\nd:\n  <<: *b\n  <<: *b\n"):
+        with pytest.raises(yaml.YAMLError, match="merge one mapping at most"):
+            load_yaml(text)
+
+
+def test_a_json_number_that_overflows_is_refused() -> None:
+    with pytest.raises(ValueError, match="1e999 is not a finite number"):
+        load_json('{"relative_gap": 1e999}')
+    assert load_json('{"a": 1e999}', finite=False) == {"a": float("inf")}

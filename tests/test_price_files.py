@@ -1,6 +1,7 @@
 """A user's own prices from a CSV file, in vehicle and depot scenarios."""
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import numpy as np
@@ -131,9 +132,9 @@ def test_a_price_file_too_large_not_utf8_or_missing_is_refused(
     with pytest.raises(PriceError, match="2 rows, more than 1"):
         read_price_file(path)
     monkeypatch.setattr(limits, "MAX_PRICE_FILE_BYTES", 10)
-    with pytest.raises(PriceError, match="more than a price file may hold"):
+    with pytest.raises(PriceError, match="more bytes than a price file may hold"):
         read_price_file(path)
-    with pytest.raises(PriceError, match="cannot be read"):
+    with pytest.raises(PriceError, match="missing.csv: no such file"):
         read_price_file(tmp_path / "missing.csv")
 
 
@@ -174,3 +175,25 @@ def test_any_price_file_is_read_or_refused_with_a_price_error(
         assert np.isfinite(prices.values).all() and prices.step_minutes >= 1
     else:
         assert all(np.isfinite(prices))
+
+
+def test_devices_fifos_bom_and_calendar_edges(tmp_path: Path) -> None:
+    with pytest.raises(PriceError, match="not a regular file"):
+        read_price_file(Path("/dev/zero"))
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(PriceError, match="not a regular file"):
+        read_price_file(fifo)  # opening it would wait for a writer forever
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfslot,price_per_kwh\r\n0,0.1\r\n")  # as a spreadsheet saves it
+    assert read_price_file(bom) == [0.1]
+    late = tmp_path / "late.csv"
+    write_series(late, dt.datetime(9999, 12, 25, tzinfo=dt.UTC), 60, [0.1] * 168)
+    path = scenario_with_prices(tmp_path, "seed-physical", "{kind: file, path: late.csv}")
+    with pytest.raises(ScenarioError, match="beyond the years 1..9999"):
+        load_scenario(path).to_config()
+    sparse = tmp_path / "sparse.csv"
+    write_series(sparse, dt.datetime(2000, 1, 1, tzinfo=dt.UTC), 60 * 24 * 3650, [0.2] * 9)
+    path = scenario_with_prices(tmp_path, "seed-physical", "{kind: file, path: sparse.csv}")
+    with pytest.raises(ScenarioError, match="dates, more than 10,000 price rows"):
+        load_scenario(path).to_config()

@@ -119,6 +119,24 @@ def check_entries(
             raise ValueError(f"its {key} {shorten(repr(data[key]))} is not {allowed}")
 
 
+def check_run_contents(folder: Path) -> None:
+    """Refuse a run folder that is a symbolic link or holds one, or holds anything but
+    regular files and folders (a FIFO, a device): a crafted run could otherwise make a
+    command read, or a resumed run write, a file outside the folder through a link, or
+    hang on a FIFO."""
+    if folder.is_symlink():
+        raise RunError(f"{folder} is a symbolic link: give the run folder itself")
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
+            what = "a symbolic link" if entry.is_symlink() else "not a regular file"
+            raise RunError(
+                f"{entry} is {what}: a run folder holds only its own files and folders; "
+                f"{DAMAGED_ADVICE}"
+            )
+
+
 def damaged(path: Path, problem: str) -> RunError:
     """The error for a file of a run directory that cannot be used: the file, the problem
     and what to do."""
@@ -182,8 +200,11 @@ def run_kind(folder: Path) -> RunKind | None:
     """The kind of the run in ``folder``, from its ``run.json`` (``"engine"``, default
     local; a ``"depot"`` entry for a depot run), or None if it has no readable one (the
     engine's loader then says what is wrong)."""
+    path = folder / RUN_FILE
+    if folder.is_symlink() or path.is_symlink() or not path.is_file():  # never open a FIFO
+        return None
     try:
-        data = load_json((folder / RUN_FILE).read_text())
+        data = load_json(path.read_text())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):
@@ -300,6 +321,7 @@ class RunDirectory:
     """The files of one run, with the checkpoint protocol of the module docstring."""
 
     def __init__(self, folder: Path, curve_fields: Sequence[str]) -> None:
+        check_run_contents(folder)
         self.folder = folder
         self.curve_fields = tuple(curve_fields)
         self._files: list[str] = []

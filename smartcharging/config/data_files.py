@@ -15,9 +15,12 @@ Both also refuse what Python cannot hold as plain data: nesting deeper than
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import yaml
+
+from smartcharging.config.validation import shorten
 
 #: Deepest nesting of lists and mappings a data file may have.
 MAX_NESTING = 32
@@ -78,8 +81,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        merges = 0
+        for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
+                merges += 1
+                if merges > 1 or isinstance(value_node, yaml.SequenceNode):
+                    # PyYAML's order among several merged mappings depends on key names
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        "merge one mapping at most (<<: *name): which of several merged "
+                        "mappings wins is not reliable",
+                        key_node.start_mark,
+                    )
                 continue
             key = self.construct_object(key_node, deep=True)
             try:
@@ -142,6 +156,15 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number that Python reads as a float, refused if it overflows (``1e999`` is
+    Infinity to Python's reader)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{shorten(text)} is not a finite number")
+    return value
+
+
 def load_json(text: str | bytes, finite: bool = True) -> Any:
     """The data of JSON ``text``; a repeated key in any object is a
     :class:`DuplicateKeyError`, too deep nesting or too long an integer a
@@ -149,9 +172,14 @@ def load_json(text: str | bytes, finite: bool = True) -> Any:
     writes but JSON does not have) a ``ValueError``. Invalid JSON is a
     ``json.JSONDecodeError`` (a ``ValueError``)."""
     constant = _no_constant if finite else None
+    number = _finite_float if finite else None
     try:
         data = json.loads(
-            text, object_pairs_hook=_unique_pairs, parse_int=_bounded_int, parse_constant=constant
+            text,
+            object_pairs_hook=_unique_pairs,
+            parse_int=_bounded_int,
+            parse_float=number,
+            parse_constant=constant,
         )
     except RecursionError:
         raise DataLimitError(TOO_DEEP) from None

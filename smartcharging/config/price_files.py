@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 from pathlib import Path
 
@@ -33,17 +34,21 @@ SLOTS_HEADER = ("slot", "price_per_kwh")
 def _rows(path: Path) -> tuple[tuple[str, ...], list[tuple[int, list[str]]]]:
     """The header and the numbered rows of the CSV file ``path``."""
     try:
-        size = path.stat().st_size
-        if size > limits.MAX_PRICE_FILE_BYTES:
+        if not path.exists():
+            raise PriceError(f"{path}: no such file")
+        if not path.is_file():  # a folder, a FIFO (which would hang) or a device
+            raise PriceError(f"{path}: not a regular file")
+        with open(path, "rb") as binary:
+            data = binary.read(limits.MAX_PRICE_FILE_BYTES + 1)  # /proc files report size 0
+        if len(data) > limits.MAX_PRICE_FILE_BYTES:
             raise PriceError(
-                f"{path}: {size:,} bytes, more than a price file may hold "
+                f"{path}: more bytes than a price file may hold "
                 f"({limits.MAX_PRICE_FILE_BYTES:,}; MAX_PRICE_FILE_BYTES in "
                 "smartcharging.config.limits)"
             )
-        with open(path, newline="", encoding="utf-8") as file:
-            reader = csv.reader(file)
-            header = tuple(cell.strip() for cell in next(reader, []))
-            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+        header = tuple(cell.strip() for cell in next(reader, []))
+        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except UnicodeDecodeError as error:
         raise PriceError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except csv.Error as error:

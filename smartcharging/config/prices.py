@@ -21,9 +21,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from smartcharging.config import limits
 from smartcharging.config.data_files import load_yaml
 
 NL_MARKET = "nl-2024"
+#: The most dates a price series may cover (each is a price row; two more for windows that
+#: start the day before or end the day after).
+MAX_DATES = limits.MAX_PROFILES + 2
 _YEAR_START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
@@ -120,16 +124,27 @@ def series_slot_prices(
     on each date, and the dates as labels. ``dates=None`` takes every date whose whole
     window lies inside the series."""
     zone = ZoneInfo(timezone)
-    end = series.start + dt.timedelta(minutes=series.step_minutes * len(series.values))
-    first = series.start.astimezone(zone).date() - dt.timedelta(days=1)
-    days = (end.astimezone(zone).date() - first).days + 1
+    try:
+        end = series.start + dt.timedelta(minutes=series.step_minutes * len(series.values))
+        first = series.start.astimezone(zone).date() - dt.timedelta(days=1)
+        days = (end.astimezone(zone).date() - first).days + 1
+    except OverflowError:
+        raise PriceError(f"{series.name} reaches beyond the years 1..9999") from None
+    if dates is None and days > MAX_DATES:
+        raise PriceError(
+            f"{series.name} covers {days:,} dates, more than {limits.MAX_PROFILES:,} price rows "
+            "(MAX_PROFILES in smartcharging.config.limits): give dates, or a shorter series"
+        )
     candidates = dates or [first + dt.timedelta(days=d) for d in range(days)]
     rows, labels = [], []
     for date in candidates:
-        local = dt.datetime.combine(date, dt.time(0), tzinfo=zone) + dt.timedelta(
-            hours=arrival_hour
-        )
-        start = (local.astimezone(dt.UTC) - series.start).total_seconds() / 60
+        try:
+            local = dt.datetime.combine(date, dt.time(0), tzinfo=zone) + dt.timedelta(
+                hours=arrival_hour
+            )
+            start = (local.astimezone(dt.UTC) - series.start).total_seconds() / 60
+        except OverflowError:
+            raise PriceError(f"date {date.isoformat()}: its window leaves the calendar") from None
         minutes = _slot_minutes(start, slot_hours * 60, n_slots)
         if minutes.min() < 0 or minutes.max() >= len(series.values) * series.step_minutes:
             if dates is not None:

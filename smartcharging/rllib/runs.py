@@ -44,6 +44,7 @@ from smartcharging.agents.run_directory import (
     best_checkpoint,
     check_entries,
     check_new_run_folder,
+    check_run_contents,
     checkpoint_files,
     resuming,
     run_file_name,
@@ -418,6 +419,7 @@ def load_rllib_depot_policy(folder: Path, depot: DepotConfig) -> RLlibDepotPolic
 
 def _read(folder: Path) -> tuple[RLlibRunSpec, dict[str, Any]]:
     """The spec and last checkpoint of an RLlib run, once RLlib is known to be installed."""
+    check_run_contents(folder)
     try:
         import ray.rllib  # noqa: F401  (rebuilding the network needs RLlib's module class)
     except ImportError:

@@ -1,6 +1,7 @@
 """Run directories: names read from a run's files never reach outside the run folder."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,30 @@ def test_run_json_entries_are_checked_for_kind_and_unknown_ones_refused(
     for command in (("evaluate", "--model"), ("train", "--resume")):
         code, _, err = run_cli(*command, str(folder))
         assert code == 2 and problem in one_error_line(err), err
+
+
+def test_links_and_fifos_in_a_run_folder_are_refused_before_anything_is_read_or_written(
+    tmp_path: Path,
+) -> None:
+    """A resumed run used to write its next checkpoint through a link planted in the run
+    folder (overwriting the file it pointed to), and evaluate read through one."""
+    run = tmp_path / "run"
+    train_qlearning(run)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    spec = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**spec, "total_steps": 40_000}))
+    (run / "model-40960.npz").symlink_to(victim)
+    for command in (("train", "--resume"), ("evaluate", "--model")):
+        code, _, err = run_cli(*command, str(run))
+        assert code == 2 and "is a symbolic link" in one_error_line(err), err
+    assert victim.read_text() == "precious"
+    (run / "model-40960.npz").unlink()
+    os.mkfifo(run / "best-model-20480.npz.fifo")
+    code, _, err = run_cli("evaluate", "--model", str(run))
+    assert code == 2 and "is not a regular file" in one_error_line(err), err
+    (run / "best-model-20480.npz.fifo").unlink()
+    link = tmp_path / "link"
+    link.symlink_to(run)
+    code, _, err = run_cli("evaluate", "--model", str(link))
+    assert code == 2 and "is a symbolic link" in one_error_line(err), err
