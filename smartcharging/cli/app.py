@@ -88,8 +88,25 @@ app.add_typer(scenario_app, name="scenario")
 app.command("tune")(tune_command)
 
 
+def show_version(value: bool) -> None:
+    """``--version``: print the package's version and stop, before any command runs."""
+    if value:
+        from smartcharging import __version__
+
+        print(f"smartcharging {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def root() -> None:
+def root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=show_version,
+        is_eager=True,
+        help="Print the version of smartcharging and exit.",
+    ),
+) -> None:
     """Smart charging of electric-vehicle fleets: environments, exact optima, agents."""
 
 
