@@ -5,6 +5,12 @@ from ``arrival_slots[i]`` (inclusive range), leaves at the start of a slot drawn
 ``departure_slots[i]``, arrives with a level drawn uniformly from its start range, and its
 next shift needs Normal(``demand_mean_kwh[i]``, ``demand_sd_kwh[i]``) kWh. A schedule table
 is the special case of ranges of one value.
+
+A depot of **session days** (``sessions``, :mod:`smartcharging.config.sessions`) replays
+real charging sessions instead: each episode is one day, each charger a station that hosts
+that day's sessions one after another, and the price row is the day's own. Its per-vehicle
+fleet fields are then derived envelopes (pass them empty): each station's largest request as
+capacity and expected demand, any slot as arrival and departure range.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from scipy import stats
 
 from smartcharging.config import limits
 from smartcharging.config.limits import check_limit, check_minimum
+from smartcharging.config.sessions import NEED_SD_KWH, SessionDays, session_days
 from smartcharging.config.v2g import (
     V2G_ONLY_DEFAULTS,
     export_price_table,
@@ -75,6 +82,8 @@ class DepotConfig:
             vehicle (:mod:`smartcharging.config.v2g`); the reserve holds for every vehicle.
         export_limit_kw: the most the chargers may discharge together (site side); the
             grid limit when not given.
+        sessions: session days replayed instead of drawn vehicles (module docstring), or
+            None.
     """
 
     n_chargers: int
@@ -108,8 +117,11 @@ class DepotConfig:
     export_tariff_per_kwh: float | None = None
     degradation_cost_per_kwh: float = 0.0
     residual_value_per_kwh: float = 0.0
+    sessions: SessionDays | None = None  # a mapping of its fields is accepted too
 
     def __post_init__(self) -> None:
+        if self.sessions is not None:
+            self._derive_session_fleet()
         n = integer("n_chargers", self.n_chargers, 1)
         check_limit("n_chargers", n, limits.MAX_CHARGERS)
         slots = integer("n_slots", self.n_slots, 1)
@@ -155,7 +167,8 @@ class DepotConfig:
         for name in ("demand_mean_kwh", "demand_sd_kwh"):
             check_limit(name, max(values[name]), limits.MAX_ENERGY_KWH, "kWh")
         check_minimum("demand_sd_kwh", min(values["demand_sd_kwh"]), limits.MIN_DEMAND_SD_KWH)
-        values.update(self._schedule(n, slots, values["capacity_kwh"]))
+        if self.sessions is None:
+            values.update(self._schedule(n, slots, values["capacity_kwh"]))
         values.update(self._prices(slots))
         values.update(
             v2g_fields(self, values["power_levels_kw"], min(values["capacity_kwh"]), True)
@@ -164,6 +177,38 @@ class DepotConfig:
         for name, value in values.items():
             object.__setattr__(self, name, value)
         self._check_costs_are_finite()
+
+    def _derive_session_fleet(self) -> None:
+        """Check the session days and set the fleet fields they imply (class docstring)."""
+        days = session_days(self.sessions)  # type: ignore[arg-type]
+        slots = integer("n_slots", self.n_slots, 1)
+        days.check(slots)
+        n = len(days.stations)
+        if self.n_chargers != n:
+            raise reject("n_chargers", self.n_chargers, f"{n}, one per station of the sessions")
+        for name in SESSION_DERIVED:
+            if tuple(getattr(self, name)):
+                raise reject(name, getattr(self, name), "empty with sessions (derived from them)")
+        if v2g_flag(self.v2g):
+            raise reject("v2g", self.v2g, "False with sessions (drivers' cars do not discharge)")
+        if len(self.price_profiles) != days.n_days:
+            raise reject(
+                "price_profiles",
+                f"{len(self.price_profiles)} rows",
+                f"one row per session day ({days.n_days})",
+            )
+        largest = tuple(float(v) for v in np.maximum(days.station_maximum("requested_kwh"), 1e-3))
+        derived = {
+            "sessions": days,
+            "capacity_kwh": largest,
+            "demand_mean_kwh": largest,
+            "demand_sd_kwh": (NEED_SD_KWH,) * n,
+            "arrival_slots": ((0, slots - 1),) * n,
+            "departure_slots": ((1, slots),) * n,
+            "start_kwh": ((0.0, 0.0),) * n,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def _export_limit(self, values: dict[str, Any]) -> float | None:
         """The export limit: given only with V2G, the grid limit by default."""
@@ -189,6 +234,8 @@ class DepotConfig:
         top_kw /= self.efficiency
         hours = self.n_slots * self.slot_hours
         demand = np.asarray(self.demand_mean_kwh) + 10 * np.asarray(self.demand_sd_kwh)
+        if self.sessions is not None:
+            demand = np.array([self.sessions.most_needed_in_a_day()])
         terms = {
             "price_profiles": hours * top_kw * float(np.abs(self.prices).max()),
             "wear_cost_per_kw2h": hours * self.wear_cost_per_kw2h * top_kw * top_kw,
@@ -344,4 +391,22 @@ class DepotConfig:
         return DepotConfig(**data)
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """The fields, such that ``DepotConfig(**to_dict())`` rebuilds the depot (session
+        days as plain lists, the fleet fields they imply left out)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if self.sessions is not None:
+            data["sessions"] = self.sessions.to_dict()
+            for name in SESSION_DERIVED:
+                data[name] = ()
+        return data
+
+
+#: The fleet fields a depot of session days derives from them.
+SESSION_DERIVED = (
+    "capacity_kwh",
+    "arrival_slots",
+    "departure_slots",
+    "start_kwh",
+    "demand_mean_kwh",
+    "demand_sd_kwh",
+)

@@ -41,6 +41,8 @@ MAX_EPISODES = 100_000_000
 #: Depots of a batch depot, and depot episodes of one comparison (each one solves an LP).
 MAX_DEPOTS = 100_000
 MAX_DEPOT_EPISODES = 100_000
+#: Charging sessions of one scenario (a few years of a large site's logs).
+MAX_SESSIONS = 2_000_000
 #: Environment steps of one training run or tuning trial, checkpoints of one run, and
 #: trials of one tuning study (a day of training at the fastest learner's pace is ~1e10).
 MAX_TRAINING_STEPS = 10_000_000_000

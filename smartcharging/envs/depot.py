@@ -143,11 +143,8 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
             self._last_info, self._episode_cost = None, 0.0
             if self.render_mode == "human":
                 self.render()
-        info = {
-            "arrival_slot": sim.arrival[0].copy(),
-            "departure_slot": sim.departure[0].copy(),
-            "profile": self.config.profile_labels[sim.profile[0]],
-        }
+        info: dict[str, Any] = {key: value[0] for key, value in sim.reset_info().items()}
+        info["profile"] = self.config.profile_labels[sim.profile[0]]
         return sim.observations()[0], info
 
     def step(

@@ -90,11 +90,9 @@ class DepotParallelEnv(ParallelEnv[str, np.ndarray, int]):
         observation, info = self.depot.reset(seed=seed, options=options)
         self._started = True
         self.agents = list(self.possible_agents)
-        infos = {
-            agent: {
-                "arrival_slot": int(info["arrival_slot"][i]),
-                "departure_slot": int(info["departure_slot"][i]),
-            }
+        per_charger = [key for key in ("arrival_slot", "departure_slot") if key in info]
+        infos: dict[str, dict[str, Any]] = {
+            agent: {key: int(info[key][i]) for key in per_charger}
             for i, agent in enumerate(self.agents)
         }
         return self._split(observation), infos

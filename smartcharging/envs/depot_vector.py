@@ -84,11 +84,7 @@ class DepotVectorEnv(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
     def _reset_info(self, copies: np.ndarray) -> dict[str, Any]:
         """``DepotEnv``'s reset info of the copies in the mask ``copies`` (just started)."""
         sim = self.simulator
-        info = {
-            "arrival_slot": sim.arrival.copy(),
-            "departure_slot": sim.departure.copy(),
-            "profile": self._labels[sim.profile],
-        }
+        info = {**sim.reset_info(), "profile": self._labels[sim.profile]}
         return masked(info, copies)
 
     def step(

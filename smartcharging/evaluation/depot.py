@@ -28,7 +28,8 @@ from smartcharging.config import limits
 from smartcharging.config.depot import DepotConfig
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.policies.depot import DepotPolicy
-from smartcharging.solvers.depot.hindsight import Episode, hindsight_bound
+from smartcharging.sim.depot_episode import Episode
+from smartcharging.solvers.depot.hindsight import hindsight_bound
 from smartcharging.solvers.depot.lagrangian import lagrangian_bound
 from smartcharging.solvers.vehicle.dp import normal_shortfall, normal_surplus
 
@@ -47,9 +48,10 @@ class DepotRun:
     shortfall_kwh: np.ndarray
     peak_grid_kw: np.ndarray
     ignored_actions: np.ndarray
+    delivered_kwh: np.ndarray  # energy into the batteries
     site_load_kw: np.ndarray = field(repr=False)  # (episodes, slots) grid power
-    departure_kwh: np.ndarray = field(repr=False)  # (episodes, vehicles) battery when leaving
-    demand_kwh: np.ndarray = field(repr=False)  # (episodes, vehicles) realised demand
+    departure_kwh: np.ndarray = field(repr=False)  # every episode's vehicles: level leaving
+    demand_kwh: np.ndarray = field(repr=False)  # and realised demand, episode after episode
     policy_stats: dict[str, Any] = field(default_factory=dict)  # e.g. MPC solves, failures
 
 
@@ -62,23 +64,15 @@ def run_policy(
         policy.reset_stats()
     observations, _ = env.reset(seed=[seed + i for i in range(episodes)])
     sim = env.simulator
-    drawn = [
-        Episode(
-            sim.arrival[i].copy(),
-            sim.departure[i].copy(),
-            sim.battery[i].copy(),
-            sim.demand[i].copy(),
-            int(sim.profile[i]),
-        )
-        for i in range(episodes)
-    ]
+    drawn = [sim.episode_of(i) for i in range(episodes)]
     sums = {
         key: np.zeros(episodes)
         for key in ("energy_cost", "site_wear_cost", "site_shortfall_cost", "demand_charge")
     }
     returns, shortfall_kwh, ignored = np.zeros(episodes), np.zeros(episodes), np.zeros(episodes)
     load = np.zeros((episodes, config.n_slots))
-    departure_kwh = np.zeros((episodes, config.n_chargers))
+    delivered_kwh = np.zeros(episodes)
+    leaving_kwh = np.zeros((episodes, config.n_slots + 1, config.n_chargers))
     for t in range(config.n_slots):
         actions = np.asarray(policy.actions(observations), dtype=np.int64)
         observations, reward, _, _, info = env.step(actions)
@@ -88,13 +82,17 @@ def run_policy(
         shortfall_kwh += info["shortfall_kwh"].sum(axis=1)
         ignored += info["ignored_action"].sum(axis=1)
         load[:, t] = info["grid_kw"]
-        departure_kwh += info["departure_battery_kwh"]
-    mean, sd = np.asarray(config.demand_mean_kwh), np.asarray(config.demand_sd_kwh)
-    missing = normal_shortfall(departure_kwh, mean, sd)[1]
-    expected_shortfall = config.shortfall_cost_per_kwh * missing.sum(axis=1)
-    if config.residual_value_per_kwh:
-        left = normal_surplus(departure_kwh, mean, sd, missing)
-        expected_shortfall -= config.residual_value_per_kwh * left.sum(axis=1)
+        delivered_kwh += info["energy_kwh"].sum(axis=1)
+        leaving_kwh[:, t + 1] = info["departure_battery_kwh"]
+    departure_kwh = [
+        leaving_kwh[i, episode.departure, _chargers(episode)] for i, episode in enumerate(drawn)
+    ]
+    expected_shortfall = np.array(
+        [
+            _expected_departure_cost(config, episode, level)
+            for episode, level in zip(drawn, departure_kwh, strict=True)
+        ]
+    )
     run = DepotRun(
         name=policy.name,
         returns=returns,
@@ -106,12 +104,29 @@ def run_policy(
         shortfall_kwh=shortfall_kwh,
         peak_grid_kw=load.max(axis=1),
         ignored_actions=ignored,
+        delivered_kwh=delivered_kwh,
         site_load_kw=load,
-        departure_kwh=departure_kwh,
-        demand_kwh=np.array([episode.demand_kwh for episode in drawn]),
+        departure_kwh=np.concatenate(departure_kwh),
+        demand_kwh=np.concatenate([episode.demand_kwh for episode in drawn]),
         policy_stats=policy.stats() if hasattr(policy, "stats") else {},
     )
     return run, drawn
+
+
+def _chargers(episode: Episode) -> np.ndarray:
+    return np.arange(episode.n_vehicles) if episode.charger is None else episode.charger
+
+
+def _expected_departure_cost(config: DepotConfig, episode: Episode, level: np.ndarray) -> float:
+    """The expected shortfall cost (net of any credit for the energy left) of the
+    episode's vehicles leaving with ``level``, over their demand distributions."""
+    mean, sd = episode.demand_mean(config), episode.demand_sd(config)
+    missing = normal_shortfall(level, mean, sd)[1]
+    cost = config.shortfall_cost_per_kwh * float(missing.sum())
+    if config.residual_value_per_kwh:
+        left = normal_surplus(level, mean, sd, missing)
+        cost -= config.residual_value_per_kwh * float(left.sum())
+    return cost
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,18 @@ class DepotPolicy(ABC):
         headroom = observations[:, layout.headroom].astype(np.float64)
         return present, battery, slots_left, headroom
 
+    def _targets(self, observations: np.ndarray) -> np.ndarray:
+        """The level each vehicle is charged towards: its demand's quantile, or on a
+        session day the request the observation shows (the most the vehicle takes)."""
+        if self.config.sessions is not None:
+            return observations[:, self.layout.expected_demand].astype(np.float64)
+        return self.target_kwh
+
     def _need(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Energy each present vehicle still needs, its slots left, and the headroom."""
         present, battery, slots_left, headroom = self._split(observations)
-        need = np.where(present, np.maximum(self.target_kwh - battery, 0.0), 0.0)
+        target = self._targets(observations)
+        need = np.where(present, np.maximum(target - battery, 0.0), 0.0)
         return need, slots_left, headroom
 
     def _level_for(self, energy_kwh: np.ndarray) -> np.ndarray:

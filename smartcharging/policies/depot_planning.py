@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from smartcharging.config.depot import DepotConfig
+from smartcharging.config.sessions import NEED_SD_KWH
 from smartcharging.policies.depot import DepotPolicy, depot_baselines
 from smartcharging.sim.site import site_slot
 from smartcharging.solvers.depot.lagrangian import (
     expected_site_prices,
+    fleet_vehicle,
     sample_episodes,
     vehicle_config,
 )
@@ -52,7 +54,9 @@ class LagrangianDecomposition(DepotPolicy):
     depend on the episode's schedule). With V2G each vehicle may discharge, a kWh supplied
     earning the site price (its own optimum with reserve, ageing and the energy left). The
     allocation keeps each slot feasible. Table look-ups at run time; tables are built per
-    price row when it first occurs."""
+    price row when it first occurs. On session days each session gets its policy for its
+    stated request and departure when it first occurs (the days drawn for the prices are
+    session days too)."""
 
     name = "lagrangian"
 
@@ -61,15 +65,8 @@ class LagrangianDecomposition(DepotPolicy):
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise ValueError(f"invalid samples={samples!r}: must be an integer >= 1")
         self._episodes = sample_episodes(config, samples, seed)
-        kinds = [
-            (
-                config.capacity_kwh[i],
-                config.start_kwh[i][0],
-                config.demand_mean_kwh[i],
-                config.demand_sd_kwh[i],
-            )
-            for i in range(self.n)
-        ]
+        kinds = [fleet_vehicle(config, i) for i in range(self.n)]
+        self._kinds = kinds
         unique = sorted(set(kinds))
         self._kind = np.array([unique.index(k) for k in kinds])
         self._representative = [kinds.index(k) for k in unique]
@@ -78,6 +75,7 @@ class LagrangianDecomposition(DepotPolicy):
             self._first_departure, max(pair[1] for pair in config.departure_slots) + 1
         )
         self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._session_tables: dict[tuple[int, float, int], tuple[np.ndarray, float]] = {}
         self.site_prices: dict[int, np.ndarray] = {}
 
     def _table(self, profile: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,10 +84,9 @@ class LagrangianDecomposition(DepotPolicy):
         if profile in self._tables:
             return self._tables[profile]
         cfg = self.config
-        prices = expected_site_prices(cfg, profile, self._episodes)
-        self.site_prices[profile] = prices
+        prices = self._prices(profile)
         solutions = [
-            [solve(vehicle_config(cfg, i, d, prices)) for d in self._departures]
+            [solve(vehicle_config(cfg, self._kinds[i], d, prices)) for d in self._departures]
             for i in self._representative
         ]
         size = max(s.grid.size for row in solutions for s in row)
@@ -102,7 +99,47 @@ class LagrangianDecomposition(DepotPolicy):
         self._tables[profile] = (table, steps)
         return table, steps
 
+    def _prices(self, profile: int) -> np.ndarray:
+        """The site prices of price row ``profile``, fitted once."""
+        if profile not in self.site_prices:
+            self.site_prices[profile] = expected_site_prices(self.config, profile, self._episodes)
+        return self.site_prices[profile]
+
+    def _session_policy(
+        self, profile: int, requested: float, departure: int
+    ) -> tuple[np.ndarray, float]:
+        """The exact policy ``[t, level]`` of a session that asked for ``requested`` kWh and
+        is expected to leave at ``departure``, at the site prices of ``profile``, and its
+        grid step. Solved when such a session first occurs."""
+        key = (profile, round(requested, 9), departure)
+        if key not in self._session_tables:
+            vehicle = (requested, 0.0, requested, NEED_SD_KWH)
+            solution = solve(vehicle_config(self.config, vehicle, departure, self._prices(profile)))
+            self._session_tables[key] = (solution.policy, solution.grid.step_kwh)
+        return self._session_tables[key]
+
+    def _session_actions(self, observations: np.ndarray) -> np.ndarray:
+        """:meth:`actions` on session days: each present session follows its own exact
+        policy for what it stated at arrival (request and estimated departure)."""
+        cfg = self.config
+        present, battery, slots_left, _ = self._split(observations)
+        requested = observations[:, self.layout.expected_demand].astype(np.float64)
+        time_step = np.minimum(observations[:, self.layout.time].astype(np.int64), cfg.n_slots - 1)
+        profiles = profile_of(cfg, observations)
+        out = np.full(present.shape, cfg.idle_action, dtype=np.int64)
+        for row, lane in zip(*np.nonzero(present), strict=True):
+            t = int(time_step[row])
+            departure = min(t + max(int(slots_left[row, lane]), 1), cfg.n_slots)
+            policy, step = self._session_policy(
+                int(profiles[row]), float(requested[row, lane]), departure
+            )
+            level = min(max(int(np.rint(battery[row, lane] / step)), 0), policy.shape[1] - 1)
+            out[row, lane] = policy[t, level]
+        return out
+
     def actions(self, observations: np.ndarray) -> np.ndarray:
+        if self.config.sessions is not None:
+            return self._session_actions(observations)
         present, battery, slots_left, _ = self._split(observations)
         n = self.n
         time_step = observations[:, 4 * n].astype(np.int64)
@@ -180,7 +217,7 @@ class MPCPolicy(DepotPolicy):
         self.method = method
         self.fallback = baselines[fallback]
         self.time_limit_s = float(time_limit_s)
-        self.forecast_arrivals = bool(forecast_arrivals)
+        self.forecast_arrivals = bool(forecast_arrivals) and config.sessions is None
         self.past_peak = needs_bidirectional(config) if past_peak is None else bool(past_peak)
         self._peaks = np.zeros(0)
         self._arrival_high = np.array([pair[1] for pair in config.arrival_slots])
@@ -209,6 +246,8 @@ class MPCPolicy(DepotPolicy):
     def actions(self, observations: np.ndarray) -> np.ndarray:
         cfg = self.config
         present, battery, slots_left, _ = self._split(observations)
+        requested = observations[:, self.layout.expected_demand].astype(np.float64)
+        sessions = cfg.sessions is not None
         time_step = observations[:, 4 * self.n].astype(np.int64)
         profiles = profile_of(cfg, observations)
         out = np.full(present.shape, cfg.idle_action, dtype=np.int64)
@@ -227,6 +266,7 @@ class MPCPolicy(DepotPolicy):
                     int(time_step[row]),
                     profiles[row],
                     float(self._peaks[row]) if self.past_peak else 0.0,
+                    requested[row] if sessions else None,
                 )
             except (ValueError, RuntimeError, np.linalg.LinAlgError):
                 chosen = None
@@ -238,7 +278,13 @@ class MPCPolicy(DepotPolicy):
                 out[row] = chosen
             if self.past_peak:
                 grid_kw = estimated_import_kw(
-                    cfg, out[row], present[row], battery[row], slots_left[row], int(time_step[row])
+                    cfg,
+                    out[row],
+                    present[row],
+                    battery[row],
+                    slots_left[row],
+                    int(time_step[row]),
+                    vehicle_beliefs(cfg, requested[row] if sessions else None)[0],
                 )
                 self._peaks[row] = max(self._peaks[row], grid_kw)
         return out
@@ -251,9 +297,12 @@ class MPCPolicy(DepotPolicy):
         time_step: int,
         profile: int,
         peak_kw: float = 0.0,
+        requested: np.ndarray | None = None,
     ) -> np.ndarray | None:
-        """Actions of one depot from its plan, or None if the plan failed."""
+        """Actions of one depot from its plan, or None if the plan failed. ``requested``:
+        on a session day, each present vehicle's request (its capacity and expected need)."""
         cfg = self.config
+        capacity, mean, sd = vehicle_beliefs(cfg, requested)
         here = np.flatnonzero(present)
         first = np.zeros(self.n, dtype=np.int64)
         left = slots_left.astype(np.int64)
@@ -271,9 +320,9 @@ class MPCPolicy(DepotPolicy):
         top = float(cfg.slot_energy_kwh[-1])
         vehicles = PlanVehicles(
             battery_kwh=level[here],
-            capacity_kwh=np.asarray(cfg.capacity_kwh)[here],
-            demand_mean_kwh=np.asarray(cfg.demand_mean_kwh)[here],
-            demand_sd_kwh=np.asarray(cfg.demand_sd_kwh)[here],
+            capacity_kwh=capacity[here],
+            demand_mean_kwh=mean[here],
+            demand_sd_kwh=sd[here],
             first=first[here],
             last=last,
             extra_kwh=top * (left - last),
@@ -298,6 +347,22 @@ class MPCPolicy(DepotPolicy):
         else:
             actions[here] = round_to_levels(plan.energy_kwh[:, 0] / cfg.slot_hours, cfg.power_kw)
         return np.where(present, actions, cfg.idle_action)
+
+
+def vehicle_beliefs(
+    config: DepotConfig, requested: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a planner knows of each charger's vehicle: capacity, demand mean and sd. A
+    fleet's come from the configuration; on a session day the observed request is both the
+    capacity and the expected need (known to the metering spread), as the driver stated."""
+    if requested is None:
+        return (
+            np.asarray(config.capacity_kwh, dtype=np.float64),
+            np.asarray(config.demand_mean_kwh, dtype=np.float64),
+            np.asarray(config.demand_sd_kwh, dtype=np.float64),
+        )
+    request = np.maximum(np.asarray(requested, dtype=np.float64), 0.0)
+    return request, request, np.full(len(request), NEED_SD_KWH)
 
 
 def round_to_levels(power_kw: np.ndarray, levels_kw: np.ndarray) -> np.ndarray:
@@ -326,15 +391,18 @@ def estimated_import_kw(
     battery_kwh: np.ndarray,
     slots_left: np.ndarray,
     time_step: int,
+    capacity_kwh: np.ndarray | None = None,
 ) -> float:
     """The grid import that ``actions`` cause in one depot's slot: the site's own step
-    (:func:`smartcharging.sim.site.site_slot`) from the observed batteries."""
+    (:func:`smartcharging.sim.site.site_slot`) from the observed batteries (and
+    capacities: the configuration's when not given)."""
     t = min(time_step, config.n_slots - 1)
+    capacity = config.capacity_kwh if capacity_kwh is None else capacity_kwh
     flows = site_slot(
         config,
         (config.power_kw[actions] * present)[None, :],
         np.asarray(battery_kwh, dtype=np.float64)[None, :],
-        np.asarray(config.capacity_kwh)[None, :],
+        np.asarray(capacity, dtype=np.float64)[None, :],
         config.pv[t : t + 1],
         np.zeros(1),
         np.zeros(1),

@@ -20,7 +20,12 @@ from smartcharging.policies.depot import depot_baselines
 from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
 from smartcharging.sim.depot import DepotSimulator
 from smartcharging.solvers.depot.hindsight import Episode, limit_can_bind
-from smartcharging.solvers.depot.lagrangian import dual_value, lagrangian_bound, vehicle_config
+from smartcharging.solvers.depot.lagrangian import (
+    dual_value,
+    fleet_vehicle,
+    lagrangian_bound,
+    vehicle_config,
+)
 from smartcharging.solvers.vehicle.dp import normal_shortfall, solve
 
 
@@ -147,7 +152,9 @@ def test_bound_equals_sum_of_single_vehicle_optima_when_limit_never_binds() -> N
     prices = config.prices[0]
     singles = 0.0
     for i in range(config.n_chargers):
-        solution = solve(vehicle_config(config, i, int(episode.departure[i]), prices))
+        solution = solve(
+            vehicle_config(config, fleet_vehicle(config, i), int(episode.departure[i]), prices)
+        )
         level = int(solution.grid.locate(np.array([episode.start_kwh[i]]))[0][0])
         singles += solution.values[int(episode.arrival[i]), level]
     assert bound.value == pytest.approx(singles, abs=1e-9)

@@ -16,6 +16,7 @@ from smartcharging.sim.depot import DepotSimulator
 from smartcharging.solvers.depot.lagrangian import (
     dual_value,
     exact_levels,
+    fleet_vehicle,
     lagrangian_bound,
     vehicle_config,
 )
@@ -132,7 +133,9 @@ def test_bound_is_the_single_vehicle_optima_when_no_limit_binds() -> None:
     assert bound.exact_levels
     singles = 0.0
     for i in range(config.n_chargers):
-        vcfg = vehicle_config(config, i, int(episode.departure[i]), config.prices[0])
+        vcfg = vehicle_config(
+            config, fleet_vehicle(config, i), int(episode.departure[i]), config.prices[0]
+        )
         assert vcfg.v2g and vcfg.reserve_kwh == config.reserve_kwh
         solution = solve(vcfg)
         level = int(solution.grid.locate(np.array([episode.start_kwh[i]]))[0][0])

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from smartcharging.config.depot import DepotConfig
+from smartcharging.sim.depot_episode import Episode
 from smartcharging.solvers.depot.model import (
     LinearModel,
     ModelSolution,
@@ -32,17 +33,6 @@ from smartcharging.solvers.depot.model import (
     add_wear_tangents,
     window_cells,
 )
-
-
-@dataclass(frozen=True)
-class Episode:
-    """What perfect foresight knows of one depot episode (per vehicle unless noted)."""
-
-    arrival: np.ndarray
-    departure: np.ndarray
-    start_kwh: np.ndarray
-    demand_kwh: np.ndarray
-    profile: int
 
 
 @dataclass(frozen=True)
@@ -100,13 +90,13 @@ def hindsight_bound(
     exact = not limit_can_bind(config) if exact_levels is None else exact_levels
     if exact and limit_can_bind(config):
         raise ValueError("exact charger levels are only a valid bound when the limit cannot bind")
-    h, n_slots, n = config.slot_hours, config.n_slots, config.n_chargers
+    h, n_slots, n = config.slot_hours, config.n_slots, episode.n_vehicles
     levels = config.power_kw[config.power_kw > 0]
     wear, k = config.wear_cost_per_kw2h, len(levels)
     _, vehicle_of, slot_of = window_cells(episode.arrival, episode.departure, n_slots)
     n_pairs = len(vehicle_of)
     start = np.asarray(episode.start_kwh, dtype=np.float64)
-    capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
+    capacity = episode.capacity(config)
     model = LinearModel()
     if not exact:  # any energy up to full power, wear above its tangents at the levels
         energy = model.variables("energy", n_pairs, high=levels[-1] * h)
@@ -208,7 +198,7 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     the export cap, as the environment caps it. Every environment episode is feasible
     and costs at least as much, so the value is an upper bound on every policy's return.
     """
-    h, eff, n_slots, n = config.slot_hours, config.efficiency, config.n_slots, config.n_chargers
+    h, eff, n_slots, n = config.slot_hours, config.efficiency, config.n_slots, episode.n_vehicles
     deff, wear = config.discharge_efficiency, config.wear_cost_per_kw2h
     up = config.power_kw[config.power_kw > 0]
     down = np.sort(-config.power_kw[config.power_kw < 0])
@@ -244,7 +234,7 @@ def bidirectional_bound(config: DepotConfig, episode: Episode) -> HindsightBound
     columns = np.column_stack([charge, discharge])
     values = np.tile([1.0, -1.0], (n_pairs, 1))
     floor = np.minimum(start, config.reserve_kwh)
-    capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
+    capacity = episode.capacity(config)
     add_cumulative_rows(
         model, "battery", vehicle_of, columns, values, floor - start, capacity - start
     )

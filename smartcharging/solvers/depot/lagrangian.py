@@ -85,7 +85,7 @@ the relaxed problem is exact per vehicle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -94,7 +94,8 @@ from scipy import special
 from smartcharging.config import ChargingConfig
 from smartcharging.config.depot import DepotConfig
 from smartcharging.sim.depot import DepotSimulator
-from smartcharging.solvers.depot.hindsight import Episode, limit_can_bind
+from smartcharging.sim.depot_episode import Episode
+from smartcharging.solvers.depot.hindsight import limit_can_bind
 from smartcharging.solvers.depot.plan import (
     PlanVehicles,
     departure_cost,
@@ -132,25 +133,40 @@ class LagrangianBound:
 
 
 def vehicle_config(
-    config: DepotConfig, vehicle: int, departure: int, site_price: np.ndarray
+    config: DepotConfig,
+    vehicle: tuple[float, float, float, float],
+    departure: int,
+    site_price: np.ndarray,
 ) -> ChargingConfig:
-    """Vehicle ``vehicle`` of the depot as a single-vehicle problem up to ``departure``, at
-    the site prices ``site_price`` (per kWh drawn)."""
+    """A vehicle of the depot, ``(capacity, lowest arrival level, demand mean, demand
+    sd)``, as a single-vehicle problem up to ``departure``, at the site prices
+    ``site_price`` (per kWh drawn)."""
+    capacity, start_min, mean, sd = vehicle
     return ChargingConfig(
-        capacity_kwh=config.capacity_kwh[vehicle],
+        capacity_kwh=float(capacity),
         power_levels_kw=config.power_levels_kw,
         slot_hours=config.slot_hours,
         n_slots=int(departure),
-        start_min_kwh=config.start_kwh[vehicle][0],
+        start_min_kwh=float(start_min),
         start_step_kwh=config.start_step_kwh,
-        demand_mean_kwh=config.demand_mean_kwh[vehicle],
-        demand_sd_kwh=config.demand_sd_kwh[vehicle],
+        demand_mean_kwh=float(mean),
+        demand_sd_kwh=float(sd),
         cost_model="physical",
         efficiency=config.efficiency,
         wear_cost_per_kw2h=config.wear_cost_per_kw2h,
         shortfall_cost_per_kwh=config.shortfall_cost_per_kwh,
         price_profiles=(tuple(float(p) for p in site_price[: int(departure)]),),
         **_v2g_fields(config),
+    )
+
+
+def fleet_vehicle(config: DepotConfig, charger: int) -> tuple[float, float, float, float]:
+    """The drawn vehicle of ``charger`` as :func:`vehicle_config` takes it."""
+    return (
+        config.capacity_kwh[charger],
+        config.start_kwh[charger][0],
+        config.demand_mean_kwh[charger],
+        config.demand_sd_kwh[charger],
     )
 
 
@@ -177,12 +193,19 @@ def _level_values(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each vehicle's exact optimum on the charger levels (backward induction), and the
     energy per slot of its optimal trajectory."""
-    n = config.n_chargers
+    n = episode.n_vehicles
     values = np.zeros(n)
     energy = np.zeros((n, config.n_slots))
+    capacity, mean, sd = (
+        episode.capacity(config),
+        episode.demand_mean(config),
+        episode.demand_sd(config),
+    )
+    chargers = np.arange(n) if episode.charger is None else episode.charger
     for i in range(n):
         departure, arrival = int(episode.departure[i]), int(episode.arrival[i])
-        vcfg = vehicle_config(config, i, departure, site_price)
+        vehicle = (capacity[i], config.start_kwh[chargers[i]][0], mean[i], sd[i])
+        vcfg = vehicle_config(config, vehicle, departure, site_price)
         solution = solve(vcfg)
         grid = solution.grid
         level = int(grid.locate(np.array([episode.start_kwh[i]]))[0][0])
@@ -208,8 +231,8 @@ def _continuous_values(
     )
     unit = site_price / config.efficiency  # cost of one delivered kWh
     start = np.asarray(episode.start_kwh, dtype=np.float64)
-    room = np.maximum(np.asarray(config.capacity_kwh) - start, 0.0)
-    mean, sd = np.asarray(config.demand_mean_kwh), np.asarray(config.demand_sd_kwh)
+    room = np.maximum(episode.capacity(config) - start, 0.0)
+    mean, sd = episode.demand_mean(config), episode.demand_sd(config)
 
     def slot_energy(nu: np.ndarray) -> np.ndarray:
         margin = nu[:, None] - unit[None, :]
@@ -268,7 +291,7 @@ def _bidirectional_values(
     discharged per slot at that bound's maximiser."""
     h, wear, ageing = config.slot_hours, config.wear_cost_per_kw2h, config.degradation_cost_per_kwh
     eff, eff_out = config.efficiency, config.discharge_efficiency
-    n, n_slots = config.n_chargers, config.n_slots
+    n, n_slots = episode.n_vehicles, config.n_slots
     vehicles = plan_vehicles(config, episode)
     plan = solve_bidirectional_plan(
         config, vehicles, None, config.pv, buy=site_price, sell=sell_price
@@ -294,7 +317,7 @@ def _bidirectional_values(
         - wear * discharge * discharge / h
     ).sum(axis=1)
     start = np.asarray(episode.start_kwh, dtype=np.float64)
-    capacity = np.asarray(config.capacity_kwh)
+    capacity = episode.capacity(config)
     floor = np.minimum(start, config.reserve_kwh)
     # path multipliers: the value of energy rises where the battery is full, falls where
     # it is at its floor
@@ -306,17 +329,23 @@ def _bidirectional_values(
         np.maximum(-jump, 0.0).sum(axis=1) * (start - floor)
     )
     final = value[np.arange(n), departure - 1]
-    values = slots + path + final * start + _best_departure(config, final, floor, capacity)
+    mean, sd = episode.demand_mean(config), episode.demand_sd(config)
+    best = _best_departure(config, final, floor, capacity, mean, sd)
+    values = slots + path + final * start + best
     return values, charge, discharge
 
 
 def _best_departure(
-    config: DepotConfig, price: np.ndarray, floor: np.ndarray, capacity: np.ndarray
+    config: DepotConfig,
+    price: np.ndarray,
+    floor: np.ndarray,
+    capacity: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray,
 ) -> np.ndarray:
     """``max over B in [floor, capacity]`` of ``-departure cost(B) - price * B``, exactly:
     the cost's slope ``-(residual + (short - residual) P(D > B))`` is monotone, so the
     maximum is at an end or where the slope meets ``-price``."""
-    mean, sd = np.asarray(config.demand_mean_kwh), np.asarray(config.demand_sd_kwh)
     short, residual = config.shortfall_cost_per_kwh, config.residual_value_per_kwh
     candidates = [floor, capacity]
     if short != residual:
@@ -414,12 +443,12 @@ def plan_vehicles(config: DepotConfig, episode: Episode) -> PlanVehicles:
     """Every vehicle of the episode, from its arrival to its departure, for the plan LP."""
     return PlanVehicles(
         battery_kwh=np.asarray(episode.start_kwh, dtype=np.float64),
-        capacity_kwh=np.asarray(config.capacity_kwh),
-        demand_mean_kwh=np.asarray(config.demand_mean_kwh),
-        demand_sd_kwh=np.asarray(config.demand_sd_kwh),
+        capacity_kwh=episode.capacity(config),
+        demand_mean_kwh=episode.demand_mean(config),
+        demand_sd_kwh=episode.demand_sd(config),
         first=np.asarray(episode.arrival),
         last=np.asarray(episode.departure),
-        extra_kwh=np.zeros(config.n_chargers),
+        extra_kwh=np.zeros(episode.n_vehicles),
     )
 
 
@@ -522,16 +551,7 @@ def sample_episodes(config: DepotConfig, samples: int, seed: int) -> list[Episod
         1, samples + 1, dtype=np.uint64
     )
     sim.start_episodes(slice(None))
-    return [
-        Episode(
-            sim.arrival[k].copy(),
-            sim.departure[k].copy(),
-            sim.battery[k].copy(),
-            sim.demand[k].copy(),
-            int(sim.profile[k]),
-        )
-        for k in range(samples)
-    ]
+    return [sim.episode_of(k) for k in range(samples)]
 
 
 def expected_site_prices(
@@ -541,7 +561,7 @@ def expected_site_prices(
     minimise the bound averaged over the schedule draws ``episodes`` (all given the price
     row ``profile``), so that no schedule knowledge enters them. The start is the dual of one
     plan over all the draws' fleets on a site scaled by their number."""
-    draws = [Episode(e.arrival, e.departure, e.start_kwh, e.demand_kwh, profile) for e in episodes]
+    draws = [replace(episode, profile=profile) for episode in episodes]
     fleets = [plan_vehicles(config, episode) for episode in draws]
     merged = PlanVehicles(
         *(
