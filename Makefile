@@ -7,13 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 # local CPU wheel; a bare `torch` requirement would pull a multi-GB CUDA build instead.
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: demo test lint typecheck pytest core-check bench clean
+.PHONY: demo test lint typecheck pytest docs core-check bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)"
-	$(BIN)/python -m pip install --quiet -e ".[rl,scale,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[rl,scale,dev,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -28,6 +28,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The documentation site, into build/site; any warning (a broken link or anchor, a docstring the
+# API reference cannot read) fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # The core install (no rl extra, so no torch) from the built wheel must run every
 # non-training command from the data inside the wheel.
@@ -46,7 +51,7 @@ core-check:
 	cd $(CORE_VENV) && bin/smartcharging compare --scenario depot-10-overnight --episodes 2 > /dev/null
 	@echo "core-check: the wheel installs without the rl extra and runs scenario list, solve and compare"
 
-test: lint typecheck pytest core-check
+test: lint typecheck pytest docs core-check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
