@@ -249,11 +249,11 @@ def _entries(algo: str) -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _builtin_configs() -> tuple[tuple[str, ChargingConfig], ...]:
-    from smartcharging.config.scenarios import builtin_names, load_scenario
+    from smartcharging.config.scenarios import builtin_names, is_depot_scenario, load_scenario
 
     configs = []
     for name in builtin_names():
-        if name.startswith("depot-"):
+        if is_depot_scenario(name):  # by its kind: depot and sessions scenarios
             continue
         configs.append((name, load_scenario(name).to_config()))
     return tuple(configs)

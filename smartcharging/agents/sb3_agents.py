@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 
 from smartcharging.agents.hyperparameters import ACTIVATIONS as ACTIVATION_NAMES
 from smartcharging.agents.hyperparameters import (
@@ -24,7 +25,11 @@ from smartcharging.agents.hyperparameters import (
 )
 from smartcharging.agents.run_directory import RunError
 from smartcharging.agents.safe_loading import read_archive_bytes
-from smartcharging.agents.sb3_loading import load_model_safely, read_model_data
+from smartcharging.agents.sb3_loading import (
+    load_model_safely,
+    read_model_data,
+    read_observation_box,
+)
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.scaling import ScaleObservation, normalize_observations
 from smartcharging.config.vehicle import ChargingConfig
@@ -227,14 +232,53 @@ def _user_policy_kwargs(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def describe_box(low: np.ndarray, high: np.ndarray) -> str:
+    """A Box's bounds in a few characters: ``low=[0, 0] high=[72, 8]``."""
+
+    def numbers(values: np.ndarray) -> str:
+        return "[" + ", ".join(f"{value:.6g}" for value in np.ravel(values)) + "]"
+
+    return f"low={numbers(low)} high={numbers(high)}"
+
+
+def observes_scaled(path: Path, data: dict[str, Any], config: ChargingConfig) -> bool:
+    """Whether the model saved at ``path`` (its plain-JSON ``data``) was trained on
+    ``config``'s observations scaled to ``[0, 1]`` (``ScaleObservation``, as
+    :func:`~smartcharging.agents.scaling.training_env` and ``smartcharging train`` do):
+    True if its ``observation_space`` has the bounds of the scaled space, False if it has
+    those of the environment's own space; a ``ValueError`` naming the file and the three
+    spaces if it has neither (a model of another configuration, or other wrappers)."""
+    low, high = read_observation_box(path, data)
+    raw = SmartChargingEnv(config=config).observation_space
+    scaled = ScaleObservation(SmartChargingEnv(config=config)).observation_space
+    assert isinstance(raw, spaces.Box) and isinstance(scaled, spaces.Box)
+    for space, is_scaled in ((scaled, True), (raw, False)):
+        if low.shape == space.shape and all(
+            np.allclose(found, np.asarray(bound, dtype=np.float64), rtol=1e-6, atol=1e-6)
+            for found, bound in ((low, space.low), (high, space.high))
+        ):
+            return is_scaled
+    raise ValueError(
+        f"{path}: its observation_space {describe_box(low, high)} is neither this "
+        f"configuration's scaled observations ({describe_box(scaled.low, scaled.high)}) nor "
+        f"its raw ones ({describe_box(raw.low, raw.high)}): trained on another configuration "
+        "or with other wrappers? --raw-observations or --scaled-observations forces one"
+    )
+
+
 def load_user_model(
-    path: Path, config: ChargingConfig, algo: str | None = None, scale_observations: bool = True
+    path: Path,
+    config: ChargingConfig,
+    algo: str | None = None,
+    scale_observations: bool | None = None,
 ) -> SB3Policy:
     """A plain SB3 model file saved by a user's own script (``model.save(...)``), as a
     policy on ``config``, loaded without unpickling anything from it
-    (:mod:`smartcharging.agents.sb3_loading`): the model is rebuilt from ``config``'s spaces
-    (observations scaled to ``[0, 1]`` unless ``scale_observations=False``), the algorithm
-    (``algo``, or detected from the file) and the network shape written in the file."""
+    (:mod:`smartcharging.agents.sb3_loading`): the model is rebuilt from ``config``'s spaces,
+    the algorithm (``algo``, or detected from the file) and the network shape written in
+    the file. Whether it sees observations scaled to ``[0, 1]`` is read from the file's
+    ``observation_space`` (:func:`observes_scaled`) unless ``scale_observations`` says so;
+    the policy's ``scale_observations`` tells which."""
     if algo is not None and algo not in ALGORITHMS:
         raise ValueError(f"invalid --algo {algo!r}: must be one of {', '.join(ALGORITHMS)}")
     try:
@@ -243,6 +287,8 @@ def load_user_model(
         raise RunError(f"--model {path}: cannot read it: {error.strerror or error}") from None
     data = read_model_data(path, content)
     algo = detect_algorithm(path, data) if algo is None else algo
+    if scale_observations is None:
+        scale_observations = observes_scaled(path, data, config)
     env = SmartChargingEnv(config=config)
     settings: dict[str, Any] = {"policy_kwargs": _user_policy_kwargs(path, data)}
     if algo == "dqn":

@@ -29,6 +29,7 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import math
 import os
 import pickle
 import zipfile
@@ -103,6 +104,48 @@ def read_model_data(path: Path, content: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: its 'data' is not a JSON object")
     return data
+
+
+#: How SB3's ``data`` names a Gymnasium Box in the ``":type:"`` of its pickled entry.
+BOX_TYPE = "<class 'gymnasium.spaces.box.Box'>"
+
+
+def read_observation_box(path: Path, data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds (``low``, ``high``, float64) of the Box a model saved at ``path`` was
+    trained on, read from the plain JSON that SB3 writes beside the pickled
+    ``observation_space`` of its ``data`` (the Box's ``_shape``, and ``low`` and ``high``
+    as NumPy prints them); nothing is unpickled. A ``ValueError`` naming the file if the
+    entry is not such a Box or its bounds cannot be read (NumPy abbreviates arrays of more
+    than 1,000 numbers)."""
+    space = data.get("observation_space")
+    problem = f"{path}: cannot read its observation_space"
+    if not isinstance(space, dict) or space.get(":type:") != BOX_TYPE:
+        kind = space.get(":type:") if isinstance(space, dict) else None
+        raise ValueError(f"{problem}: a gymnasium Box was expected, found {shorten(repr(kind))}")
+    shape = space.get("_shape")
+    if (
+        not isinstance(shape, list)
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+        or math.prod(shape) > 1000
+    ):
+        raise ValueError(f"{problem}: its shape {shorten(repr(shape))} is not readable")
+    bounds = []
+    for name in ("low", "high"):
+        try:
+            values = [float(word) for word in _printed_numbers(space.get(name))]
+        except ValueError:
+            values = []
+        if len(values) != math.prod(shape):
+            raise ValueError(f"{problem}: its {name} bound is missing or not readable")
+        bounds.append(np.array(values, dtype=np.float64).reshape(shape))
+    return bounds[0], bounds[1]
+
+
+def _printed_numbers(text: Any) -> list[str]:
+    """The numbers of an array as ``str(array)`` prints it (``[[0. 1.]\\n [2. inf]]``)."""
+    if not isinstance(text, str) or "..." in text:
+        raise ValueError("not a printed array")
+    return text.replace("[", " ").replace("]", " ").split()
 
 
 def _check_tensors(path: Path, archive: zipfile.ZipFile) -> None:

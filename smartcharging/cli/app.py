@@ -17,7 +17,6 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
 from smartcharging.agents.runs import (
     ALGORITHMS,
     Run,
@@ -28,6 +27,15 @@ from smartcharging.agents.runs import (
 from smartcharging.cli.demo_folder import claimed_run_folder
 from smartcharging.cli.depot import depot_report
 from smartcharging.cli.interrupts import InterruptibleGroup
+from smartcharging.cli.models import (
+    ModelOptions,
+    algo_option,
+    checkpoint_option,
+    load_depot_model,
+    load_vehicle_model,
+    raw_observations_option,
+    scaled_observations_option,
+)
 from smartcharging.cli.options import (
     ENVIRONMENT_ERROR,
     INTERRUPTED,
@@ -50,13 +58,7 @@ from smartcharging.cli.output import (
     v2g_table,
 )
 from smartcharging.cli.quiet import quiet_third_party
-from smartcharging.cli.routing import (
-    algorithms,
-    load_depot_agent,
-    load_vehicle_agent,
-    run_training,
-    training_kind,
-)
+from smartcharging.cli.routing import algorithms, run_training, training_kind
 from smartcharging.cli.scenario import scenario_app
 from smartcharging.cli.tune import tune_command
 from smartcharging.config import limits
@@ -166,18 +168,10 @@ def evaluate_command(
         help="A training run directory, or a Stable-Baselines3 model file (model.zip) saved "
         "by your own script.",
     ),
-    algo: str | None = typer.Option(
-        None,
-        "--algo",
-        help="Algorithm of a model file: dqn, ppo or a2c [detected from the file].",
-        show_default=False,
-    ),
-    raw_observations: bool = typer.Option(
-        False,
-        "--raw-observations",
-        help="The model file was trained on the environment's own observations, not on "
-        "observations scaled to [0, 1] (ScaleObservation, as `smartcharging train` does).",
-    ),
+    algo: str | None = algo_option(),
+    raw_observations: bool = raw_observations_option(),
+    scaled_observations: bool = scaled_observations_option(),
+    checkpoint: str | None = checkpoint_option(),
     episodes: int | None = typer.Option(
         None,
         "--episodes",
@@ -193,17 +187,22 @@ def evaluate_command(
 ) -> None:
     """Exact expected return and a Monte-Carlo check of one policy or trained agent.
 
-    A model file is loaded without running code from it (nothing in it is unpickled). It is
-    assumed to see observations scaled to [0, 1] (--raw-observations: as the environment
-    emits them); how its rewards were scaled in training does not matter, it is scored in
-    the environment's own reward.
+    A model file is loaded without running code from it (nothing in it is unpickled);
+    whether it sees observations scaled to [0, 1] or as the environment emits them is read
+    from its observation_space. How its rewards were scaled in training does not matter, it
+    is scored in the environment's own reward. A run directory gives its final model
+    (--checkpoint best: its best checkpoint).
 
     For a depot scenario: the policy against each episode's hindsight and Lagrangian bounds.
     """
-    check_evaluate_arguments(policy, model, algo, raw_observations)
+    if policy is not None and model is not None:
+        raise CliError("--policy and --model exclude each other: evaluate one of them")
+    options = ModelOptions.checked(
+        [] if model is None else [model], algo, raw_observations, scaled_observations, checkpoint
+    )
     if depot is not None:
         if model is not None:
-            chosen_depot: Any = load_depot_agent(model, depot)
+            chosen_depot: Any = load_depot_model(model, depot, options).policy
         elif policy is None:
             names = ", ".join(depot_policy_names(depot))
             raise CliError(f"--policy is required for a depot scenario: one of {names}")
@@ -215,46 +214,23 @@ def evaluate_command(
     episodes = 1000 if episodes is None else episodes
     solve = functools.cache(lambda: solve_all(config))
     chosen: Policy
+    loaded = None
     if model is None:  # an unknown name fails before the solver runs
         chosen = named_policy(lambda: policy_by_name(policy or "optimal", config, solve, seed))
     solution = solve()
-    if model is not None and not model.is_dir():
-        from smartcharging.agents.sb3_agents import load_user_model
-
-        chosen = load_user_model(model, config, algo, not raw_observations)
-        seen = "as the environment emits them" if raw_observations else "scaled to [0, 1]"
-        Console(stderr=True).print(
-            f"{chosen.name}: the model sees observations {seen}", highlight=False
-        )
-    elif model is not None:
-        chosen, _ = load_vehicle_agent(model, config)
+    if model is not None:
+        loaded = load_vehicle_model(model, config, options)
+        chosen = loaded.policy
     with progress_bar() as progress:
         progress.add_task(f"evaluating {chosen.name}", total=None)
         result = report(chosen, solution, episodes, seed)
+    extra = {} if loaded is None else loaded.fields()
     if as_json:
-        print_json({**result.as_dict(), "optimal_return": solution.expected_return})
+        print_json({**result.as_dict(), "optimal_return": solution.expected_return, **extra})
         return
-    title = f"{chosen.name} (optimum {solution.expected_return:.6g})"
+    what = "" if loaded is None else f", {loaded.describe()}"
+    title = f"{chosen.name}{what} (optimum {solution.expected_return:.6g})"
     table_console(config).print(reports_table([result], title, config))
-
-
-def check_evaluate_arguments(
-    policy: str | None, model: Path | None, algo: str | None, raw_observations: bool
-) -> None:
-    """Refuse contradictory or bad `evaluate` arguments before anything is read or solved."""
-    if policy is not None and model is not None:
-        raise CliError("--policy and --model exclude each other: evaluate one of them")
-    if model is not None and not model.exists():
-        raise CliError(f"--model {model}: no such run directory or model file")
-    if model is not None and not model.is_dir() and not model.is_file():
-        raise CliError(f"--model {model}: not a regular file or a run directory")
-    for name, given in (("--algo", algo is not None), ("--raw-observations", raw_observations)):
-        if given and (model is None or model.is_dir()):
-            raise CliError(
-                f"{name} applies to a model file given with --model (not a run directory)"
-            )
-    if algo is not None and algo not in SB3_ALGORITHMS:
-        raise CliError(f"--algo {algo!r}: must be one of {', '.join(SB3_ALGORITHMS)}")
 
 
 def named_policy(lookup: Callable[[], Any]) -> Any:
@@ -299,10 +275,21 @@ def compare_command(
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
     plots_dir: Path | None = typer.Option(None, "--plots", help="Write PNG figures here."),
     model: list[Path] = typer.Option(
-        [], "--model", metavar="DIR", help="Training run directory (repeatable)."
+        [],
+        "--model",
+        metavar="PATH",
+        help="A training run directory, or a Stable-Baselines3 model file (model.zip) saved "
+        "by your own script (repeatable).",
     ),
+    algo: str | None = algo_option(),
+    raw_observations: bool = raw_observations_option(),
+    scaled_observations: bool = scaled_observations_option(),
+    checkpoint: str | None = checkpoint_option(),
 ) -> None:
     """Every baseline, trained agents and the optimum, exactly evaluated, best first.
+
+    --model takes what `evaluate --model` takes: run directories (their final model, or
+    --checkpoint best) and model files (observations read from the file).
 
     For a depot scenario: every depot baseline, MPC and the Lagrangian decomposition against
     each episode's hindsight and Lagrangian bounds.
@@ -311,10 +298,11 @@ def compare_command(
         raise CliError("--json and --csv exclude each other: choose one output format")
     if plots_dir is not None:
         check_output_folder("--plots", plots_dir)
+    if len(set(model)) != len(model):
+        raise CliError("--model: the same run directory or model file is given twice")
+    options = ModelOptions.checked(model, algo, raw_observations, scaled_observations, checkpoint)
     if depot is not None:
-        if len(set(model)) != len(model):
-            raise CliError("--model: the same run directory is given twice")
-        agents = {folder: load_depot_agent(folder, depot) for folder in model}
+        agents = {path: load_depot_model(path, depot, options).policy for path in model}
         distinct_names(agents)
         policies_ = [
             *depot_baselines(depot).values(),
@@ -324,9 +312,8 @@ def compare_command(
         depot_report(depot, policies_, episodes or 20, seed, as_json, as_csv, plots_dir)
         return
     solution = solve_all(config)
-    if len(set(model)) != len(model):
-        raise CliError("--model: the same run directory is given twice")
-    models = {folder: load_vehicle_agent(folder, config)[0] for folder in model}
+    loaded = {path: load_vehicle_model(path, config, options) for path in model}
+    models = {path: found.policy for path, found in loaded.items()}
     distinct_names(models)
     policies: dict[str, Policy] = {
         **all_policies(config, solution, seed),
@@ -337,21 +324,22 @@ def compare_command(
         reports = compare(
             policies.values(), solution, episodes, seed, lambda _: progress.advance(task)
         )
-    rows = [r.as_dict() for r in reports]
+    extra = {found.policy.name: found.fields() for found in loaded.values()}
+    rows = [{**r.as_dict(), **extra.get(r.name, {})} for r in reports]
     if as_json:
         print_json(rows)
     elif as_csv:
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        fields = list(dict.fromkeys(name for row in rows for name in row))
+        writer = csv.DictWriter(out, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(rows)
         print(out.getvalue(), end="")
     else:
-        table_console(config).print(
-            reports_table(
-                reports, f"Policies against the exact optimum ({solution.grid.describe()})", config
-            )
-        )
+        runs = any(found.checkpoint is not None for found in loaded.values())
+        at = f"; runs at their {options.checkpoint} checkpoint" if runs else ""
+        title = f"Policies against the exact optimum ({solution.grid.describe()}){at}"
+        table_console(config).print(reports_table(reports, title, config))
         if config.v2g:
             by_name = {r.name: r for r in reports}
             value = v2g_value(config, by_name["optimal"], by_name[ChargeOnlyOptimum.name])
@@ -359,7 +347,9 @@ def compare_command(
     if plots_dir is not None:
         from smartcharging.plots import policy_figures
 
-        for path in policy_figures(config, solution, plots_dir, seed, models):
+        # learning curves exist for run directories only: model files are left out
+        runs_only = {path: policy for path, policy in models.items() if path.is_dir()}
+        for path in policy_figures(config, solution, plots_dir, seed, runs_only):
             Console(stderr=True).print(f"wrote {path}")
 
 

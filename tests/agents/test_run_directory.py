@@ -103,9 +103,10 @@ def test_a_crafted_checkpoint_cannot_delete_a_file_outside_the_run(
         Run.resume(run)
     with pytest.raises(RunError, match="not a file name inside the run folder"):
         load_policy(run, which="best" if field == "best" else "last")
-    commands = [("train", "--resume")]
-    if field == "best":  # evaluate and compare load the best checkpoint's model
-        commands += [("evaluate", "--model"), ("compare", "--model")]
+    # evaluate and compare load the final model (--checkpoint best: the best checkpoint's)
+    commands = [("train", "--resume"), ("evaluate", "--model"), ("compare", "--model")]
+    if field == "best":
+        commands += [("evaluate", "--checkpoint", "best", "--model")]
     for command in commands:
         code, _, err = run_cli(*command, str(run))
         assert code == 2 and "not a file name inside the run folder" in one_error_line(err)

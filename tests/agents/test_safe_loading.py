@@ -183,7 +183,9 @@ def test_qlearning_model_with_pickled_objects_is_refused(
         RunError, match=f"cannot load its model: .*{best}: its array .* Python objects"
     ):
         load_policy(folder)
-    code, err = run_cli(monkeypatch, capsys, "evaluate", "--model", str(folder))
+    code, err = run_cli(
+        monkeypatch, capsys, "evaluate", "--model", str(folder), "--checkpoint", "best"
+    )
     assert code == 2 and "holds Python objects, which are never loaded" in err
     assert "allow_pickle" not in err
     assert not marker.exists()

@@ -325,7 +325,7 @@ def damage(run: Path, how: str) -> list[Path]:
         del checkpoint["files"], checkpoint["best"]
         (run / "checkpoint.json").write_text(json.dumps(checkpoint))
         return [run / "checkpoint.json"]
-    junk = [run / checkpoint["files"][1], run / checkpoint["best"]["file"]]
+    junk = [run / name for name in checkpoint["files"]] + [run / checkpoint["best"]["file"]]
     for path in junk:
         path.write_text("junk")
     return junk
@@ -373,8 +373,8 @@ def test_runs_of_the_other_kind_and_files_are_not_run_directories(tmp_path: Path
     for args, message in (
         (("compare", "--model", str(depot_run)), "is a depot run"),
         (("compare", *depot, "--model", str(vehicle_run)), "is a single-vehicle run"),
-        (("compare", "--model", str(a_file)), f"--model {a_file}: not a run directory"),
-        (("compare", *depot, "--model", str(a_file)), f"--model {a_file}: not a depot run"),
+        (("compare", "--model", str(a_file)), f"{a_file} is not a Stable-Baselines3 model"),
+        (("compare", *depot, "--model", str(a_file)), "a model file applies to single-vehicle"),
         (("train", "--resume", str(a_file)), f"cannot resume {a_file}: it has no run.json"),
     ):
         code, _, err = run_cli(*args)
