@@ -91,8 +91,9 @@ def run_rllib_training(
         console.print(
             f"{spec.algo} (RLlib): {final[0]:,} steps, {final[1]:.1f} s, exact expected return "
             f"{final[2]:.6g} (optimum {final[3]:.6g}, gap {100 * final[5]:.3f}%); best "
-            f"checkpoint: step {best['steps']:,}, gap {100 * best['relative_gap']:.3f}% (used "
-            f"by evaluate/compare --model); run in {run.folder}"
+            f"checkpoint: step {best['steps']:,}, gap {100 * best['relative_gap']:.3f}% "
+            "(evaluate/compare --model DIR use the final model, --checkpoint best this one); "
+            f"run in {run.folder}"
         )
     else:
         console.print(

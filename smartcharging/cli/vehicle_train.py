@@ -76,6 +76,7 @@ def run_vehicle_training(
         f"{spec.algo}: {final.steps:,} steps, {final.wall_time_s:.1f} s, exact expected return "
         f"{final.expected_return:.6g} (optimum {final.optimal_return:.6g}, gap "
         f"{100 * final.relative_gap:.3f}%); best checkpoint: step {best['steps']:,}, gap "
-        f"{100 * best['relative_gap']:.3f}% (used by evaluate/compare --model); run in "
+        f"{100 * best['relative_gap']:.3f}% (evaluate/compare --model DIR use the final model, "
+        f"--checkpoint best this one); run in "
         f"{run.folder}"
     )
