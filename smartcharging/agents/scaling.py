@@ -80,8 +80,14 @@ def training_env(
 ) -> gym.Env[np.ndarray, np.int64]:
     """The env as agents see it: the departure cost in expectation
     (:class:`~smartcharging.agents.expected_shortfall.ExpectedShortfallCost`, unless
-    ``expected_shortfall=False``), normalised observations and scaled rewards."""
+    ``expected_shortfall=False``), normalised observations and scaled rewards.
+
+    Also sets torch's thread count for small networks (one thread), unless the user chose
+    one (:func:`~smartcharging.agents.hyperparameters.use_small_network_threads`)."""
     from smartcharging.agents.expected_shortfall import ExpectedShortfallCost
+    from smartcharging.agents.hyperparameters import use_small_network_threads
+
+    use_small_network_threads()
 
     config: ChargingConfig = env.unwrapped.config  # type: ignore[attr-defined]
     scale = default_reward_scale(config) if reward_scale is None else reward_scale

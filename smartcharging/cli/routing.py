@@ -70,7 +70,10 @@ def run_training(
             config, depot, algo, steps, seed, out, resume, num_env_runners, address, checkpoints
         )
     elif kind.depot:
+        from smartcharging.agents.hyperparameters import use_small_network_threads
         from smartcharging.cli.depot import run_depot_training
+
+        use_small_network_threads()  # SB3 models: single-vehicle ones set it when built
 
         depot_steps = 20_000_000 if steps is None else steps
         run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
