@@ -13,8 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from smartcharging.agents.run_directory import CURVE_FILE, write_atomically
+from smartcharging.agents.run_directory import CURVE_FILE
 from smartcharging.agents.runs import CurvePoint, read_curve
+from smartcharging.atomic_files import write_atomically
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 from smartcharging.envs.smart_charging import SmartChargingEnv, format_clock

@@ -48,6 +48,7 @@ from typing import Any, TypeVar
 from filelock import FileLock, Timeout
 
 from smartcharging.agents.checkpoint_progress import checkpoint_progress
+from smartcharging.atomic_files import write_json
 from smartcharging.config.data_files import load_json
 from smartcharging.config.validation import shorten
 
@@ -272,32 +273,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return versions
-
-
-def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Make ``path`` by ``write(temporary)`` on a hidden file beside it, flushed to disk and
-    renamed over ``path``: a reader (or an interrupted run) sees the old file or the new
-    one, never half of one. The temporary name keeps ``path``'s suffix, for writers that
-    choose a format by it (matplotlib), and is removed if ``write`` fails."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        write(temporary)
-        with open(temporary, "rb") as file:
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (:func:`write_atomically`)."""
-    write_atomically(path, lambda temporary: temporary.write_text(text))
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically: a reader sees the old file or the new one, never half."""
-    write_text(path, json.dumps(data, indent=2))
 
 
 def check_new_run_folder(folder: Path) -> None:

@@ -34,9 +34,10 @@ import yaml
 
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
 from smartcharging.agents.interrupt_gate import InterruptGate
-from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory, write_json, write_text
+from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory
 from smartcharging.agents.runs import Run, RunError, RunSpec
 from smartcharging.agents.search_space import REQUEUED_FROM, check_study, search_space
+from smartcharging.atomic_files import write_json, write_text
 from smartcharging.config import ChargingConfig, limits
 from smartcharging.config.limits import check_limit
 from smartcharging.config.validation import shorten

@@ -62,6 +62,25 @@ def tou_slot_prices(
     return _slot_means(by_minute[minutes]), tariffs[tariff]["currency"]
 
 
+def tou_period_of(tariff: str, date: dt.date) -> str:
+    """The period of ``tariff`` that applies on ``date``: its season by month, then
+    ``-weekday`` or ``-weekend`` where the tariff tells them apart. Holidays are not
+    modelled; a tariff without a period for that kind of day is an error naming it."""
+    tariffs = tou_tariffs()
+    if tariff not in tariffs:
+        raise PriceError(f"unknown tariff {tariff!r}: choose one of {sorted(tariffs)}")
+    entry = tariffs[tariff]
+    season = "summer" if date.month in entry["summer_months"] else "winter"
+    kind = "weekend" if date.weekday() >= 5 else "weekday"
+    for period in (f"{season}-{kind}", season):
+        if period in entry["periods"]:
+            return period
+    raise PriceError(
+        f"tariff {tariff!r} has no period for {date.isoformat()} (a {season} {kind}): its "
+        f"periods are {sorted(entry['periods'])}"
+    )
+
+
 def _slot_means(per_minute: np.ndarray) -> list[float]:
     """Mean price of each slot (row); a slot with one price keeps it exactly."""
     uniform = (per_minute == per_minute[:, :1]).all(axis=1)

@@ -37,6 +37,7 @@ from smartcharging.config.prices import (
     PriceError,
     nl_series,
     series_slot_prices,
+    tou_period_of,
     tou_slot_prices,
 )
 from smartcharging.config.validation import shorten
@@ -204,10 +205,17 @@ class FlatPrice(_Strict):
     currency: str = Field("EUR", description="currency of the price and of all costs")
 
 
+#: The TOU period of session days that takes each day's own period from its date.
+BY_DATE = "by-date"
+
+
 class TouPrice(_Strict):
     kind: Literal["tou"]
     tariff: Literal["sce-tou-ev-8", "sce-tou-ev-4", "pge-a-10"]
-    period: str = Field(description="tariff period, e.g. summer-weekday or winter")
+    period: str = Field(
+        description="tariff period, e.g. summer-weekday or winter; by-date (session "
+        "scenarios only): each day's period from its date"
+    )
 
 
 class DayAheadPrice(_Strict):
@@ -241,7 +249,7 @@ class FilePrice(_Strict):
     def _known_zone(cls, zone: str) -> str:
         try:
             ZoneInfo(zone)
-        except (ValueError, ZoneInfoNotFoundError):
+        except (ValueError, OSError, ZoneInfoNotFoundError):
             raise ValueError(f"unknown time zone {zone!r} (an IANA name)") from None
         return zone
 
@@ -298,6 +306,53 @@ def price_rows(
         "price_profiles": tuple(map(tuple, rows)),
         "profile_labels": tuple(labels),
         "currency": "EUR",
+    }
+
+
+def session_price_rows(
+    source: FlatPrice | TouPrice | DayAheadPrice | FilePrice,
+    dates: list[dt.date],
+    day_start_hour: float,
+    slot_hours: float,
+    n_slots: int,
+) -> dict[str, Any]:
+    """Config fields (one price row per date, the dates as labels, currency) of a price
+    source over the session days ``dates``."""
+    labels = tuple(date.isoformat() for date in dates)
+    if isinstance(source, TouPrice) and source.period == BY_DATE:
+        cache: dict[str, tuple[float, ...]] = {}
+        rows = []
+        for date in dates:
+            period = tou_period_of(source.tariff, date)
+            if period not in cache:
+                row, currency = tou_slot_prices(
+                    source.tariff, period, day_start_hour, slot_hours, n_slots
+                )
+                cache[period] = tuple(row)
+            rows.append(cache[period])
+        return {"price_profiles": tuple(rows), "profile_labels": labels, "currency": currency}
+    if isinstance(source, DayAheadPrice | FilePrice):
+        series = (
+            read_price_file(Path(source.path)) if isinstance(source, FilePrice) else nl_series()
+        )
+        if not isinstance(series, list):
+            if source.dates is not None:
+                raise PriceError(
+                    "prices.dates: session scenarios price their own days; leave it out"
+                )
+            series_rows, _ = series_slot_prices(
+                series, day_start_hour, slot_hours, n_slots, source.timezone, dates
+            )
+            return {
+                "price_profiles": tuple(map(tuple, series_rows)),
+                "profile_labels": labels,
+                "currency": source.currency if isinstance(source, FilePrice) else "EUR",
+            }
+    one = price_rows(source, day_start_hour, slot_hours, n_slots)
+    return {
+        **one,
+        "price_profiles": one["price_profiles"][:1] * len(dates),
+        "profile_labels": labels,
     }
 
 
@@ -522,19 +577,182 @@ class DepotScenario(_Named):
             **self._vehicles(),
             **prices,
         }
-        unknown = sorted(set(overrides) - set(DepotConfig.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(
-                f"unknown parameter {unknown[0]!r}: allowed parameters are "
-                f"{sorted(DepotConfig.__dataclass_fields__)}"
-            )
-        try:
-            return DepotConfig(**{**params, **overrides})
-        except ConfigError as error:
-            raise ScenarioError(f"{self.source}: {error}") from None
+        return _depot_config(self.source, params, overrides)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+class SessionSite(_Strict):
+    """The site of a session scenario: its stations are those the sessions use."""
+
+    power_levels_kw: list[float] = Field(
+        min_length=1, description="station power of each action (kW), increasing, >= 0"
+    )
+    grid_limit_kw: float = Field(gt=0, description="grid connection limit (kW)")
+    allocation: Literal["proportional", "priority"] = Field(
+        "proportional",
+        description="how requests above the limit are cut (priority: earliest stated "
+        "departure first)",
+    )
+    efficiency: float = Field(1.0, gt=0, le=1, description="charging efficiency (0..1]")
+    demand_charge_per_kw: float = Field(
+        0.0, ge=0, description="charge on the day's peak grid power (currency per kW)"
+    )
+
+
+class SessionLog(_Strict):
+    """Where the sessions come from and how they become days
+    (:mod:`smartcharging.sessions.days`)."""
+
+    files: list[str] = Field(
+        min_length=1,
+        description="session logs (relative paths: from the scenario file's folder; for "
+        "built-in scenarios, the package's data)",
+    )
+    format: Literal["auto", "acn-csv", "acn-json", "csv"] = Field(
+        "auto", description="the logs' layout (auto: from the extension and header)"
+    )
+    timezone: str = Field(description="the site's time zone (IANA name), for days and slots")
+    day_start: str = Field("00:00", description="local clock time at which each day starts")
+    slot_minutes: float = Field(15.0, gt=0, description="length of one slot (minutes)")
+    exclude_stations: list[str] = Field(
+        [], description="stations whose sessions are left out (e.g. a DC fast charger)"
+    )
+    first_date: dt.date | None = Field(None, description="first day kept (default: all)")
+    last_date: dt.date | None = Field(None, description="last day kept (default: all)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        return FilePrice._known_zone(zone)
+
+    @model_validator(mode="after")
+    def _check(self) -> SessionLog:
+        if not _CLOCK.match(self.day_start):
+            raise ValueError(f"day_start={self.day_start!r} must be a clock time HH:MM")
+        slots = 24 * 60 / self.slot_minutes
+        if abs(slots - round(slots)) > 1e-9 or round(slots) > limits.MAX_SLOTS:
+            raise ValueError(
+                f"slot_minutes={self.slot_minutes:g} must divide a day (1440 minutes) into at "
+                f"most {limits.MAX_SLOTS:,} slots"
+            )
+        if self.first_date and self.last_date and self.first_date > self.last_date:
+            raise ValueError(f"first_date {self.first_date} is after last_date {self.last_date}")
+        return self
+
+
+class SessionScenario(_Named):
+    """A depot replaying real charging sessions, one day per episode
+    (:mod:`smartcharging.config.sessions`)."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["sessions"]
+    description: str = ""
+    site: SessionSite
+    sessions: SessionLog
+    cost: PhysicalCost
+    prices: PriceSource
+    pv: SolarPv | None = None
+    forecast_slots: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> SessionScenario:
+        if min(self.site.power_levels_kw) < 0:
+            raise ValueError(
+                "site.power_levels_kw has negative (discharging) levels: drivers' cars do not "
+                "discharge in session scenarios"
+            )
+        return self
+
+    def layout(self) -> Any:
+        """How the logs become days (:class:`smartcharging.sessions.days.DayLayout`)."""
+        from smartcharging.sessions.days import DayLayout
+
+        log = self.sessions
+        return DayLayout(
+            timezone=log.timezone,
+            day_start_minute=Window._minute(log.day_start),
+            slot_minutes=log.slot_minutes,
+            top_power_kw=max(self.site.power_levels_kw),
+            exclude_stations=tuple(log.exclude_stations),
+            first_date=log.first_date,
+            last_date=log.last_date,
+        )
+
+    def lay_out(self) -> Any:
+        """The logs read and laid out as days
+        (:class:`smartcharging.sessions.days.LaidOutDays`), with every cut row counted."""
+        from smartcharging.sessions.days import SessionLayoutError, lay_out_days
+        from smartcharging.sessions.reading import read_sessions
+        from smartcharging.sessions.records import SessionFileError
+
+        try:
+            records = [
+                record
+                for path in self.sessions.files
+                for record in read_sessions(
+                    path, self.sessions.format, self.sessions.timezone
+                ).records
+            ]
+            return lay_out_days(records, self.layout())
+        except (SessionFileError, SessionLayoutError, ConfigError) as error:
+            raise ScenarioError(f"{self.source}: {error}") from None
+
+    def to_config(self, **overrides: Any) -> DepotConfig:
+        """The validated depot of session days, with any field overridden."""
+        laid_out = self.lay_out()
+        layout, site = self.layout(), self.site
+        dates = [dt.date.fromisoformat(date) for date in laid_out.days.dates]
+        hour = layout.day_start_minute / 60
+        try:
+            prices = session_price_rows(self.prices, dates, hour, layout.slot_hours, layout.n_slots)
+            pv = self.pv.profile(hour, layout.slot_hours, layout.n_slots) if self.pv else []
+        except (PriceError, ValueError) as error:
+            raise ScenarioError(f"{self.source}: {error}") from None
+        params: dict[str, Any] = {
+            "n_chargers": len(laid_out.days.stations),
+            "power_levels_kw": tuple(site.power_levels_kw),
+            "grid_limit_kw": site.grid_limit_kw,
+            "allocation": site.allocation,
+            "efficiency": site.efficiency,
+            "demand_charge_per_kw": site.demand_charge_per_kw,
+            "slot_hours": layout.slot_hours,
+            "n_slots": layout.n_slots,
+            "arrival_hour": hour,
+            "wear_cost_per_kw2h": self.cost.wear_cost_per_kw2h,
+            "shortfall_cost_per_kwh": self.cost.shortfall_cost_per_kwh,
+            "degradation_cost_per_kwh": self.cost.degradation_cost_per_kwh,
+            "residual_value_per_kwh": self.cost.residual_value_per_kwh,
+            "forecast_slots": self.forecast_slots,
+            "pv_kw": tuple(pv),
+            "capacity_kwh": (),
+            "arrival_slots": (),
+            "departure_slots": (),
+            "start_kwh": (),
+            "demand_mean_kwh": (),
+            "demand_sd_kwh": (),
+            "sessions": laid_out.days,
+            **prices,
+        }
+        return _depot_config(self.source, params, overrides)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+def _depot_config(source: str, params: dict[str, Any], overrides: dict[str, Any]) -> DepotConfig:
+    """``DepotConfig(**params)`` with ``overrides``, errors naming ``source``."""
+    unknown = sorted(set(overrides) - set(DepotConfig.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(
+            f"unknown parameter {unknown[0]!r}: allowed parameters are "
+            f"{sorted(DepotConfig.__dataclass_fields__)}"
+        )
+    try:
+        return DepotConfig(**{**params, **overrides})
+    except ConfigError as error:
+        raise ScenarioError(f"{source}: {error}") from None
 
 
 def builtin_names() -> list[str]:
@@ -579,6 +797,26 @@ def _check_expanded_size(data: Any, source: str) -> None:
             pending.extend(item)
 
 
+#: Where the session logs of built-in scenarios are (package data).
+BUILTIN_SESSIONS = "acn"
+
+#: The kinds of depot scenario: drawn fleets, and real sessions.
+DEPOT_KINDS = ("depot", "sessions")
+
+
+def _with_session_files_from(folder: Path | None, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with relative session-log paths made relative to ``folder`` (the scenario
+    file's; the package's data for a built-in scenario)."""
+    log = data.get("sessions")
+    if data.get("kind") != "sessions" or not isinstance(log, dict):
+        return data
+    files = log.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        return data
+    base = folder or Path(str(resources.files("smartcharging.data").joinpath(BUILTIN_SESSIONS)))
+    return {**data, "sessions": {**log, "files": [str(base / f) for f in files]}}
+
+
 def _with_price_file_from(folder: Path | None, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with a relative price-file path made relative to ``folder`` (the scenario
     file's), so that a scenario and its prices travel together."""
@@ -605,9 +843,11 @@ def _parse(text: str, source: str, model: type[BaseModel], folder: Path | None =
         found = "a list" if isinstance(data, list) else f"a single value ({data!r:.40})"
         raise ScenarioError(f"{source}: must be a YAML mapping of scenario fields, not {found}")
     _check_expanded_size(data, source)
-    data = _with_price_file_from(folder, data)
-    wanted = "depot" if model is DepotScenario else "vehicle"
-    found = "depot" if data.get("kind") == "depot" else "vehicle"
+    data = _with_session_files_from(folder, _with_price_file_from(folder, data))
+    wanted = "vehicle" if model is Scenario else "depot"
+    found = "depot" if data.get("kind") in DEPOT_KINDS else "vehicle"
+    if model is not Scenario:
+        model = SessionScenario if data.get("kind") == "sessions" else DepotScenario
     if wanted != found:
         env_id = "SmartChargingDepot-v0" if found == "depot" else "SmartCharging-v0"
         raise ScenarioError(
@@ -627,9 +867,12 @@ def parse_scenario(text: str, source: str, folder: Path | None = None) -> Scenar
     return scenario
 
 
-def parse_depot_scenario(text: str, source: str, folder: Path | None = None) -> DepotScenario:
-    """Validate depot scenario YAML text (see :func:`parse_scenario`)."""
-    scenario: DepotScenario = _parse(text, source, DepotScenario, folder)
+def parse_depot_scenario(
+    text: str, source: str, folder: Path | None = None
+) -> DepotScenario | SessionScenario:
+    """Validate depot scenario YAML text, drawn fleet or session days (see
+    :func:`parse_scenario`)."""
+    scenario: DepotScenario | SessionScenario = _parse(text, source, DepotScenario, folder)
     scenario._source = source
     return scenario
 
@@ -665,13 +908,19 @@ def _scenario_text(name_or_path: str | Path) -> tuple[str, str]:
 
 
 def is_depot_scenario(name_or_path: str | Path) -> bool:
-    """Whether a scenario describes a depot (``kind: depot``)."""
+    """Whether a scenario describes a depot (``kind: depot`` or ``sessions``)."""
+    return scenario_kind(name_or_path) in DEPOT_KINDS
+
+
+def scenario_kind(name_or_path: str | Path) -> str:
+    """``"vehicle"``, ``"depot"`` or ``"sessions"``: what a scenario describes."""
     text, _ = _scenario_text(name_or_path)
     try:
         data = load_yaml(text)
     except yaml.YAMLError:
-        return False
-    return isinstance(data, dict) and data.get("kind") == "depot"
+        return "vehicle"
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return kind if kind in DEPOT_KINDS else "vehicle"
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -679,7 +928,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return parse_scenario(*_scenario_text(name_or_path), _folder(name_or_path))
 
 
-def load_depot_scenario(name_or_path: str | Path) -> DepotScenario:
+def load_depot_scenario(name_or_path: str | Path) -> DepotScenario | SessionScenario:
     """A built-in depot scenario by name, or a depot scenario file by path."""
     return parse_depot_scenario(*_scenario_text(name_or_path), _folder(name_or_path))
 

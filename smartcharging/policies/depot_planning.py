@@ -16,6 +16,7 @@ import numpy as np
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.sessions import NEED_SD_KWH
 from smartcharging.policies.depot import DepotPolicy, depot_baselines
+from smartcharging.policies.stay_hedge import StayHedge
 from smartcharging.sim.site import site_slot
 from smartcharging.solvers.depot.lagrangian import (
     expected_site_prices,
@@ -56,12 +57,16 @@ class LagrangianDecomposition(DepotPolicy):
     allocation keeps each slot feasible. Table look-ups at run time; tables are built per
     price row when it first occurs. On session days each session gets its policy for its
     stated request and departure when it first occurs (the days drawn for the prices are
-    session days too)."""
+    session days too), planned for ``stay_share`` of the stay its driver stated
+    (:mod:`smartcharging.policies.stay_hedge`)."""
 
     name = "lagrangian"
 
-    def __init__(self, config: DepotConfig, samples: int = 8, seed: int = 0) -> None:
+    def __init__(
+        self, config: DepotConfig, samples: int = 8, seed: int = 0, stay_share: float = 1.0
+    ) -> None:
         super().__init__(config)
+        self.hedge = StayHedge(stay_share)
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise ValueError(f"invalid samples={samples!r}: must be an integer >= 1")
         self._episodes = sample_episodes(config, samples, seed)
@@ -125,6 +130,7 @@ class LagrangianDecomposition(DepotPolicy):
         present, battery, slots_left, _ = self._split(observations)
         requested = observations[:, self.layout.expected_demand].astype(np.float64)
         time_step = np.minimum(observations[:, self.layout.time].astype(np.int64), cfg.n_slots - 1)
+        slots_left = self.hedge.slots_left(present, slots_left, requested, time_step)
         profiles = profile_of(cfg, observations)
         out = np.full(present.shape, cfg.idle_action, dtype=np.int64)
         for row, lane in zip(*np.nonzero(present), strict=True):
@@ -187,7 +193,11 @@ class MPCPolicy(DepotPolicy):
     since the episode's first slot (estimated from the actions, the batteries and the
     site's limits), and plans the demand charge on the peak above it. None turns it on for
     depots with V2G, cycle ageing or an energy-left credit, where discharging trades
-    against the peak, and leaves charge-only depots as they were."""
+    against the peak, and leaves charge-only depots as they were.
+
+    On session days the plan holds the sessions present only (arrivals are not forecast),
+    each with its request as capacity and need, leaving after ``stay_share`` of the stay
+    its driver stated (:mod:`smartcharging.policies.stay_hedge`)."""
 
     name = "mpc"
 
@@ -200,8 +210,10 @@ class MPCPolicy(DepotPolicy):
         time_limit_s: float = 2.0,
         forecast_arrivals: bool = True,
         past_peak: bool | None = None,
+        stay_share: float = 1.0,
     ) -> None:
         super().__init__(config)
+        self.hedge = StayHedge(stay_share)
         if horizon is not None and (
             isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1
         ):
@@ -249,6 +261,8 @@ class MPCPolicy(DepotPolicy):
         requested = observations[:, self.layout.expected_demand].astype(np.float64)
         sessions = cfg.sessions is not None
         time_step = observations[:, 4 * self.n].astype(np.int64)
+        if sessions:
+            slots_left = self.hedge.slots_left(present, slots_left, requested, time_step)
         profiles = profile_of(cfg, observations)
         out = np.full(present.shape, cfg.idle_action, dtype=np.int64)
         if len(self._peaks) != len(observations):

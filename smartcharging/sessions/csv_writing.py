@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
+from smartcharging.atomic_files import write_atomically
 from smartcharging.sessions.reading import PLAIN_COLUMNS
 from smartcharging.sessions.records import SessionRecord
 
@@ -30,10 +31,6 @@ def _cell(value: str | float | bool | dt.datetime | None) -> str:
 def write_sessions_csv(records: Iterable[SessionRecord], path: str | Path) -> None:
     """Write ``records`` to ``path`` as a plain session CSV, atomically (a reader sees the
     old file or the new one, never half of one)."""
-    # Imported here: smartcharging.agents imports the depot model, which may come to import
-    # this package; importing at call time keeps the two free of an import cycle.
-    from smartcharging.agents.run_directory import write_atomically
-
     fields = list(PLAIN_COLUMNS)
     rows = [[_cell(getattr(record, field)) for field in fields] for record in records]
 
