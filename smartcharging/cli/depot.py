@@ -101,9 +101,20 @@ def depot_report(
             "demand chg": lambda row: f"{row['demand_charge']:.2f}",
             "short kWh": lambda row: f"{row['shortfall_kwh']:.1f}",
             "peak kW": lambda row: f"{row['peak_grid_kw']:.1f}",
+            "delivered %": lambda row: f"{row['delivered_percent']:.1f}",
+            "ms/step": lambda row: f"{row['ms_per_step']:.3g}",
         }
         if depot.demand_charge_per_kw == 0:
             del columns["demand chg"]
+        if depot.sessions is None:
+            del columns["delivered %"]
+        else:
+            notes.append(
+                "delivered % = energy delivered / energy requested (the field's usual "
+                "measure); the site never exceeds its limit (the allocation cuts requests), "
+                "so there are no constraint violations to count"
+            )
+        notes.append("ms/step = the policy's decision time per depot and slot")
         for name in columns:
             table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
         for row in rows:

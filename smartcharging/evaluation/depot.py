@@ -18,6 +18,7 @@ bound (the one with the lower mean).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,8 @@ class DepotRun:
     peak_grid_kw: np.ndarray
     ignored_actions: np.ndarray
     delivered_kwh: np.ndarray  # energy into the batteries
+    requested_kwh: np.ndarray  # on session days: what the drivers asked for; else NaN
+    seconds_per_step: float  # the policy's mean decision time per depot and slot
     site_load_kw: np.ndarray = field(repr=False)  # (episodes, slots) grid power
     departure_kwh: np.ndarray = field(repr=False)  # every episode's vehicles: level leaving
     demand_kwh: np.ndarray = field(repr=False)  # and realised demand, episode after episode
@@ -73,8 +76,11 @@ def run_policy(
     load = np.zeros((episodes, config.n_slots))
     delivered_kwh = np.zeros(episodes)
     leaving_kwh = np.zeros((episodes, config.n_slots + 1, config.n_chargers))
+    deciding = 0.0
     for t in range(config.n_slots):
+        start = time.perf_counter()
         actions = np.asarray(policy.actions(observations), dtype=np.int64)
+        deciding += time.perf_counter() - start
         observations, reward, _, _, info = env.step(actions)
         returns += reward
         for key in sums:
@@ -105,6 +111,13 @@ def run_policy(
         peak_grid_kw=load.max(axis=1),
         ignored_actions=ignored,
         delivered_kwh=delivered_kwh,
+        requested_kwh=np.array(
+            [
+                episode.capacity(config).sum() if config.sessions is not None else np.nan
+                for episode in drawn
+            ]
+        ),
+        seconds_per_step=deciding / (config.n_slots * episodes),
         site_load_kw=load,
         departure_kwh=np.concatenate(departure_kwh),
         demand_kwh=np.concatenate([episode.demand_kwh for episode in drawn]),
@@ -127,6 +140,15 @@ def _expected_departure_cost(config: DepotConfig, episode: Episode, level: np.nd
         left = normal_surplus(level, mean, sd, missing)
         cost -= config.residual_value_per_kwh * float(left.sum())
     return cost
+
+
+def _delivered_percent(run: DepotRun) -> float | None:
+    """Energy delivered as a percentage of the energy requested (session days only), over
+    all episodes: what the field reports beside costs."""
+    requested = float(run.requested_kwh.sum())
+    if not np.isfinite(requested) or requested <= 0:
+        return None
+    return 100 * float(run.delivered_kwh.sum()) / requested
 
 
 @dataclass(frozen=True)
@@ -189,6 +211,9 @@ class DepotComparison:
                     "solves": run.policy_stats.get("solves", 0),
                     "failed_solves": run.policy_stats.get("failed_solves", 0),
                     "mean_solve_ms": run.policy_stats.get("mean_solve_ms", 0.0),
+                    "ms_per_step": 1e3 * run.seconds_per_step,
+                    "delivered_kwh": float(run.delivered_kwh.mean()),
+                    "delivered_percent": _delivered_percent(run),
                     "per_episode_gap": gap.tolist(),
                     "per_episode_gap_to_lagrangian": to_lagrangian.tolist(),
                 }
