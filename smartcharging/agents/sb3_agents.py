@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from smartcharging.agents.checkpoint_scores import CurvePoint
 from smartcharging.agents.hyperparameters import ACTIVATIONS as ACTIVATION_NAMES
 from smartcharging.agents.hyperparameters import (
     HyperparameterError,
@@ -160,6 +161,31 @@ class ExactGapCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         return self.stop_below is None or self.gap > self.stop_below
+
+
+class TensorBoardLog:
+    """A model's training log as TensorBoard event files in ``folder``: SB3's ``train/``,
+    ``rollout/`` and ``time/`` values, and each checkpoint's exact figures
+    (``exact/relative_gap``, ``exact/expected_return``) at its step. Steps continue across
+    a resume (each session adds its events file to the folder)."""
+
+    def __init__(self, model: BaseAlgorithm, folder: Path) -> None:
+        from stable_baselines3.common.logger import configure
+
+        self.model = model
+        model.set_logger(configure(str(folder), ["tensorboard"]))
+
+    def checkpoint(self, point: CurvePoint) -> None:
+        """Log one checkpoint's exact figures (and whatever SB3 recorded since its last
+        write) at the checkpoint's step."""
+        logger = self.model.logger
+        logger.record("exact/relative_gap", point.relative_gap)
+        logger.record("exact/expected_return", point.expected_return)
+        logger.dump(point.steps)
+
+    def close(self) -> None:
+        """Write what is left and close the files."""
+        self.model.logger.close()
 
 
 class SB3Policy(Policy):

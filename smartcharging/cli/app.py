@@ -17,6 +17,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from smartcharging.agents.run_directory import RunKind
 from smartcharging.agents.runs import (
     ALGORITHMS,
     Run,
@@ -423,6 +424,15 @@ def train_command(
         "here) [a local Ray with this machine's cores].",
         show_default=False,
     ),
+    tensorboard: Path | None = typer.Option(
+        None,
+        "--tensorboard",
+        metavar="DIR",
+        help="Also log training to this folder for TensorBoard (SB3's train/ and rollout/ "
+        "values, each checkpoint's exact gap): dqn, ppo and a2c on one vehicle; then "
+        "`tensorboard --logdir DIR`.",
+        show_default=False,
+    ),
 ) -> None:
     """Train an agent; every checkpoint carries its exact optimality gap (curve.csv).
 
@@ -465,6 +475,8 @@ def train_command(
                 "--reward-scale does not apply to a depot scenario (its agents "
                 "scale rewards by the depot's own cost)"
             )
+    if tensorboard is not None:
+        check_tensorboard(tensorboard, kind, algo)
     seed = 0 if seed is None else seed
     checkpoints = 20 if checkpoints is None else checkpoints
     run_training(
@@ -481,7 +493,29 @@ def train_command(
         address,
         checkpoints,
         reward_scale,
+        tensorboard,
     )
+
+
+def check_tensorboard(folder: Path, kind: RunKind, algo: str | None) -> None:
+    """Refuse ``--tensorboard`` before training where it cannot log: another engine, a
+    depot run, Q-learning (a resumed run's algorithm is checked when it is read), an
+    unusable folder, or TensorBoard not installed."""
+    if kind.engine != "local":
+        raise CliError("--tensorboard applies to --engine local (SB3's dqn, ppo and a2c)")
+    if kind.depot:
+        raise CliError("--tensorboard applies to single-vehicle runs, not depot scenarios")
+    if algo == "qlearning":
+        raise CliError(
+            "--tensorboard applies to dqn, ppo and a2c (Stable-Baselines3), not qlearning"
+        )
+    check_output_folder("--tensorboard", folder)
+    try:
+        import torch.utils.tensorboard  # noqa: F401
+    except ImportError:
+        raise CliError(
+            "--tensorboard needs TensorBoard: pip install tensorboard (or 'smartcharging[rl]')"
+        ) from None
 
 
 @app.command("demo")

@@ -61,8 +61,10 @@ def run_training(
     address: str | None,
     checkpoints: int,
     reward_scale: float | None,
+    tensorboard: Path | None = None,
 ) -> None:
-    """Train (or resume) a run of ``kind`` with the checked options of `train`."""
+    """Train (or resume) a run of ``kind`` with the checked options of `train`
+    (``tensorboard``: single-vehicle SB3 runs only)."""
     if kind.engine == "rllib":
         from smartcharging.cli.rllib_train import run_rllib_training
 
@@ -81,7 +83,7 @@ def run_training(
         from smartcharging.cli.vehicle_train import run_vehicle_training
 
         run_vehicle_training(
-            config, algo, steps, seed, out, resume, num_envs, checkpoints, reward_scale
+            config, algo, steps, seed, out, resume, num_envs, checkpoints, reward_scale, tensorboard
         )
 
 

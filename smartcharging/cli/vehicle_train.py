@@ -15,6 +15,7 @@ from smartcharging.agents.runs import (
     default_steps,
     read_curve,
 )
+from smartcharging.cli.options import CliError
 from smartcharging.cli.output import console, progress_bar
 from smartcharging.config.vehicle import ChargingConfig
 
@@ -29,10 +30,18 @@ def run_vehicle_training(
     num_envs: int | None,
     checkpoints: int,
     reward_scale: float | None,
+    tensorboard: Path | None = None,
 ) -> None:
-    """Train (or resume) a single-vehicle agent, with a progress bar of the exact gap."""
+    """Train (or resume) a single-vehicle agent, with a progress bar of the exact gap
+    (and, with ``tensorboard``, SB3's log and the exact gaps as TensorBoard scalars)."""
     if resume is not None:
         run = Run.resume(resume)
+        if tensorboard is not None and run.spec.algo == "qlearning":
+            run.directory.release()
+            raise CliError(
+                f"--tensorboard applies to dqn, ppo and a2c (Stable-Baselines3): {resume} "
+                "is a qlearning run"
+            )
         console.print(f"resuming {resume} at step {run.trainer.steps_done:,}")
     else:
         assert algo is not None and out is not None  # checked above
@@ -48,6 +57,14 @@ def run_vehicle_training(
         )
         run = Run.start(out, spec)
     spec = run.spec
+    log = None
+    if tensorboard is not None:
+        from smartcharging.agents.sb3_agents import TensorBoardLog
+
+        log = TensorBoardLog(run.trainer.model, tensorboard)  # type: ignore[attr-defined]
+        if resume is None:  # the step-0 checkpoint, written before the log existed
+            for point in read_curve(run.folder / CURVE_FILE):
+                log.checkpoint(point)
     with progress_bar(
         TextColumn(f"training {spec.algo}"),
         BarColumn(),
@@ -59,13 +76,19 @@ def run_vehicle_training(
         task = progress.add_task("train", total=spec.total_steps, gap="-")
 
         def show(point: CurvePoint) -> None:
+            if log is not None:
+                log.checkpoint(point)
             progress.update(
                 task,
                 completed=min(point.steps, spec.total_steps),
                 gap=f"{100 * point.relative_gap:.3f}%",
             )
 
-        final = run.train(show)
+        try:
+            final = run.train(show)
+        finally:
+            if log is not None:
+                log.close()
     from smartcharging.plots import learning_curve
 
     learning_curve(
