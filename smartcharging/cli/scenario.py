@@ -1,12 +1,13 @@
-"""`smartcharging scenario list | show | validate`."""
+"""`smartcharging scenario list | show | validate | import-sessions`."""
 
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich import box
 from rich.table import Table
 
-from smartcharging.cli.options import USAGE_ERROR, fail
+from smartcharging.cli.options import USAGE_ERROR, describe_os_error, fail
 from smartcharging.cli.output import console
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.scenarios import (
@@ -15,12 +16,15 @@ from smartcharging.config.scenarios import (
     is_depot_scenario,
     load_depot_scenario,
     load_scenario,
+    scenario_kind,
 )
 from smartcharging.config.vehicle import ChargingConfig, ConfigError
 from smartcharging.solvers.vehicle.grid import make_grid
 
 scenario_app = typer.Typer(
-    help="List, show and validate scenario files.", no_args_is_help=True, rich_markup_mode=None
+    help="List, show and validate scenario files; import session logs as one.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -33,7 +37,7 @@ def scenario_list() -> None:
     table.add_column("description")
     for name in builtin_names():
         scenario = _scenario_or_exit(name)
-        table.add_row(name, "depot" if is_depot_scenario(name) else "vehicle", scenario.description)
+        table.add_row(name, scenario_kind(name), scenario.description)
     console.print(table)
 
 
@@ -64,10 +68,94 @@ def scenario_validate(path: str = typer.Argument(help="Scenario YAML file.")) ->
     """Check a scenario file; one line per outcome, exit code 2 if invalid."""
     scenario = _scenario_or_exit(path)
     config = scenario.to_config()
-    if isinstance(config, DepotConfig):
+    if isinstance(config, DepotConfig) and config.sessions is not None:
+        summary = (
+            f"session days, {config.sessions.n_days} days, {config.sessions.n_sessions} "
+            f"sessions, {config.n_chargers} stations, {config.n_slots} slots"
+        )
+    elif isinstance(config, DepotConfig):
         summary = f"depot, {config.n_chargers} chargers, {config.n_slots} slots"
     else:
         summary = f"{config.n_slots} slots, {config.cost_model} cost model"
     console.print(
         f"{path}: valid scenario {scenario.name!r} ({summary}, {config.n_profiles} price row(s))"
     )
+
+
+@scenario_app.command("import-sessions")
+def scenario_import_sessions(
+    files: list[Path] = typer.Argument(
+        help="Session logs: ACN-Data CSV, ACN-Data API JSON, or a plain CSV (arrival, "
+        "departure, energy_kwh; optional station_id, requested_energy_kwh, "
+        "estimated_departure, max_power_kw, claimed, session_id)."
+    ),
+    out: Path = typer.Option(..., "--out", help="The scenario file to write (NAME.yaml)."),
+    grid_limit_kw: float = typer.Option(..., "--grid-limit-kw", help="Site grid limit (kW)."),
+    timezone: str = typer.Option(..., "--timezone", help="Site time zone (IANA name)."),
+    charger_kw: float | None = typer.Option(
+        None, "--charger-kw", help="Station top power (kW); default: the logs' max_power_kw."
+    ),
+    tariff: str | None = typer.Option(
+        None, "--tariff", help="A shipped TOU tariff (sce-tou-ev-8, sce-tou-ev-4, pge-a-10)."
+    ),
+    prices: Path | None = typer.Option(
+        None, "--prices", help="A price CSV (timestamp,price_per_kwh) instead of a tariff."
+    ),
+    currency: str = typer.Option("USD", "--currency", help="Currency of --prices."),
+    slot_minutes: float = typer.Option(15.0, "--slot-minutes", help="Slot length (minutes)."),
+    day_start: str = typer.Option("00:00", "--day-start", help="Local time each day starts."),
+    log_format: str = typer.Option("auto", "--format", help="auto, acn-csv, acn-json or csv."),
+    exclude_station: list[str] = typer.Option(
+        [], "--exclude-station", help="Leave a station's sessions out (repeatable)."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing scenario."),
+) -> None:
+    """Make a scenario of session days from your own charging logs, validated as every
+    command loads it; rows left out are listed in NAME.rejections.csv."""
+    from smartcharging.sessions.importing import (
+        ImportSettings,
+        SessionImportError,
+        import_sessions,
+    )
+
+    settings = ImportSettings(
+        grid_limit_kw=grid_limit_kw,
+        timezone=timezone,
+        charger_kw=charger_kw,
+        tariff=tariff,
+        prices_file=prices,
+        currency=currency,
+        slot_minutes=slot_minutes,
+        day_start=day_start,
+        format=log_format,
+        exclude_stations=tuple(exclude_station),
+    )
+    try:
+        report = import_sessions(files, out, settings, overwrite)
+    except (SessionImportError, ScenarioError, ConfigError) as error:
+        raise fail(str(error), USAGE_ERROR) from None
+    except OSError as error:
+        raise fail(f"--out {out}: {describe_os_error(error)}", USAGE_ERROR) from None
+    from smartcharging.sessions.days import CLIPPED
+
+    counts = {**report.read, **report.laid_out}
+    clipped = counts.pop(CLIPPED, 0)
+    shown = ", ".join(
+        f"{key} {value:,}"
+        for key, value in counts.items()
+        if key not in ("kept", "rejected", "cut")
+    )
+    if clipped:
+        shown += f"; {clipped:,} stays clipped at the day's end"
+
+    console.print(
+        f"{report.scenario}: {report.laid_out['kept']:,} sessions on {report.days:,} days at "
+        f"{report.stations} stations ({report.read.get('rejected', 0):,} rows refused on "
+        f"reading, {report.laid_out.get('cut', 0):,} sessions cut: {shown or 'none'}); "
+        f"sessions in {report.sessions_file}"
+        + (f", every row left out in {report.rejections_file}" if report.rejections else "")
+    )
+    for rejection in report.rejections[:5]:
+        console.print(f"  {rejection}")
+    if len(report.rejections) > 5:
+        console.print(f"  ... and {len(report.rejections) - 5:,} more")
