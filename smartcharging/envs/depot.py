@@ -176,7 +176,8 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def _line(self) -> str:
         present, battery, _, grid_kw, clock = self._view()
-        charged = 100 * battery / self.simulator.capacity[0]
+        capacity = self.simulator.capacity_now()[0]
+        charged = 100 * np.divide(battery, capacity, out=np.zeros_like(capacity), where=present)
         chargers = " ".join(
             f"{share:3.0f}%" if here else "   -"
             for here, share in zip(present, charged, strict=True)
@@ -196,7 +197,7 @@ class DepotEnv(gym.Env[np.ndarray, np.ndarray]):
         canvas.text(8, 8, f"{clock}  {time}/{cfg.n_slots}")
         canvas.text(8, 136, f"cost {rendering.number(self._episode_cost)}")
         canvas.bar(26, 8, 8, n * column, time / cfg.n_slots, rendering.TIME)
-        capacity, top_kw = self.simulator.capacity[0], float(cfg.power_kw.max())
+        capacity, top_kw = self.simulator.capacity_now()[0], float(cfg.power_kw.max())
         for i in range(n):
             left = 8 + i * column
             if present[i]:

@@ -56,8 +56,8 @@ class LagrangianDecomposition(DepotPolicy):
     earning the site price (its own optimum with reserve, ageing and the energy left). The
     allocation keeps each slot feasible. Table look-ups at run time; tables are built per
     price row when it first occurs. On session days each session gets its policy for its
-    stated request and departure when it first occurs (the days drawn for the prices are
-    session days too), planned for ``stay_share`` of the stay its driver stated
+    stated request and departure when it first occurs, at the day's own prices, planned for
+    ``stay_share`` of the stay its driver stated
     (:mod:`smartcharging.policies.stay_hedge`)."""
 
     name = "lagrangian"
@@ -69,7 +69,9 @@ class LagrangianDecomposition(DepotPolicy):
         self.hedge = StayHedge(stay_share)
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise ValueError(f"invalid samples={samples!r}: must be an integer >= 1")
-        self._episodes = sample_episodes(config, samples, seed)
+        self._episodes = (
+            [] if config.sessions is not None else sample_episodes(config, samples, seed)
+        )
         kinds = [fleet_vehicle(config, i) for i in range(self.n)]
         self._kinds = kinds
         unique = sorted(set(kinds))
@@ -105,9 +107,15 @@ class LagrangianDecomposition(DepotPolicy):
         return table, steps
 
     def _prices(self, profile: int) -> np.ndarray:
-        """The site prices of price row ``profile``, fitted once."""
+        """The site prices of price row ``profile``, fitted once. On session days they are
+        the day's own prices: fitting them on sampled days would fit them on the very
+        sessions being scored, whose outcomes no controller may know."""
         if profile not in self.site_prices:
-            self.site_prices[profile] = expected_site_prices(self.config, profile, self._episodes)
+            if self.config.sessions is not None:
+                prices = np.maximum(self.config.prices[profile], 0.0)
+            else:
+                prices = expected_site_prices(self.config, profile, self._episodes)
+            self.site_prices[profile] = prices
         return self.site_prices[profile]
 
     def _session_policy(

@@ -218,6 +218,13 @@ class DepotSimulator:
             return {}
         return {"arrival_slot": self.arrival.copy(), "departure_slot": self.departure.copy()}
 
+    def capacity_now(self) -> np.ndarray:
+        """Each charger's vehicle's capacity at the current slot ``(depots, chargers)``: on
+        session days the present session's request (0 where a station is empty)."""
+        if self.config.sessions is None:
+            return np.asarray(self.capacity)
+        return self._capacity_t[self._rows, self.time]
+
     def observations(self) -> np.ndarray:
         out = self._template[self._rows, self.time]
         out[:, self.layout.battery] = self.battery * self._present[self._rows, self.time]
