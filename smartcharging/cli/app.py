@@ -52,10 +52,11 @@ from smartcharging.cli.options import (
 from smartcharging.cli.output import (
     console,
     policy_view,
+    print_table,
+    problem_line,
     profiles_table,
     progress_bar,
     reports_table,
-    table_console,
     v2g_table,
 )
 from smartcharging.cli.quiet import quiet_third_party
@@ -140,6 +141,9 @@ def solve_command(
             result["policy"] = solution.policies[0].tolist()
         print_json(result)
         return
+    kind = problem_line(config)
+    if kind is not None:
+        console.print(kind, highlight=False)
     console.print(f"grid: {solution.grid.describe()}")
     bound = "" if solution.grid.exact else f" (± {solution.error_bound:.4g}, interpolated grid)"
     unit = f" {config.currency}" if config.currency else ""
@@ -148,8 +152,8 @@ def solve_command(
         + (f" (average over {config.n_profiles} price days)" if config.n_profiles > 1 else "")
     )
     if config.n_profiles > 1:
-        console.print(profiles_table(solution))
-    console.print(policy_view(solution))
+        print_table(profiles_table(solution))
+    print_table(policy_view(solution))
 
 
 @app.command("evaluate")
@@ -231,7 +235,7 @@ def evaluate_command(
         return
     what = "" if loaded is None else f", {loaded.describe()}"
     title = f"{chosen.name}{what} (optimum {solution.expected_return:.6g})"
-    table_console(config).print(reports_table([result], title, config))
+    print_table(reports_table([result], title, config))
 
 
 def named_policy(lookup: Callable[[], Any]) -> Any:
@@ -340,11 +344,11 @@ def compare_command(
         runs = any(found.checkpoint is not None for found in loaded.values())
         at = f"; runs at their {options.checkpoint} checkpoint" if runs else ""
         title = f"Policies against the exact optimum ({solution.grid.describe()}){at}"
-        table_console(config).print(reports_table(reports, title, config))
+        print_table(reports_table(reports, title, config))
         if config.v2g:
             by_name = {r.name: r for r in reports}
             value = v2g_value(config, by_name["optimal"], by_name[ChargeOnlyOptimum.name])
-            console.print(v2g_table(value, config))
+            print_table(v2g_table(value, config))
     if plots_dir is not None:
         from smartcharging.plots import policy_figures
 
@@ -556,7 +560,7 @@ def demo_command(
     agent, _ = load_policy(run_dir, config)
     console.print("[bold]3. Every policy against the exact optimum[/]")
     policies = [*all_policies(config, solution, seed).values(), agent]
-    console.print(reports_table(compare(policies, solution), "Policies, best first", config))
+    print_table(reports_table(compare(policies, solution), "Policies, best first", config))
     from smartcharging.plots import policy_figures
 
     for path in policy_figures(config, solution, run_dir, seed, {run_dir: agent}):
