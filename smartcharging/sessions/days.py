@@ -9,6 +9,7 @@ vehicle was not there. What each session becomes (:mod:`smartcharging.config.ses
 * **request** (shown at arrival, the most the vehicle takes): the driver's requested energy
   for a claimed session; for an unclaimed one, whose file holds no real request, the energy
   it actually took (the only figure there is; it is known in advance only for these);
+  at most what a station delivers in a whole day (larger requests mean nothing more);
 * **estimated departure** (shown at arrival): the driver's stated departure for a claimed
   session, rounded to the nearest slot boundary; otherwise arrival plus the site's typical
   stay, the median stated stay of the claimed sessions (the median actual stay where none is
@@ -141,9 +142,10 @@ def lay_out_days(records: Iterable[SessionRecord], layout: DayLayout) -> LaidOut
     day_of = {date: i for i, date in enumerate(dates)}
     station_of = {name: i for i, name in enumerate(stations)}
     estimated, requested, need = [], [], []
+    day_kwh = layout.top_power_kw * layout.n_slots * layout.slot_hours
     for s in kept:
         estimated.append(_estimate(s, typical, zone, slot, layout))
-        request = _request(s.record)
+        request = min(_request(s.record), day_kwh)
         requested.append(request)
         stay_kwh = layout.top_power_kw * (s.departure - s.arrival) * layout.slot_hours
         need.append(min(request, stay_kwh))
