@@ -1,11 +1,14 @@
 """Depot policies against two bounds, episode by episode.
 
 Every policy runs on the same seeded episodes (episode ``i`` is the first episode of
-``DepotEnv`` reset with ``seed + i``). Each episode's hindsight bound
-(:mod:`smartcharging.solvers.depot.hindsight`) is an upper bound on any policy's return there;
-its Lagrangian bound (:mod:`smartcharging.solvers.depot.lagrangian`) bounds the expected return of
-any non-anticipative policy given the episode's schedule, so its mean over the episodes
-estimates a bound on the best policy that does not know the demands.
+``DepotEnv`` reset with ``seed + i``; on session days, day ``(seed + i) mod days``). Each
+episode's hindsight bound (:mod:`smartcharging.solvers.depot.hindsight`) is an upper bound
+on any policy's return there; its Lagrangian bound
+(:mod:`smartcharging.solvers.depot.lagrangian`) bounds the expected return of any
+non-anticipative policy given the episode's schedule, so its mean over the episodes
+estimates a bound on the best policy that does not know the demands. On session days both
+bounds know every session's actual departure and need: they bound what any controller
+achieves, one told only what the drivers stated included.
 
 No depot policy sees a demand before it is realised (the observation holds only the
 expected demand), so a policy's trajectory does not depend on the episode's demands, and its
@@ -61,10 +64,14 @@ class DepotRun:
 def run_policy(
     policy: DepotPolicy | Any, config: DepotConfig, episodes: int, seed: int = 0
 ) -> tuple[DepotRun, list[Episode]]:
-    """Run ``policy`` (anything with ``actions(observations)``) on ``episodes`` episodes."""
+    """Run ``policy`` (anything with ``actions(observations)``) on ``episodes`` episodes:
+    the first episodes of the depot reset with ``seed + i``, or on session days the days
+    ``(seed + i) mod days``, so that as many episodes as days replay every day once."""
     env = DepotVectorEnv(num_envs=episodes, config=config)
     if hasattr(policy, "reset_stats"):
         policy.reset_stats()
+    if config.sessions is not None:
+        env.simulator.replayed_days = (seed + np.arange(episodes)) % config.sessions.n_days
     observations, _ = env.reset(seed=[seed + i for i in range(episodes)])
     sim = env.simulator
     drawn = [sim.episode_of(i) for i in range(episodes)]

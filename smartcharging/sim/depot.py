@@ -78,6 +78,8 @@ class DepotSimulator:
         #: With session days: each depot's sessions (indices) and their realised needs.
         self.visits: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * e
         self.visit_demand: list[np.ndarray] = [np.zeros(0)] * e
+        #: With session days: the day each depot replays (every episode), or None to draw.
+        self.replayed_days: np.ndarray | None = None
         if cfg.sessions is not None:
             self._most_sessions = max(len(s) for s in cfg.sessions.by_day)
             self.capacity = np.zeros((e, n))
@@ -150,6 +152,8 @@ class DepotSimulator:
         rows = np.arange(self.num_depots)[depots]
         u = episode_draws.uniforms(self.keys[rows], self.episode[rows], 1 + self._most_sessions)
         day = np.floor(u[:, 0] * days.n_days).astype(np.int64)
+        if self.replayed_days is not None:
+            day = self.replayed_days[rows]
         m, steps, n = len(rows), cfg.n_slots + 2, cfg.n_chargers
         occupant = np.zeros((m, steps, n), dtype=np.int64)  # session index + 1; 0: empty
         leaving = np.zeros((m, steps, n))
