@@ -3,11 +3,11 @@
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 from smartcharging.cli.options import CliError
-from smartcharging.cli.output import console
+from smartcharging.cli.output import console, progress_bar
+from smartcharging.cli.quiet import native_stderr_quieted
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 
@@ -52,33 +52,34 @@ def run_rllib_training(
             f"--engine rllib needs the scale extra ({error.name} is missing): "
             "pip install 'smartcharging[scale]'"
         ) from None
-    ensure_ray(address)
-    register_envs()
-    if resume is not None:
-        run = RLlibRun.resume(resume)
-        console.print(f"resuming {resume} at step {run.steps_done:,}")
-    else:
-        assert out is not None
-        run = RLlibRun.start(out, spec)
-    spec = run.spec
-    vehicle = spec.config is not None
-    with Progress(
-        TextColumn(f"training {spec.algo} on RLlib ({spec.num_env_runners} env runners)"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(
-            "exact gap {task.fields[value]}" if vehicle else "mean return {task.fields[value]}"
-        ),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-    ) as progress:
-        task = progress.add_task("train", total=spec.total_steps, value="-")
+    with native_stderr_quieted():  # Ray's C++ core logs to file descriptor 2
+        ensure_ray(address)
+        register_envs()
+        if resume is not None:
+            run = RLlibRun.resume(resume)
+            console.print(f"resuming {resume} at step {run.steps_done:,}")
+        else:
+            assert out is not None
+            run = RLlibRun.start(out, spec)
+        spec = run.spec
+        vehicle = spec.config is not None
+        with progress_bar(
+            TextColumn(f"training {spec.algo} on RLlib ({spec.num_env_runners} env runners)"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "exact gap {task.fields[value]}" if vehicle else "mean return {task.fields[value]}"
+            ),
+            TimeElapsedColumn(),
+            transient=False,
+        ) as progress:
+            task = progress.add_task("train", total=spec.total_steps, value="-")
 
-        def show(row: list[Any]) -> None:
-            value = f"{100 * row[5]:.3f}%" if vehicle else f"{row[2]:.2f} (bound {row[3]:.2f})"
-            progress.update(task, completed=min(row[0], spec.total_steps), value=value)
+            def show(row: list[Any]) -> None:
+                value = f"{100 * row[5]:.3f}%" if vehicle else f"{row[2]:.2f} (bound {row[3]:.2f})"
+                progress.update(task, completed=min(row[0], spec.total_steps), value=value)
 
-        final = run.train(show)
+            final = run.train(show)
     if vehicle:
         from smartcharging.agents.run_directory import CURVE_FILE
         from smartcharging.agents.runs import read_curve

@@ -1,5 +1,6 @@
 """Third-party warnings raised during a command stay out of its stderr unless asked for."""
 
+import os
 import sys
 import warnings
 
@@ -28,3 +29,30 @@ def test_third_party_warnings_are_kept_out_unless_asked(
         code, _, err = run_cli("solve")
     assert len([w for w in seen if "overflow encountered" in str(w.message)]) == shown
     assert code != 0 and err.strip().splitlines() == ["error: boom"], err
+
+
+def write_both(label: str) -> None:
+    """A line from native code (straight to file descriptor 2, as Ray's C++ core worker
+    logs) and one from Python's sys.stderr."""
+    os.write(2, f"native {label}\n".encode())
+    print(f"python {label}", file=sys.stderr, flush=True)
+
+
+@pytest.mark.parametrize(("show", "native_shown"), [(None, False), ("1", True)])
+def test_native_stderr_is_quieted_off_a_terminal(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, show, native_shown
+) -> None:
+    """Ray's C++ logs ("core_worker.cc: Actor with class name ...") reached redirected
+    stderr; during RLlib work they are dropped, Python's own lines still pass."""
+    from smartcharging.cli.quiet import native_stderr_quieted
+
+    monkeypatch.delenv("SMARTCHARGING_WARNINGS", raising=False)
+    if show is not None:
+        monkeypatch.setenv("SMARTCHARGING_WARNINGS", show)
+    monkeypatch.setattr(sys, "warnoptions", [])
+    with native_stderr_quieted():
+        write_both("inside")
+    write_both("after")
+    err = capfd.readouterr().err
+    assert "python inside" in err and "native after" in err and "python after" in err
+    assert ("native inside" in err) == native_shown

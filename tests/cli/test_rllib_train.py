@@ -36,3 +36,36 @@ def test_bad_rllib_options_are_one_line_usage_errors(
     assert code == 2
     assert message in err and err.count("\n") == 1
     assert not out_dir.exists()
+
+
+class FakeRun:
+    """Stands in for an RLlib run: one checkpoint, no Ray."""
+
+    def __init__(self, folder, spec) -> None:
+        self.folder, self.spec, self.best = folder, spec, None
+
+    def train(self, show):
+        row = [2000, 1.5, -2.0, -1.0, 1.0, 1.0]
+        show(row)
+        return row
+
+
+def test_rllib_training_off_a_terminal_prints_no_progress_line(tmp_path, monkeypatch) -> None:
+    """Redirected, `train --engine rllib` writes its result line and nothing else: no
+    progress bar on stderr (it was cut to '2000/2…' and left before any error line)."""
+    pytest.importorskip("ray")
+    import smartcharging.agents.runs
+    import smartcharging.plots
+    import smartcharging.rllib.registration
+    import smartcharging.rllib.runs
+    import smartcharging.rllib.session
+
+    monkeypatch.setattr(smartcharging.rllib.session, "ensure_ray", lambda address: None)
+    monkeypatch.setattr(smartcharging.rllib.registration, "register_envs", lambda: None)
+    monkeypatch.setattr(smartcharging.rllib.runs.RLlibRun, "start", FakeRun)
+    monkeypatch.setattr(smartcharging.agents.runs, "read_curve", lambda path: [])
+    monkeypatch.setattr(smartcharging.plots, "learning_curve", lambda *args: None)
+    out_dir = tmp_path / "run"
+    code, out, err = run_cli("train", "--engine", "rllib", "--algo", "ppo", "--out", str(out_dir))
+    assert code == 0, err
+    assert err == "" and out.startswith("ppo (RLlib): 2,000 steps") and out.count("\n") == 1
