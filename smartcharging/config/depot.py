@@ -69,17 +69,18 @@ class DepotConfig:
             the last served vehicle gets the remainder).
         slot_hours, n_slots, arrival_hour: the slots of the episode and the clock time of
             slot 0.
-        capacity_kwh, arrival_slots, departure_slots, start_kwh, start_step_kwh,
-        demand_mean_kwh, demand_sd_kwh: per vehicle; ``arrival_slots`` and
-            ``departure_slots`` are (low, high) inclusive ranges, ``start_kwh`` (low, high).
+        capacity_kwh, demand_mean_kwh, demand_sd_kwh: per vehicle.
+        arrival_slots, departure_slots: per vehicle, (low, high) inclusive slot ranges.
+        start_kwh, start_step_kwh: per vehicle (low, high) arrival levels; their spacing.
         efficiency, wear_cost_per_kw2h, shortfall_cost_per_kwh: as for one vehicle.
         price_profiles, profile_labels, forecast_slots, currency: prices per slot, one row
             drawn per episode.
         pv_kw: on-site solar power per slot (offsets grid draw); empty for none.
         demand_charge_per_kw: charged on the episode's peak grid power.
-        v2g, discharge_efficiency, reserve_kwh, export_fee_per_kwh, export_tariff_per_kwh,
-        degradation_cost_per_kwh, residual_value_per_kwh: vehicle-to-grid, as for one
-            vehicle (:mod:`smartcharging.config.v2g`); the reserve holds for every vehicle.
+        v2g, discharge_efficiency, reserve_kwh: vehicle-to-grid, as for one vehicle
+            (:mod:`smartcharging.config.v2g`); the reserve holds for every vehicle.
+        export_fee_per_kwh, export_tariff_per_kwh: what an exported kWh earns.
+        degradation_cost_per_kwh, residual_value_per_kwh: cycle ageing; energy left.
         export_limit_kw: the most the chargers may discharge together (site side); the
             grid limit when not given.
         sessions: session days replayed instead of drawn vehicles (module docstring), or

@@ -2,6 +2,9 @@
 
 :func:`read_sessions` reads a log into a :class:`SessionFile` (every row kept or rejected
 with its line and reason); :func:`write_sessions_csv` writes sessions as the plain CSV.
+:mod:`smartcharging.sessions.days` lays sessions out as depot days, and
+:mod:`smartcharging.sessions.importing` makes a scenario of a user's logs
+(``smartcharging scenario import-sessions``).
 """
 
 from smartcharging.sessions.csv_writing import write_sessions_csv
