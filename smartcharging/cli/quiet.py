@@ -31,6 +31,19 @@ def quiet_third_party() -> None:
     logging.getLogger("ray").setLevel(logging.ERROR)
 
 
+def quiet_ray_logs() -> None:
+    """Import Ray and log only its errors, unless the user asked for warnings: importing
+    Ray sets its loggers (``ray`` to INFO, ``ray.rllib`` to WARN) over what
+    :func:`quiet_third_party` set, so RLlib's deprecation notices would reach stderr. Call
+    it where the CLI is about to use Ray."""
+    if warnings_asked():
+        return
+    import ray  # noqa: F401 - configures its loggers, once
+
+    for name in ("ray", "ray.rllib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 @contextlib.contextmanager
 def native_stderr_quieted() -> Iterator[None]:
     """While the block runs, drop what native code writes to file descriptor 2 (Ray's C++

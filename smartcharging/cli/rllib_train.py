@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from smartcharging.cli.options import CliError
 from smartcharging.cli.output import console, progress_bar
-from smartcharging.cli.quiet import native_stderr_quieted
+from smartcharging.cli.quiet import native_stderr_quieted, quiet_ray_logs
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 
@@ -52,6 +52,7 @@ def run_rllib_training(
             f"--engine rllib needs the scale extra ({error.name} is missing): "
             "pip install 'smartcharging[scale]'"
         ) from None
+    quiet_ray_logs()
     with native_stderr_quieted():  # Ray's C++ core logs to file descriptor 2
         ensure_ray(address)
         register_envs()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from smartcharging.agents.run_directory import ENGINES, RunKind, run_kind
 from smartcharging.cli.options import CliError
+from smartcharging.cli.quiet import quiet_ray_logs
 from smartcharging.config import ChargingConfig, DepotConfig
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ def load_vehicle_agent(
     if kind is not None and kind.engine == "rllib":
         from smartcharging.rllib.runs import load_rllib_policy
 
+        quiet_ray_logs()
+
         return load_rllib_policy(folder, config, which), None
     from smartcharging.agents.runs import load_policy
 
@@ -108,6 +111,8 @@ def load_depot_agent(folder: Path, depot: DepotConfig) -> DepotAgentPolicy | RLl
     kind = run_kind(folder) if folder.is_dir() else None
     if kind is not None and kind.engine == "rllib":
         from smartcharging.rllib.runs import load_rllib_depot_policy
+
+        quiet_ray_logs()
 
         return load_rllib_depot_policy(folder, depot)
     from smartcharging.agents.depot_runs import load_depot_policy

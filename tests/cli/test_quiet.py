@@ -56,3 +56,28 @@ def test_native_stderr_is_quieted_off_a_terminal(
     err = capfd.readouterr().err
     assert "python inside" in err and "native after" in err and "python after" in err
     assert ("native inside" in err) == native_shown
+
+
+def test_ray_loggers_stay_quiet_after_ray_configures_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Importing Ray sets its loggers to INFO and WARN, over the CLI's quieting: an RLlib
+    deprecation notice ("RLModule(config=...) has been deprecated") reached `compare`'s
+    stderr. quiet_ray_logs sets them back."""
+    pytest.importorskip("ray")
+    import logging
+
+    from smartcharging.cli.quiet import quiet_ray_logs
+
+    monkeypatch.delenv("SMARTCHARGING_WARNINGS", raising=False)
+    monkeypatch.setattr(sys, "warnoptions", [])
+    loggers = [logging.getLogger(name) for name in ("ray", "ray.rllib")]
+    levels = [logger.level for logger in loggers]
+    try:
+        quiet_ray_logs()
+        logging.getLogger("ray.rllib.core.rl_module").warning("DeprecationWarning: old")
+        assert all(logger.getEffectiveLevel() >= logging.ERROR for logger in loggers)
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+    assert "DeprecationWarning" not in capsys.readouterr().err
