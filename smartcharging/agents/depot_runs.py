@@ -2,28 +2,39 @@
 
 The run directory (:mod:`smartcharging.agents.run_directory`) holds in ``run.json`` the
 algorithm, steps, seed, the depot configuration and the number of batch depots;
-``curve.csv`` has, at each checkpoint, the mean return of the deterministic policy on fixed
-evaluation episodes and its gap to their hindsight bound. The learning itself is
+``run.json`` also keeps the run's evaluation reference (the Lagrangian bound and MPC's
+expected return on the fixed evaluation episodes, computed once when the run starts);
+``curve.csv`` has, at each checkpoint, the greedy policy's expected return on those episodes
+(exact in the demand, as ``compare`` reports it), its gap and gap % to their Lagrangian
+bound, and MPC's expected return and gap % beside it
+(:data:`~smartcharging.agents.checkpoint_scores.DEPOT_CURVE_FIELDS`). Runs written before
+(realised returns against the hindsight bound) still load in ``compare --model`` but are
+refused, in one line, by ``--resume``. The learning itself is
 Stable-Baselines3's (:mod:`smartcharging.agents.sb3_depot`), imported only when a run
 trains or loads a model, so that inspecting runs needs no ``rl`` extra.
 """
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smartcharging.agents.checkpoint_progress import checkpoint_progress
 from smartcharging.agents.checkpoint_scores import (
     DEPOT_CURVE_FIELDS,
+    LEGACY_DEPOT_CURVE_FIELDS,
     DepotCheckpoint,
+    EvaluationReference,
     depot_score,
-    evaluation_bound,
+    evaluation_reference,
 )
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
+    CURVE_FILE,
     DAMAGED_ADVICE,
     RUN_FILE,
     FileNames,
@@ -51,6 +62,18 @@ CURVE_FIELDS = DEPOT_CURVE_FIELDS
 MODEL_NAMES = FileNames(("model-<steps>.zip",))
 
 
+@dataclass(frozen=True)
+class DurationEstimate:
+    """How long a run still needs, from rates measured on this machine: ``steps_per_s``
+    over the first ``measured_steps`` steps of training, and ``evaluation_s`` for one
+    checkpoint's evaluation (measured on the untrained policy)."""
+
+    seconds: float
+    steps_per_s: float
+    measured_steps: int
+    evaluation_s: float
+
+
 def train_depot(
     config: DepotConfig,
     algo: str,
@@ -60,8 +83,10 @@ def train_depot(
     num_envs: int = 8,
     checkpoints: int = 10,
     on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
+    on_estimate: Callable[[DurationEstimate], None] | None = None,
 ) -> DepotCheckpoint:
-    """Train a depot agent into a new run directory."""
+    """Train a depot agent into a new run directory; ``on_estimate`` is told the expected
+    duration once the first update has been timed."""
     if algo not in DEPOT_ALGORITHMS:
         raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
     if steps < 1 or num_envs < 1 or checkpoints < 1:
@@ -75,6 +100,7 @@ def train_depot(
     check_new_run_folder(out)
     from smartcharging.agents.sb3_depot import DEPOT_HYPERPARAMETERS, make_depot_model
 
+    reference = evaluation_reference(config)
     spec = {
         "algo": algo,
         "total_steps": steps,
@@ -86,12 +112,15 @@ def train_depot(
         "reward_scale": depot_reward_scale(config),
         "steps_count": "charger transitions (depot steps x chargers)",
         "policy": "one network shared by all chargers",
+        "evaluation": reference.to_json(),
     }
     model = make_depot_model(algo, config, num_envs, seed)
 
     def begin(directory: RunDirectory) -> DepotCheckpoint:
         try:
-            return _train(directory, spec, config, model, 0.0, on_checkpoint)
+            return _train(
+                directory, spec, config, model, reference, 0.0, on_checkpoint, on_estimate
+            )
         finally:
             directory.release()
 
@@ -99,7 +128,9 @@ def train_depot(
 
 
 def resume_depot(
-    out: Path, on_checkpoint: Callable[[DepotCheckpoint], None] | None = None
+    out: Path,
+    on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
+    on_estimate: Callable[[DurationEstimate], None] | None = None,
 ) -> DepotCheckpoint:
     """Continue an interrupted depot run from its last checkpoint; curve rows written after
     that checkpoint are dropped, so none is lost or duplicated."""
@@ -112,13 +143,33 @@ def resume_depot(
         directory.parse(RUN_FILE, _schedule)
         checkpoint = directory.read(CHECKPOINT_FILE)
         model_file = directory.parse(CHECKPOINT_FILE, _model_file)
+        _refuse_legacy_curve(out)
+        reference = directory.parse(RUN_FILE, _reference)
         wall_time_s = directory.parse(CHECKPOINT_FILE, checkpoint_progress)[1]
         model = load_depot_model(algo, directory.path(model_file), config, num_envs)
     directory.resume_from(checkpoint, [model_file])
     try:
-        return _train(directory, spec, config, model, wall_time_s, on_checkpoint)
+        return _train(
+            directory, spec, config, model, reference, wall_time_s, on_checkpoint, on_estimate
+        )
     finally:
         directory.release()
+
+
+def _refuse_legacy_curve(folder: Path) -> None:
+    """A one-line refusal to resume a run whose curve has the older columns."""
+    try:
+        with open(folder / CURVE_FILE, newline="") as file:
+            header = tuple(next(csv.reader(file), ()))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return  # resume_from words a missing or unreadable curve
+    if header == LEGACY_DEPOT_CURVE_FIELDS:
+        raise RunError(
+            f"cannot resume {folder}: it was scored by an older version (realised returns "
+            "against the hindsight bound; checkpoints are now scored by E[return] against the "
+            f"Lagrangian bound): compare --model {folder} still loads it; train a new run "
+            "with --out to go on"
+        )
 
 
 def _train(
@@ -126,28 +177,31 @@ def _train(
     spec: dict[str, Any],
     config: DepotConfig,
     model: Any,
+    reference: EvaluationReference,
     wall_offset: float,
     on_checkpoint: Callable[[DepotCheckpoint], None] | None,
+    on_estimate: Callable[[DurationEstimate], None] | None,
 ) -> DepotCheckpoint:
     """Learn to ``spec["total_steps"]``, checkpointing by the run directory's protocol."""
-    from smartcharging.agents.sb3_agents import CheckpointEvery
-    from smartcharging.agents.sb3_depot import DepotAgentPolicy
+    from smartcharging.agents.sb3_depot import DepotAgentPolicy, DepotCheckpoints
 
     steps, algo = int(spec["total_steps"]), spec["algo"]
-    bound = evaluation_bound(config)
+    checkpoints = int(spec["checkpoints"])
     started = time.perf_counter()
-    every = max(steps // int(spec["checkpoints"]), 1)
+    every = max(steps // checkpoints, 1)
     point: DepotCheckpoint | None = None
 
     def checkpoint() -> None:
         nonlocal point
         wall = wall_offset + time.perf_counter() - started
         policy = DepotAgentPolicy(model, config, algo)
-        point = depot_score(policy, config, bound, int(model.num_timesteps), wall)
+        point = depot_score(policy, config, reference, int(model.num_timesteps), wall)
         model_file = f"model-{point.steps}.zip"
         model.save(directory.folder / model_file)
+        row = point.row()
+        row[1] = round(point.wall_time_s, 3)
         directory.commit(
-            [point.steps, round(point.wall_time_s, 3), point.mean_return, bound, point.gap],
+            row,
             {"steps": point.steps, "wall_time_s": round(wall, 3), "file": model_file},
             [model_file],
             [],
@@ -155,11 +209,26 @@ def _train(
         if on_checkpoint is not None:
             on_checkpoint(point)
 
+    evaluation_s = 0.0
+    if on_estimate is not None and model.num_timesteps < steps:
+        timer = time.perf_counter()
+        depot_score(DepotAgentPolicy(model, config, algo), config, reference, 0, 0.0)
+        evaluation_s = time.perf_counter() - timer
+    first = int(model.num_timesteps)
+
+    def measured(done: int, seconds: float) -> None:
+        if on_estimate is None or done <= 0:
+            return
+        rate = done / seconds
+        left = max(steps - first - done, 0)
+        still = max(checkpoints - (first + done) // every, 1)
+        on_estimate(DurationEstimate(left / rate + still * evaluation_s, rate, done, evaluation_s))
+
     if model.num_timesteps < steps:  # one learn call, as vehicle runs (runs.py) take
         model.learn(
             total_timesteps=steps - model.num_timesteps,
             reset_num_timesteps=False,
-            callback=CheckpointEvery(int(model.num_timesteps), every, checkpoint),
+            callback=DepotCheckpoints(first, every, checkpoint, measured),
         )
         checkpoint()
     if point is None:
@@ -208,6 +277,7 @@ def _trained_on(spec: dict[str, Any]) -> tuple[str, DepotConfig, int]:
             "reward_scale": "number",
             "steps_count": "text",
             "policy": "text",
+            "evaluation": "mapping",
         },
     )
     algo = spec["algo"]
@@ -225,6 +295,11 @@ def _schedule(spec: dict[str, Any]) -> tuple[int, int]:
     if steps < 1 or checkpoints < 1:
         raise ValueError(f"total_steps={steps} and checkpoints={checkpoints} must be >= 1")
     return steps, checkpoints
+
+
+def _reference(spec: dict[str, Any]) -> EvaluationReference:
+    """The evaluation reference a depot run's ``run.json`` stored when it started."""
+    return EvaluationReference.from_json(spec["evaluation"])
 
 
 def _model_file(checkpoint: dict[str, Any]) -> str:

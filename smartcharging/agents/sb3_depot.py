@@ -13,13 +13,15 @@ core package never does.
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
-from smartcharging.agents.sb3_agents import ALGORITHMS
+from smartcharging.agents.sb3_agents import ALGORITHMS, CheckpointEvery
 from smartcharging.agents.sb3_loading import load_model_safely
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
 from smartcharging.agents.scaling import ChargerView
@@ -117,3 +119,36 @@ class DepotAgentPolicy:
     def actions(self, observations: np.ndarray) -> np.ndarray:
         actions, _ = self.model.predict(self.view.observations(observations), deterministic=True)
         return np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
+
+
+class DepotCheckpoints(CheckpointEvery):
+    """:class:`~smartcharging.agents.sb3_agents.CheckpointEvery`, which also tells
+    ``measured(steps, seconds)`` how fast training runs, once: at the first update that
+    ends at least :data:`RATE_SECONDS` after training started (or at the first checkpoint,
+    if that comes sooner), so that a long run can say how long it will take."""
+
+    RATE_SECONDS = 3.0
+
+    def __init__(
+        self,
+        start: int,
+        every: int,
+        checkpoint: Callable[[], None],
+        measured: Callable[[int, float], None],
+    ) -> None:
+        super().__init__(start, every, checkpoint)
+        self.start = start
+        self.measured: Callable[[int, float], None] | None = measured
+        self._started = 0.0
+
+    def _on_training_start(self) -> None:
+        self._started = time.perf_counter()
+
+    def _on_rollout_start(self) -> None:
+        seconds = time.perf_counter() - self._started
+        done = int(self.model.num_timesteps) - self.start
+        due = self.model.num_timesteps - self.last >= self.every
+        if self.measured is not None and done > 0 and (seconds >= self.RATE_SECONDS or due):
+            self.measured(done, seconds)
+            self.measured = None
+        super()._on_rollout_start()

@@ -142,6 +142,7 @@ def run_depot_training(
     return."""
     from smartcharging.agents.depot_runs import (
         DepotCheckpoint,
+        DurationEstimate,
         planned_steps,
         resume_depot,
         train_depot,
@@ -157,7 +158,7 @@ def run_depot_training(
         TextColumn("training on the depot"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("mean return {task.fields[value]}"),
+        TextColumn("E\\[return] {task.fields[value]}"),
         TimeElapsedColumn(),
         transient=False,
     ) as progress:
@@ -167,18 +168,29 @@ def run_depot_training(
             progress.update(
                 task,
                 completed=min(point.steps, total),
-                value=f"{point.mean_return:.2f} (bound {point.hindsight_bound:.2f})",
+                value=f"{point.expected_return:.2f} (gap {point.gap_percent:.1f}%, MPC "
+                f"{point.mpc_gap_percent:.1f}%)",
+            )
+
+        def expect(estimate: DurationEstimate) -> None:
+            progress.console.print(
+                f"expected duration: about {estimate.seconds / 60:.1f} min more "
+                f"({estimate.steps_per_s:,.0f} charger steps/s over the first "
+                f"{estimate.measured_steps:,}, {estimate.evaluation_s:.1f} s per checkpoint)"
             )
 
         if resume is not None:
-            final = resume_depot(resume, show)
+            final = resume_depot(resume, show, expect)
             folder = resume
         else:
             assert depot is not None and algo is not None and out is not None
-            final = train_depot(depot, algo, steps, seed, out, num_envs or 8, checkpoints, show)
+            final = train_depot(
+                depot, algo, steps, seed, out, num_envs or 8, checkpoints, show, expect
+            )
             folder = out
     console.print(
-        f"{final.steps:,} steps, {final.wall_time_s:.1f} s, mean return "
-        f"{final.mean_return:.2f} on the evaluation episodes (hindsight bound "
-        f"{final.hindsight_bound:.2f}, gap {final.gap:.2f}); run in {folder}"
+        f"{final.steps:,} steps, {final.wall_time_s:.1f} s, E\\[return] "
+        f"{final.expected_return:.2f} on the evaluation episodes, {final.gap_percent:.1f}% "
+        f"from their Lagrangian bound {final.lagrangian_bound:.2f} (MPC "
+        f"{final.mpc_expected_return:.2f}, {final.mpc_gap_percent:.1f}%); run in {folder}"
     )

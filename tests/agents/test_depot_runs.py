@@ -5,12 +5,21 @@ import numpy as np
 import pytest
 
 from smartcharging import cli
+from smartcharging.agents.checkpoint_scores import (
+    DEPOT_CURVE_FIELDS,
+    EVALUATION_EPISODES,
+    EVALUATION_SEED,
+    LEGACY_DEPOT_CURVE_FIELDS,
+    evaluation_reference,
+)
 from smartcharging.agents.depot_runs import load_depot_policy, resume_depot, train_depot
-from smartcharging.agents.run_directory import RunError
+from smartcharging.agents.run_directory import RunError, read_curve_rows
 from smartcharging.agents.sb3_depot import SB3ChargerVecEnv
 from smartcharging.agents.scaling import ChargerView, normalize_depot_observations
+from smartcharging.config import limits
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.envs.depot import depot_spaces
+from smartcharging.evaluation.depot import run_policy
 from smartcharging.observations import DepotLayout
 
 CONFIG = load_depot_scenario("depot-10-overnight").to_config()
@@ -36,13 +45,37 @@ def test_charger_vec_env_autoresets_with_terminal_observations() -> None:
 
 def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     run_dir = tmp_path / "ppo"
-    final = train_depot(CONFIG, "ppo", 2048, 0, run_dir, num_envs=16, checkpoints=2)
-    assert final.steps >= 2048 and final.hindsight_bound > final.mean_return
+    estimates = []
+    final = train_depot(
+        CONFIG, "ppo", 2048, 0, run_dir, num_envs=2, checkpoints=2, on_estimate=estimates.append
+    )
+    assert final.steps >= 2048 and final.lagrangian_bound > final.expected_return
+    assert len(estimates) == 1 and estimates[0].seconds >= 0 and estimates[0].steps_per_s > 0
+    reference = evaluation_reference(CONFIG)
+    stored = json.loads((run_dir / "run.json").read_text())["evaluation"]
+    assert stored == reference.to_json()
+    assert stored["seed"] == EVALUATION_SEED and stored["episodes"] == EVALUATION_EPISODES
+    # MPC stands between the bound and the baselines on the evaluation episodes
+    assert reference.mpc_expected_return < reference.lagrangian_bound
+    rows = read_curve_rows(run_dir / "curve.csv")
+    assert tuple(rows[0]) == DEPOT_CURVE_FIELDS and len(rows) == 2
+    for row in rows:
+        values = {name: float(value) for name, value in row.items()}
+        assert values["lagrangian_bound"] == pytest.approx(reference.lagrangian_bound)
+        assert values["mpc_expected_return"] == pytest.approx(reference.mpc_expected_return)
+        assert values["gap"] == pytest.approx(
+            values["lagrangian_bound"] - values["expected_return"]
+        )
+        bound = abs(values["lagrangian_bound"])
+        assert values["gap_percent"] == pytest.approx(100 * values["gap"] / bound)
+    # the curve's E[return] is compare's, on the same episodes
+    policy = load_depot_policy(run_dir, CONFIG)
+    run, _ = run_policy(policy, CONFIG, EVALUATION_EPISODES, EVALUATION_SEED)
+    assert float(rows[-1]["expected_return"]) == pytest.approx(run.expected_returns.mean())
     files = {p.name for p in run_dir.iterdir()}
     assert {"run.json", "versions.json", "checkpoint.json", "curve.csv"} <= files
     assert sum(name.startswith("model-") for name in files) == 1
     assert json.loads((run_dir / "run.json").read_text())["algo"] == "ppo"
-    policy = load_depot_policy(run_dir, CONFIG)
     observations = np.zeros((2, DepotLayout.of(CONFIG).size), dtype=np.float32)
     assert policy.actions(observations).shape == (2, CONFIG.n_chargers)
     assert json.loads((run_dir / "run.json").read_text())["hyperparameters"]["n_epochs"] == 5
@@ -88,7 +121,7 @@ def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
     with pytest.raises(Interrupt):
         train_depot(CONFIG, "a2c", 3000, 0, run_dir, num_envs=2, checkpoints=3, on_checkpoint=stop)
     with open(run_dir / "curve.csv", "a") as file:  # a row written after the checkpoint
-        file.write("999999,1.0,-1.0,-1.0,0.0\n")
+        file.write("999999,1.0,-1.0,-1.0,0.0,0.0,-1.0,0.0,-1.0\n")
     final = resume_depot(run_dir)
     with open(run_dir / "curve.csv") as file:
         steps = [int(line.split(",")[0]) for line in file.readlines()[1:]]
@@ -97,4 +130,27 @@ def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
     assert sum(p.name.startswith("model-") for p in run_dir.iterdir()) == 1
     (run_dir / "checkpoint.json").write_text("{")
     with pytest.raises(RunError, match="checkpoint.json is damaged .not valid JSON"):
+        resume_depot(run_dir)
+
+
+def test_evaluation_episodes_are_never_training_episodes() -> None:
+    """Training seeds its depots with ``seed + copy`` (seed <= MAX_SEED)."""
+    largest_training_seed = limits.MAX_SEED + limits.MAX_DEPOTS * limits.MAX_CHARGERS
+    assert largest_training_seed < EVALUATION_SEED
+
+
+def test_a_run_scored_the_older_way_loads_but_does_not_resume(tmp_path) -> None:
+    run_dir = tmp_path / "run"
+    train_depot(CONFIG, "a2c", 64, 0, run_dir, num_envs=1, checkpoints=1)
+    spec = json.loads((run_dir / "run.json").read_text())
+    del spec["evaluation"]
+    spec["total_steps"] = 10_000
+    (run_dir / "run.json").write_text(json.dumps(spec))
+    step = json.loads((run_dir / "checkpoint.json").read_text())["steps"]
+    header = ",".join(LEGACY_DEPOT_CURVE_FIELDS)
+    (run_dir / "curve.csv").write_text(f"{header}\n{step},1.0,-400.0,-20.0,380.0\n")
+    assert load_depot_policy(run_dir, CONFIG).actions(
+        np.zeros((1, DepotLayout.of(CONFIG).size), dtype=np.float32)
+    ).shape == (1, CONFIG.n_chargers)
+    with pytest.raises(RunError, match=r"^cannot resume .*scored by an older version.*--out"):
         resume_depot(run_dir)
