@@ -17,6 +17,7 @@ from smartcharging.config.depot import DepotConfig
 from smartcharging.config.sessions import NEED_SD_KWH
 from smartcharging.policies.depot import DepotPolicy, depot_baselines
 from smartcharging.policies.stay_hedge import StayHedge
+from smartcharging.sim import dynamics
 from smartcharging.sim.site import site_slot
 from smartcharging.solvers.depot.lagrangian import (
     expected_site_prices,
@@ -30,7 +31,7 @@ from smartcharging.solvers.depot.plan import (
     needs_bidirectional,
     solve_plan,
 )
-from smartcharging.solvers.vehicle.dp import solve
+from smartcharging.solvers.vehicle.dp import normal_shortfall, solve
 
 
 def profile_of(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
@@ -131,6 +132,18 @@ class LagrangianDecomposition(DepotPolicy):
             self._session_tables[key] = (solution.policy, solution.grid.step_kwh)
         return self._session_tables[key]
 
+    def _last_slot_action(self, battery_kwh: float, requested_kwh: float, price: float) -> int:
+        """The level that minimises a session's cost of its last slot: the energy at the
+        site price, the wear, and the expected shortfall of its request when it leaves."""
+        cfg = self.config
+        after, energy, hours = dynamics.charge_slot(
+            battery_kwh, cfg.power_kw, requested_kwh, cfg.slot_hours
+        )
+        wear = dynamics.wear_cost(cfg.power_kw, hours, cfg.wear_cost_per_kw2h)
+        missing = normal_shortfall(after, requested_kwh, NEED_SD_KWH)[1]
+        cost = price * energy / cfg.efficiency + wear + cfg.shortfall_cost_per_kwh * missing
+        return int(np.argmin(cost))
+
     def _session_actions(self, observations: np.ndarray) -> np.ndarray:
         """:meth:`actions` on session days: each present session follows its own exact
         policy for what it stated at arrival (request and estimated departure)."""
@@ -144,6 +157,14 @@ class LagrangianDecomposition(DepotPolicy):
         for row, lane in zip(*np.nonzero(present), strict=True):
             t = int(time_step[row])
             departure = min(t + max(int(slots_left[row, lane]), 1), cfg.n_slots)
+            if departure == t + 1:  # the last slot (or overdue): the backward induction's
+                # last stage, without solving it for a horizon ending now
+                out[row, lane] = self._last_slot_action(
+                    float(battery[row, lane]),
+                    float(requested[row, lane]),
+                    float(self._prices(int(profiles[row]))[t]),
+                )
+                continue
             policy, step = self._session_policy(
                 int(profiles[row]), float(requested[row, lane]), departure
             )
