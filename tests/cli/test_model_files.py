@@ -178,3 +178,15 @@ def test_a_run_directory_reports_its_checkpoint(run_dir, flag, which, named) -> 
 def test_observation_flags_do_not_apply_to_run_directories(run_dir) -> None:
     code, _, err = run_cli("evaluate", "--model", str(run_dir), "--scaled-observations")
     assert code == 2 and "applies to a model file" in err and err.count("\n") == 1, err
+
+
+def test_a_depot_run_has_only_its_final_model(tmp_path) -> None:
+    folder = tmp_path / "depot-run"
+    folder.mkdir()
+    (folder / "run.json").write_text(json.dumps({"depot": {}}))
+    code, _, err = run_cli(
+        "compare", "--scenario", "depot-10-overnight", "--model", str(folder),
+        "--checkpoint", "best",
+    )  # fmt: skip
+    assert code == 2 and "a depot run keeps only its final model" in err, err
+    assert err.count("\n") == 1
