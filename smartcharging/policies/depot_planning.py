@@ -16,7 +16,7 @@ import numpy as np
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.sessions import NEED_SD_KWH
 from smartcharging.policies.depot import DepotPolicy, depot_baselines
-from smartcharging.policies.stay_hedge import StayHedge
+from smartcharging.policies.stay_hedge import SESSION_STAY_SHARE, StayHedge
 from smartcharging.sim import dynamics
 from smartcharging.sim.site import site_slot
 from smartcharging.solvers.depot.lagrangian import (
@@ -58,16 +58,20 @@ class LagrangianDecomposition(DepotPolicy):
     allocation keeps each slot feasible. Table look-ups at run time; tables are built per
     price row when it first occurs. On session days each session gets its policy for its
     stated request and departure when it first occurs, at the day's own prices, planned for
-    ``stay_share`` of the stay its driver stated
-    (:mod:`smartcharging.policies.stay_hedge`)."""
+    ``stay_share`` of the stay its driver stated (:mod:`smartcharging.policies.stay_hedge`;
+    None: the share chosen on training days)."""
 
     name = "lagrangian"
 
     def __init__(
-        self, config: DepotConfig, samples: int = 8, seed: int = 0, stay_share: float = 1.0
+        self,
+        config: DepotConfig,
+        samples: int = 8,
+        seed: int = 0,
+        stay_share: float | None = None,
     ) -> None:
         super().__init__(config)
-        self.hedge = StayHedge(stay_share)
+        self.hedge = StayHedge(default_stay_share(config, stay_share))
         if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
             raise ValueError(f"invalid samples={samples!r}: must be an integer >= 1")
         self._episodes = (
@@ -226,7 +230,8 @@ class MPCPolicy(DepotPolicy):
 
     On session days the plan holds the sessions present only (arrivals are not forecast),
     each with its request as capacity and need, leaving after ``stay_share`` of the stay
-    its driver stated (:mod:`smartcharging.policies.stay_hedge`)."""
+    its driver stated (:mod:`smartcharging.policies.stay_hedge`; None: the share chosen on
+    training days)."""
 
     name = "mpc"
 
@@ -239,10 +244,10 @@ class MPCPolicy(DepotPolicy):
         time_limit_s: float = 2.0,
         forecast_arrivals: bool = True,
         past_peak: bool | None = None,
-        stay_share: float = 1.0,
+        stay_share: float | None = None,
     ) -> None:
         super().__init__(config)
-        self.hedge = StayHedge(stay_share)
+        self.hedge = StayHedge(default_stay_share(config, stay_share))
         if horizon is not None and (
             isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1
         ):
@@ -390,6 +395,14 @@ class MPCPolicy(DepotPolicy):
         else:
             actions[here] = round_to_levels(plan.energy_kwh[:, 0] / cfg.slot_hours, cfg.power_kw)
         return np.where(present, actions, cfg.idle_action)
+
+
+def default_stay_share(config: DepotConfig, stay_share: float | None) -> float:
+    """``stay_share``, or by default :data:`~smartcharging.policies.stay_hedge.SESSION_STAY_SHARE`
+    on session days (1 elsewhere, where it plays no part)."""
+    if stay_share is not None:
+        return stay_share
+    return SESSION_STAY_SHARE if config.sessions is not None else 1.0
 
 
 def vehicle_beliefs(

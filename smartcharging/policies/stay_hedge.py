@@ -9,19 +9,27 @@ and station, when the present session arrived and what departure it stated (a ne
 shows as a change of either), and plans for the departure
 ``arrival + ceil(stay_share * stated stay)``, never before the next slot, never after the
 stated one. ``stay_share=1`` trusts the drivers. The share is a parameter of the planner,
-to be chosen on training days (see the README's Caltech section), not on the days scored.
+chosen on training days, not on the days scored: :data:`SESSION_STAY_SHARE`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+#: The planners' default share on session days, chosen on the training period: on 41 days
+#: of caltech-2019 (every sixth), MPC's mean expected return was -55.7 / -57.6 / -67.2 /
+#: -125.1 USD per day at shares 0.1 / 0.25 / 0.5 / 1, the decomposition's -54.2 / -55.5 /
+#: -64.2 / -115.8 (docs/guides/real-sessions.md).
+SESSION_STAY_SHARE = 0.1
+
 
 class StayHedge:
     """Planned departures of the sessions present, from the observations seen so far."""
 
     def __init__(self, stay_share: float) -> None:
-        if isinstance(stay_share, bool) or not 0 < float(stay_share) <= 1:
+        if isinstance(stay_share, bool) or not isinstance(stay_share, int | float):
+            raise ValueError(f"invalid stay_share={stay_share!r}: must be a number in (0, 1]")
+        if not 0 < float(stay_share) <= 1:
             raise ValueError(f"invalid stay_share={stay_share!r}: must be in (0, 1]")
         self.stay_share = float(stay_share)
         self._arrival = np.zeros((0, 0), dtype=np.int64)

@@ -21,6 +21,7 @@ from smartcharging.envs.depot_parallel import DepotParallelEnv
 from smartcharging.evaluation.depot import compare_depot, run_policy
 from smartcharging.policies.depot import depot_baselines
 from smartcharging.policies.depot_planning import LagrangianDecomposition, MPCPolicy
+from smartcharging.policies.stay_hedge import StayHedge
 
 #: Two days at three stations; station A hosts two sessions back to back on day 0.
 DAYS = SessionDays(
@@ -160,9 +161,9 @@ def _policies(config: DepotConfig) -> list:
     return [
         *depot_baselines(config).values(),
         MPCPolicy(config),
-        MPCPolicy(config, stay_share=0.5),
+        MPCPolicy(config, stay_share=1.0),
         LagrangianDecomposition(config, samples=2),
-        LagrangianDecomposition(config, stay_share=0.5),
+        LagrangianDecomposition(config, stay_share=1.0),
     ]
 
 
@@ -241,3 +242,28 @@ def test_caltech_scenarios_load_with_their_split() -> None:
     assert "11900388" not in test.sessions.stations  # the DC fast charger
     assert train.n_slots == test.n_slots == 96
     assert train.grid_limit_kw == 150
+
+
+def test_stay_hedge_plans_a_share_of_the_stated_stay() -> None:
+    hedge = StayHedge(0.5)
+    present = np.array([[True, False]])
+    requested = np.array([[10.0, 0.0]])
+    # arrives at 2 stating departure 12: planned to leave at 2 + ceil(0.5 * 10) = 7
+    left = [
+        hedge.slots_left(present, np.array([[12.0 - t, 0.0]]), requested, np.array([t]))[0, 0]
+        for t in range(2, 7)
+    ]
+    assert left == [5, 4, 3, 2, 1]
+    # past the planned departure: one slot at a time; past the stated one (told 1 slot)
+    assert hedge.slots_left(present, np.array([[5.0, 0.0]]), requested, np.array([7]))[0, 0] == 1
+    assert hedge.slots_left(present, np.array([[1.0, 0.0]]), requested, np.array([12]))[0, 0] == 1
+    # a new request at the station is a new session: arrival reset to now
+    new = hedge.slots_left(present, np.array([[4.0, 0.0]]), requested + 1, np.array([13]))
+    assert new[0, 0] == 2
+    assert (
+        StayHedge(1.0).slots_left(present, np.array([[9.0, 0]]), requested, np.array([0]))[0, 0]
+        == 9
+    )
+    for bad in (0, 1.5, True, "x"):
+        with pytest.raises(ValueError, match="stay_share"):
+            StayHedge(bad)  # type: ignore[arg-type]
