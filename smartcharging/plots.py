@@ -240,7 +240,8 @@ def policy_figures(
 ) -> list[Path]:
     """The standard figures of a comparison: policy maps (the optimum, trained agents, every
     baseline), trajectories (the optimum, agents, the 0.99-quantile rule), price schedules
-    for priced scenarios, and each trained run's learning curve. Returns the paths."""
+    for priced scenarios, and the learning curve of each run directory (``models`` may hold
+    model files too). Returns the paths."""
     models = models or {}
     policies = all_policies(config, solution, seed)
     trained = list(models.values())
@@ -260,6 +261,8 @@ def policy_figures(
     if config.v2g:
         paths += v2g_figures(config, solution, policies, folder, seed)
     for run_dir, policy in models.items():
+        if not run_dir.is_dir():  # a model file has no learning curve
+            continue
         curve = read_curve(run_dir / CURVE_FILE)
         name = policy.name.replace(":", "_").replace("/", "_")
         paths.append(learning_curve(curve, policy.name, folder / f"curve_{name}.png"))

@@ -352,9 +352,7 @@ def compare_command(
     if plots_dir is not None:
         from smartcharging.plots import policy_figures
 
-        # learning curves exist for run directories only: model files are left out
-        runs_only = {path: policy for path, policy in models.items() if path.is_dir()}
-        for path in policy_figures(config, solution, plots_dir, seed, runs_only):
+        for path in policy_figures(config, solution, plots_dir, seed, models):
             Console(stderr=True).print(f"wrote {path}")
 
 

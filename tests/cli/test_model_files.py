@@ -190,3 +190,15 @@ def test_a_depot_run_has_only_its_final_model(tmp_path) -> None:
     )  # fmt: skip
     assert code == 2 and "a depot run keeps only its final model" in err, err
     assert err.count("\n") == 1
+
+
+def test_compare_draws_a_model_file_in_the_figures(models, tmp_path) -> None:
+    """A model file has no learning curve, but its policy map and trajectory are drawn."""
+    path, *_ = models["scaled"]
+    code, _, err = run_cli(
+        "compare", "--model", str(path), "--plots", str(tmp_path / "figures"), "--json"
+    )
+    assert code == 0, err
+    written = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    assert "policy_maps.png" in written and "trajectories.png" in written
+    assert not any(name.startswith("curve_") for name in written)
