@@ -2,7 +2,6 @@
 
 import csv
 import io
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.table import Table
 
 from smartcharging.cli.options import CliError, print_json
-from smartcharging.cli.output import console, progress_bar
+from smartcharging.cli.output import console, print_table, progress_bar
 from smartcharging.config.depot import DepotConfig
 from smartcharging.evaluation.depot import compare_depot
 
@@ -88,6 +87,11 @@ def depot_report(
             caption="\n".join(notes),
             box=box.SIMPLE_HEAD,
         )
+        energy_header = "energy net of exports" if depot.v2g else "energy"
+        wear_header = "wear + ageing" if depot.degradation_cost_per_kwh else "wear"
+        shortfall_header = (
+            "shortfall - left credit" if depot.residual_value_per_kwh else "shortfall"
+        )
         columns = {
             "policy": lambda row: row["policy"],
             "E\\[return]": lambda row: f"{row['mean_expected_return']:.2f}",
@@ -95,9 +99,9 @@ def depot_report(
             "gap %": lambda row: f"{row['gap_percent']:.1f}",
             "return": lambda row: f"{row['mean_return']:.2f}",
             "hindsight gap": lambda row: f"{row['mean_gap_to_hindsight']:.2f}",
-            "energy": lambda row: f"{row['energy_cost']:.2f}",
-            "wear": lambda row: f"{row['wear_cost']:.2f}",
-            "shortfall": lambda row: f"{row['shortfall_cost']:.2f}",
+            energy_header: lambda row: f"{row['energy_cost']:.2f}",
+            wear_header: lambda row: f"{row['wear_cost']:.2f}",
+            shortfall_header: lambda row: f"{row['shortfall_cost']:.2f}",
             "demand chg": lambda row: f"{row['demand_charge']:.2f}",
             "short kWh": lambda row: f"{row['shortfall_kwh']:.1f}",
             "peak kW": lambda row: f"{row['peak_grid_kw']:.1f}",
@@ -119,8 +123,7 @@ def depot_report(
             table.add_column(name, justify="left" if name == "policy" else "right", no_wrap=True)
         for row in rows:
             table.add_row(*(show(row) for show in columns.values()))
-        # wider than the shared console's 120 columns off a terminal: the table has 11
-        Console(soft_wrap=True, width=None if sys.stdout.isatty() else 150).print(table)
+        print_table(table)
     if plots_dir is not None:
         from smartcharging import plots
 
