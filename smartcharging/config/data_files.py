@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -184,4 +185,24 @@ def load_json(text: str | bytes, finite: bool = True) -> Any:
     except RecursionError:
         raise DataLimitError(TOO_DEEP) from None
     _check_nesting(data)
+    return data
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be read as a whole; the message is one line naming it."""
+
+
+def regular_file_bytes(path: Path, limit: int, what: str, limit_name: str) -> bytes:
+    """The bytes of ``path``, a regular file (a folder, a FIFO, which would hang, or a
+    device is refused) of at most ``limit`` bytes, read no further than that (``/proc``
+    files report size 0). ``what`` names the kind of file and ``limit_name`` where the
+    limit is set, in the errors."""
+    if not path.exists():
+        raise DataFileError(f"{path}: no such file")
+    if not path.is_file():
+        raise DataFileError(f"{path}: not a regular file")
+    with open(path, "rb") as binary:
+        data = binary.read(limit + 1)
+    if len(data) > limit:
+        raise DataFileError(f"{path}: more bytes than {what} may hold ({limit:,}; {limit_name})")
     return data

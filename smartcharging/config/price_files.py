@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from smartcharging.config import limits
+from smartcharging.config.data_files import DataFileError, regular_file_bytes
 from smartcharging.config.prices import PriceError, PriceSeries
 from smartcharging.config.validation import shorten
 
@@ -34,21 +35,17 @@ SLOTS_HEADER = ("slot", "price_per_kwh")
 def _rows(path: Path) -> tuple[tuple[str, ...], list[tuple[int, list[str]]]]:
     """The header and the numbered rows of the CSV file ``path``."""
     try:
-        if not path.exists():
-            raise PriceError(f"{path}: no such file")
-        if not path.is_file():  # a folder, a FIFO (which would hang) or a device
-            raise PriceError(f"{path}: not a regular file")
-        with open(path, "rb") as binary:
-            data = binary.read(limits.MAX_PRICE_FILE_BYTES + 1)  # /proc files report size 0
-        if len(data) > limits.MAX_PRICE_FILE_BYTES:
-            raise PriceError(
-                f"{path}: more bytes than a price file may hold "
-                f"({limits.MAX_PRICE_FILE_BYTES:,}; MAX_PRICE_FILE_BYTES in "
-                "smartcharging.config.limits)"
-            )
+        data = regular_file_bytes(
+            path,
+            limits.MAX_PRICE_FILE_BYTES,
+            "a price file",
+            "MAX_PRICE_FILE_BYTES in smartcharging.config.limits",
+        )
         reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
         header = tuple(cell.strip() for cell in next(reader, []))
         rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    except DataFileError as error:
+        raise PriceError(str(error)) from None
     except UnicodeDecodeError as error:
         raise PriceError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except csv.Error as error:

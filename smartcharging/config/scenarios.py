@@ -30,7 +30,7 @@ from pydantic import (
 
 from smartcharging.config import limits
 from smartcharging.config.data_files import load_yaml
-from smartcharging.config.depot import DepotConfig
+from smartcharging.config.depot import SESSION_DERIVED, DepotConfig
 from smartcharging.config.price_files import read_price_file
 from smartcharging.config.prices import (
     NL_MARKET,
@@ -559,18 +559,10 @@ class DepotScenario(_Named):
             raise ScenarioError(f"{self.source}: {error}") from None
         params: dict[str, Any] = {
             "n_chargers": site.chargers,
-            "power_levels_kw": tuple(site.power_levels_kw),
-            "grid_limit_kw": site.grid_limit_kw,
-            "allocation": site.allocation,
-            "efficiency": site.efficiency,
-            "demand_charge_per_kw": site.demand_charge_per_kw,
+            **_site_fields(site, self.cost),
             "slot_hours": slot_hours,
             "n_slots": n_slots,
             "arrival_hour": window.arrival_hour,
-            "wear_cost_per_kw2h": self.cost.wear_cost_per_kw2h,
-            "shortfall_cost_per_kwh": self.cost.shortfall_cost_per_kwh,
-            "degradation_cost_per_kwh": self.cost.degradation_cost_per_kwh,
-            "residual_value_per_kwh": self.cost.residual_value_per_kwh,
             **(self.v2g.config_fields() if self.v2g is not None else {}),
             "forecast_slots": self.forecast_slots,
             "pv_kw": tuple(pv),
@@ -712,26 +704,13 @@ class SessionScenario(_Named):
             raise ScenarioError(f"{self.source}: {error}") from None
         params: dict[str, Any] = {
             "n_chargers": len(laid_out.days.stations),
-            "power_levels_kw": tuple(site.power_levels_kw),
-            "grid_limit_kw": site.grid_limit_kw,
-            "allocation": site.allocation,
-            "efficiency": site.efficiency,
-            "demand_charge_per_kw": site.demand_charge_per_kw,
+            **_site_fields(site, self.cost),
             "slot_hours": layout.slot_hours,
             "n_slots": layout.n_slots,
             "arrival_hour": hour,
-            "wear_cost_per_kw2h": self.cost.wear_cost_per_kw2h,
-            "shortfall_cost_per_kwh": self.cost.shortfall_cost_per_kwh,
-            "degradation_cost_per_kwh": self.cost.degradation_cost_per_kwh,
-            "residual_value_per_kwh": self.cost.residual_value_per_kwh,
             "forecast_slots": self.forecast_slots,
             "pv_kw": tuple(pv),
-            "capacity_kwh": (),
-            "arrival_slots": (),
-            "departure_slots": (),
-            "start_kwh": (),
-            "demand_mean_kwh": (),
-            "demand_sd_kwh": (),
+            **dict.fromkeys(SESSION_DERIVED, ()),
             "sessions": laid_out.days,
             **prices,
         }
@@ -739,6 +718,21 @@ class SessionScenario(_Named):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+def _site_fields(site: Site | SessionSite, cost: PhysicalCost) -> dict[str, Any]:
+    """The depot config fields of a scenario's site and costs."""
+    return {
+        "power_levels_kw": tuple(site.power_levels_kw),
+        "grid_limit_kw": site.grid_limit_kw,
+        "allocation": site.allocation,
+        "efficiency": site.efficiency,
+        "demand_charge_per_kw": site.demand_charge_per_kw,
+        "wear_cost_per_kw2h": cost.wear_cost_per_kw2h,
+        "shortfall_cost_per_kwh": cost.shortfall_cost_per_kwh,
+        "degradation_cost_per_kwh": cost.degradation_cost_per_kwh,
+        "residual_value_per_kwh": cost.residual_value_per_kwh,
+    }
 
 
 def _depot_config(source: str, params: dict[str, Any], overrides: dict[str, Any]) -> DepotConfig:

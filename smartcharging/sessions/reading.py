@@ -52,7 +52,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from smartcharging.config.data_files import DataLimitError, DuplicateKeyError, load_json
+from smartcharging.config.data_files import (
+    DataFileError,
+    DataLimitError,
+    DuplicateKeyError,
+    load_json,
+    regular_file_bytes,
+)
 from smartcharging.config.validation import shorten
 from smartcharging.sessions.records import (
     Adjustment,
@@ -136,14 +142,9 @@ def _text(path: Path) -> str:
     :data:`MAX_SESSION_FILE_BYTES` bytes either way, UTF-8 with or without a BOM."""
     limit = f"{MAX_SESSION_FILE_BYTES:,} bytes (MAX_SESSION_FILE_BYTES in {__name__})"
     try:
-        if not path.exists():
-            raise SessionFileError(f"{path}: no such file")
-        if not path.is_file():  # a folder, a FIFO (which would hang) or a device
-            raise SessionFileError(f"{path}: not a regular file")
-        with open(path, "rb") as binary:
-            data = binary.read(MAX_SESSION_FILE_BYTES + 1)  # /proc files report size 0
-        if len(data) > MAX_SESSION_FILE_BYTES:
-            raise SessionFileError(f"{path}: larger than a session file may be ({limit})")
+        data = regular_file_bytes(
+            path, MAX_SESSION_FILE_BYTES, "a session file", f"MAX_SESSION_FILE_BYTES in {__name__}"
+        )
         if data.startswith(_GZIP_MAGIC):
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
                 data = unzipped.read(MAX_SESSION_FILE_BYTES + 1)
@@ -152,6 +153,8 @@ def _text(path: Path) -> str:
         text = data.decode("utf-8-sig")
     except SessionFileError:
         raise
+    except DataFileError as error:
+        raise SessionFileError(str(error)) from None
     except UnicodeDecodeError as error:
         raise SessionFileError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as error:

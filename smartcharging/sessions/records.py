@@ -89,9 +89,8 @@ class SessionRecord:
 
 
 @dataclass(frozen=True)
-class Rejection:
-    """A data row that was not kept: where it is, why (one line) and the kind of reason (a
-    key of :data:`REJECTION_KINDS`)."""
+class RowNote:
+    """Something said of one data row: where it is, what (one line) and its kind."""
 
     source: str
     line: int
@@ -103,17 +102,15 @@ class Rejection:
 
 
 @dataclass(frozen=True)
-class Adjustment:
+class Rejection(RowNote):
+    """A data row that was not kept: where it is, why and the kind of reason (a key of
+    :data:`REJECTION_KINDS`)."""
+
+
+@dataclass(frozen=True)
+class Adjustment(RowNote):
     """A data row that was kept with a change: where, what changed and its kind (a key of
     :data:`ADJUSTMENT_KINDS`)."""
-
-    source: str
-    line: int
-    reason: str
-    kind: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.reason}"
 
 
 @dataclass(frozen=True)

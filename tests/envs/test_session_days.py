@@ -12,7 +12,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import parallel_api_test
 
-from smartcharging.config.depot import DepotConfig
+from smartcharging.config.depot import SESSION_DERIVED, DepotConfig
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.config.sessions import SessionDays
 from smartcharging.config.validation import ConfigError
@@ -45,12 +45,7 @@ def session_depot(days: SessionDays = DAYS, **changes: object) -> DepotConfig:
         "grid_limit_kw": 10.0,
         "slot_hours": 0.5,
         "n_slots": 16,
-        "capacity_kwh": (),
-        "arrival_slots": (),
-        "departure_slots": (),
-        "start_kwh": (),
-        "demand_mean_kwh": (),
-        "demand_sd_kwh": (),
+        **dict.fromkeys(SESSION_DERIVED, ()),
         "price_profiles": (
             tuple(np.linspace(0.1, 0.3, 16)),
             tuple(np.linspace(0.3, 0.1, 16)),
