@@ -225,7 +225,8 @@ def test_gymnasium_and_pettingzoo_checks_pass_on_session_days() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(gym.make("SmartChargingDepot-v0", config=config).unwrapped)
-    parallel_api_test(DepotParallelEnv(config=config), num_cycles=40)
+    with pytest.warns(UserWarning, match=r"ignoring reset options \['options'\]"):
+        parallel_api_test(DepotParallelEnv(config=config), num_cycles=40)
 
 
 def test_caltech_scenarios_load_with_their_split() -> None:
