@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from smartcharging.agents.checkpoint_scores import EVALUATION_EPISODES, EVALUATION_SEED
 from smartcharging.agents.run_directory import RunError
 from smartcharging.agents.runs import read_curve
 from smartcharging.cli.routing import load_depot_agent as load_depot_policy
@@ -108,8 +109,9 @@ def test_depot_run_trains_a_shared_policy_and_loads_for_the_depot(
     data = json.loads((tmp_path / "depot" / "run.json").read_text())
     assert data["engine"] == "rllib" and "depot" in data
     policy = load_depot_policy(tmp_path / "depot", depot)
-    result, _ = run_policy(policy, depot, 16, 10_000)
-    assert float(result.returns.mean()) == pytest.approx(final[2], rel=1e-9)
+    # the curve's E[return] is the greedy policy's on the run's fixed evaluation episodes
+    result, _ = run_policy(policy, depot, EVALUATION_EPISODES, EVALUATION_SEED)
+    assert float(result.expected_returns.mean()) == pytest.approx(final[2], rel=1e-9)
     with pytest.raises(RunError, match="power levels"):
         load_depot_policy(tmp_path / "depot", small_depot(power_levels_kw=(0.0, 3.7, 7.4)))
 
