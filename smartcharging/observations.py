@@ -225,9 +225,7 @@ def depot_space(config: DepotConfig) -> spaces.Box:
         # what a station delivers in a day: the same for every set of days of a site, so
         # that a model trained on some days reads others on the same scale
         day_kwh = float(config.power_kw[-1]) * config.n_slots * config.slot_hours
-        high[layout.battery] = high[layout.expected_demand] = max(
-            day_kwh, max(config.capacity_kwh)
-        )
+        high[layout.battery] = high[layout.expected_demand] = max(day_kwh, max(config.capacity_kwh))
     high[layout.time] = config.n_slots
     low[layout.prices] = min(float(config.prices.min()), 0.0)
     high[layout.prices] = max(float(config.prices.max()), 0.0)

@@ -196,3 +196,25 @@ def test_a_v2g_flag_instead_of_a_section_says_so_in_one_short_line(tmp_path: Pat
     with pytest.raises(ScenarioError, match=r"v2g=True: Input should be a valid dictionary") as err:
         load_scenario(path)
     assert len(str(err.value)) < 200
+
+
+def test_session_scenarios_refuse_what_their_days_fix(tmp_path) -> None:
+    from importlib import resources
+
+    from smartcharging.config.scenarios import load_depot_scenario
+    from smartcharging.config.validation import ConfigError
+
+    with pytest.raises(ConfigError, match="'slot_hours' cannot be overridden"):
+        load_depot_scenario("caltech-2021").to_config(slot_hours=1.0)
+    text = resources.files("smartcharging.builtin_scenarios").joinpath("caltech-2021.yaml")
+    base = text.read_text()
+    unquoted = base.replace('day_start: "00:00"', "day_start: 18:00")
+    (tmp_path / "a.yaml").write_text(unquoted)
+    with pytest.raises(ScenarioError, match='quote it: day_start: "18:00"'):
+        load_depot_scenario(tmp_path / "a.yaml")
+    acn = resources.files("smartcharging.data").joinpath("acn")
+    log = acn.joinpath("caltech_2021-05-01_2021-08-31.csv.gz")
+    twice = base.replace("    - caltech_2021-05-01_2021-08-31.csv.gz", f"    - {log}\n    - {log}")
+    (tmp_path / "b.yaml").write_text(twice)
+    with pytest.raises(ScenarioError, match="lists a file twice"):
+        load_depot_scenario(tmp_path / "b.yaml")

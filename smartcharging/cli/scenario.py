@@ -69,9 +69,11 @@ def scenario_validate(path: str = typer.Argument(help="Scenario YAML file.")) ->
     scenario = _scenario_or_exit(path)
     config = scenario.to_config()
     if isinstance(config, DepotConfig) and config.sessions is not None:
+        cut = scenario.lay_out().summary()
         summary = (
             f"session days, {config.sessions.n_days} days, {config.sessions.n_sessions} "
-            f"sessions, {config.n_chargers} stations, {config.n_slots} slots"
+            f"sessions ({cut['cut']} cut when laid out), {config.n_chargers} stations, "
+            f"{config.n_slots} slots"
         )
     elif isinstance(config, DepotConfig):
         summary = f"depot, {config.n_chargers} chargers, {config.n_slots} slots"
@@ -138,22 +140,30 @@ def scenario_import_sessions(
         raise fail(f"--out {out}: {describe_os_error(error)}", USAGE_ERROR) from None
     from smartcharging.sessions.days import CLIPPED
 
-    counts = {**report.read, **report.laid_out}
-    clipped = counts.pop(CLIPPED, 0)
-    shown = ", ".join(
-        f"{key} {value:,}"
-        for key, value in counts.items()
-        if key not in ("kept", "rejected", "cut")
-    )
-    if clipped:
-        shown += f"; {clipped:,} stays clipped at the day's end"
+    def count(number: int, what: str) -> str:
+        return f"{number:,} {what}" + ("" if number == 1 else "s")
 
+    def kinds(counts: dict[str, int], skip: tuple[str, ...]) -> str:
+        shown = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k not in skip)
+        return f" ({shown})" if shown else ""
+
+    read, laid = report.read, report.laid_out
+    parts = [
+        count(read.get("rejected", 0), "row")
+        + " refused on reading"
+        + kinds(read, ("kept", "rejected", "adjusted")),
+        count(laid.get("cut", 0), "session") + " cut" + kinds(laid, ("kept", "cut", CLIPPED)),
+    ]
+    if laid.get(CLIPPED):
+        parts.append(count(laid[CLIPPED], "stay") + " clipped at the day's end")
+    if read.get("adjusted"):
+        parts.append(count(read["adjusted"], "stated departure") + " not after arrival dropped")
     console.print(
-        f"{report.scenario}: {report.laid_out['kept']:,} sessions on {report.days:,} days at "
-        f"{report.stations} stations ({report.read.get('rejected', 0):,} rows refused on "
-        f"reading, {report.laid_out.get('cut', 0):,} sessions cut: {shown or 'none'}); "
-        f"sessions in {report.sessions_file}"
-        + (f", every row left out in {report.rejections_file}" if report.rejections else "")
+        f"{report.scenario}: {count(report.sessions, 'session')} on "
+        f"{count(report.days, 'day')} at {count(report.stations, 'station')}; "
+        + "; ".join(parts)
+        + f". Sessions in {report.sessions_file}"
+        + (f"; every row left out in {report.rejections_file}" if report.rejections else "")
     )
     for rejection in report.rejections[:5]:
         console.print(f"  {rejection}")

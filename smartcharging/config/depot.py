@@ -163,6 +163,9 @@ class DepotConfig:
                 f"one per slot ({slots}) or none"
             )
         check_limit("power_levels_kw", len(values["power_levels_kw"]), limits.MAX_ACTIONS)
+        check_limit("grid_limit_kw", values["grid_limit_kw"], limits.MAX_POWER_KW, "kW")
+        top_kw = max(abs(p) for p in values["power_levels_kw"])
+        check_limit("power_levels_kw", top_kw, limits.MAX_POWER_KW, "kW in magnitude")
         check_limit("capacity_kwh", max(values["capacity_kwh"]), limits.MAX_ENERGY_KWH, "kWh")
         check_limit("slot_hours", values["slot_hours"], limits.MAX_SLOT_HOURS, "hours")
         for name in ("demand_mean_kwh", "demand_sd_kwh"):

@@ -50,6 +50,9 @@ MAX_CHECKPOINTS = 10_000
 MAX_TRIALS = 10_000
 #: Battery capacity and energy demand (kWh): observations are float32.
 MAX_ENERGY_KWH = 1e9
+#: A depot's grid connection and charger powers (kW): a gigawatt, far above any site, and
+#: far below where float32 observations (the headroom) overflow.
+MAX_POWER_KW = 1e6
 #: The smallest charging or discharging efficiency: real chargers lose 5-20%; the physics
 #: divides by an efficiency, and one near 0 (1e-308) overflowed every draw to Infinity.
 MIN_EFFICIENCY = 0.01

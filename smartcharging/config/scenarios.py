@@ -619,6 +619,24 @@ class SessionLog(_Strict):
     def _known_zone(cls, zone: str) -> str:
         return FilePrice._known_zone(zone)
 
+    @field_validator("day_start", mode="before")
+    @classmethod
+    def _quoted_clock(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(
+                f"day_start={value}: YAML reads an unquoted clock time such as 18:00 as a "
+                f'number; quote it: day_start: "{value // 60:02d}:{value % 60:02d}"'
+            )
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _each_once(cls, files: list[str]) -> list[str]:
+        seen = {str(Path(f).resolve()) if f else f for f in files}
+        if len(seen) != len(files):
+            raise ValueError("lists a file twice: its sessions would be counted twice")
+        return files
+
     @model_validator(mode="after")
     def _check(self) -> SessionLog:
         if not _CLOCK.match(self.day_start):
@@ -692,7 +710,15 @@ class SessionScenario(_Named):
             raise ScenarioError(f"{self.source}: {error}") from None
 
     def to_config(self, **overrides: Any) -> DepotConfig:
-        """The validated depot of session days, with any field overridden."""
+        """The validated depot of session days, with any field overridden but those the
+        session days fix (their slots, stations, days and prices)."""
+        fixed = sorted(set(overrides) & SESSION_FIXED)
+        if fixed:
+            raise ConfigError(
+                f"parameter {fixed[0]!r} cannot be overridden in a session scenario: the "
+                "sessions fix the slots, stations, days and prices (edit the scenario's "
+                "sessions section instead)"
+            )
         laid_out = self.lay_out()
         layout, site = self.layout(), self.site
         dates = [dt.date.fromisoformat(date) for date in laid_out.days.dates]
@@ -718,6 +744,22 @@ class SessionScenario(_Named):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+#: Depot fields a session scenario's logs and days fix.
+SESSION_FIXED = frozenset(
+    {
+        "n_chargers",
+        "n_slots",
+        "slot_hours",
+        "arrival_hour",
+        "sessions",
+        "price_profiles",
+        "profile_labels",
+        "pv_kw",
+        *SESSION_DERIVED,
+    }
+)
 
 
 def _site_fields(site: Site | SessionSite, cost: PhysicalCost) -> dict[str, Any]:
@@ -799,8 +841,9 @@ DEPOT_KINDS = ("depot", "sessions")
 
 
 def _with_session_files_from(folder: Path | None, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with relative session-log paths made relative to ``folder`` (the scenario
-    file's; the package's data for a built-in scenario)."""
+    """``data`` with relative session-log paths taken from ``folder`` (the scenario file's;
+    the package's data for a built-in scenario), as absolute paths: ``scenario show``
+    prints them so, and a copy of it saved anywhere still finds the logs."""
     log = data.get("sessions")
     if data.get("kind") != "sessions" or not isinstance(log, dict):
         return data
@@ -808,19 +851,20 @@ def _with_session_files_from(folder: Path | None, data: dict[str, Any]) -> dict[
     if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
         return data
     base = folder or Path(str(resources.files("smartcharging.data").joinpath(BUILTIN_SESSIONS)))
-    return {**data, "sessions": {**log, "files": [str(base / f) for f in files]}}
+    return {**data, "sessions": {**log, "files": [str(base.resolve() / f) for f in files]}}
 
 
 def _with_price_file_from(folder: Path | None, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with a relative price-file path made relative to ``folder`` (the scenario
-    file's), so that a scenario and its prices travel together."""
+    """``data`` with a relative price-file path taken from ``folder`` (the scenario file's),
+    so that a scenario and its prices travel together, as an absolute path (see
+    :func:`_with_session_files_from`)."""
     prices = data.get("prices")
     if folder is None or not isinstance(prices, dict) or prices.get("kind") != "file":
         return data
     path = prices.get("path")
     if not isinstance(path, str) or not path:
         return data
-    return {**data, "prices": {**prices, "path": str(folder / path)}}
+    return {**data, "prices": {**prices, "path": str(folder.resolve() / path)}}
 
 
 def _parse(text: str, source: str, model: type[BaseModel], folder: Path | None = None) -> Any:

@@ -1,10 +1,14 @@
 """Session logs laid out as depot days: each session on its station, in whole slots.
 
 A day is the window of ``24 h`` from ``day_start`` (local time in ``timezone``) on its date;
-a session belongs to the day in whose window it arrives. Slots are whole: a vehicle is
-counted present from the first slot that starts at or after its arrival to the last slot
-that ends at or before its departure, so that no controller is credited with time the
-vehicle was not there. What each session becomes (:mod:`smartcharging.config.sessions`):
+a session belongs to the day in whose window it arrives (one arriving in a day's last
+slot, or in the hour a 25-hour day adds, to the next day, from its first slot). The day
+is 24 hours of real time, so on the two days a year the clocks change, time-of-use prices
+(laid out by clock time) are an hour off the sessions after the change. Slots are whole:
+a vehicle is counted present from the first slot that starts at or after its arrival to
+the last slot that ends at or before its departure, so that no controller is credited
+with time the vehicle was not there. What each session becomes
+(:mod:`smartcharging.config.sessions`):
 
 * **request** (shown at arrival, the most the vehicle takes): the driver's requested energy
   for a claimed session; for an unclaimed one, whose file holds no real request, the energy
@@ -26,6 +30,7 @@ stays clipped at the day's end (kept, ending at the last slot).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -123,6 +128,13 @@ def lay_out_days(records: Iterable[SessionRecord], layout: DayLayout) -> LaidOut
     cut: list[Rejection] = []
     kept: list[_Slotted] = []
     excluded = set(layout.exclude_stations)
+    records = list(records)
+    unknown = excluded - {record.station_id for record in records}
+    if unknown:
+        raise SessionLayoutError(
+            f"exclude_stations: no session is at station {sorted(unknown)[0]!r} (a typo would "
+            "leave the station meant in)"
+        )
     for record in records:
         kind, slotted = _slot(record, layout, zone, slot, excluded)
         if kind is not None:
@@ -187,12 +199,17 @@ def _slot(
         return "station_power_differs", None
     local = record.arrival.astimezone(zone)
     date = (local - dt.timedelta(minutes=layout.day_start_minute)).date()
+    start = _window_start(date, layout, zone)
+    arrival = math.ceil((record.arrival - start) / slot - 1e-9)
+    if arrival >= layout.n_slots:  # in the day's last slot (or the hour a 25-hour day
+        # adds): present from the next day's first slot
+        date += dt.timedelta(days=1)
+        start = _window_start(date, layout, zone)
+        arrival = max(math.ceil((record.arrival - start) / slot - 1e-9), 0)
     if (layout.first_date is not None and date < layout.first_date) or (
         layout.last_date is not None and date > layout.last_date
     ):
         return "outside_dates", None
-    start = _window_start(date, layout, zone)
-    arrival = math.ceil((record.arrival - start) / slot - 1e-9)
     departure = math.floor((record.departure - start) / slot + 1e-9)
     clipped = departure > layout.n_slots
     departure = min(departure, layout.n_slots)
@@ -212,20 +229,23 @@ def _request(record: SessionRecord) -> float:
 
 def _name_stations(sessions: list[_Slotted]) -> None:
     """Sessions whose file names no station go to the first unnamed station free at their
-    arrival (as few stations as vehicles ever present together)."""
+    arrival (as few stations as vehicles ever present together), named apart from every
+    station the files do name."""
+    taken = {s.station for s in sessions if s.station}
+    names = (name for k in itertools.count(1) if (name := UNNAMED_STATION.format(k)) not in taken)
     unnamed = sorted(
         (s for s in sessions if not s.station), key=lambda s: (s.date, s.arrival, s.departure)
     )
-    free_from: list[tuple[dt.date, int]] = []
+    stations: list[tuple[str, dt.date, int]] = []  # name, and the day and slot it is free
     for s in unnamed:
-        for k, (date, free) in enumerate(free_from):
+        for k, (station, date, free) in enumerate(stations):
             if date < s.date or free <= s.arrival:
-                free_from[k] = (s.date, s.departure)
-                s.station = UNNAMED_STATION.format(k + 1)
+                stations[k] = (station, s.date, s.departure)
+                s.station = station
                 break
         else:
-            free_from.append((s.date, s.departure))
-            s.station = UNNAMED_STATION.format(len(free_from))
+            s.station = next(names)
+            stations.append((s.station, s.date, s.departure))
 
 
 def _without_overlaps(sessions: list[_Slotted], cut: list[Rejection]) -> list[_Slotted]:

@@ -22,7 +22,7 @@ Three layouts (format names), each plain text or gzip-compressed:
 * ``csv``: a plain CSV with ``arrival, departure, energy_kwh`` and optionally
   ``station_id, requested_energy_kwh, estimated_departure, max_power_kw, claimed,
   session_id``. ``claimed`` defaults to whether the row has a request; sessions without a
-  ``session_id`` column are named ``line-<line>``.
+  ``session_id`` column are named ``<file name>:line-<line>``.
 
 ``auto`` decides by the extension (``.json``, ``.csv``, before any ``.gz``) and then by the
 content (JSON or the CSV header). A CSV column the layout does not have is refused, so that
@@ -494,7 +494,7 @@ def _csv_reader(
         if "session_id" in columns:
             session_id = _name("session_id", required(row, "session_id"))
         else:
-            session_id = f"line-{line}"
+            session_id = f"{source}:line-{line}"
         values = {
             "session_id": session_id,
             "station_id": _name("station_id", cell(row, "station_id")),

@@ -131,3 +131,28 @@ def test_days_follow_the_local_clock_and_dates() -> None:
     only_later = DayLayout("America/Los_Angeles", 0, 15, 6.0, first_date=dt.date(2021, 5, 4))
     with pytest.raises(SessionLayoutError, match="outside_dates"):
         lay_out_days([early], only_later)
+
+
+def test_unnamed_stations_never_take_a_real_name() -> None:
+    laid = lay_out_days(
+        [
+            record(2, "08:00", "10:00", station="station-1"),
+            record(3, "08:00", "10:00", station=""),
+        ],
+        LAYOUT,
+    )
+    assert laid.days.stations == ("station-1", "station-2") and laid.summary()["cut"] == 0
+
+
+def test_a_late_arrival_belongs_to_the_next_day() -> None:
+    late = record(2, "23:54", "23:59")
+    late = SessionRecord(**{**late.__dict__, "departure": late.departure + dt.timedelta(hours=17)})
+    laid = lay_out_days([late], LAYOUT)
+    assert laid.days.dates == ("2021-05-04",) and laid.days.arrival == (0,)
+    assert laid.days.departure == (16 * 4 + 3,)  # 16:59 the next day: slots up to 16:45
+
+
+def test_an_excluded_station_must_exist() -> None:
+    layout = DayLayout("America/Los_Angeles", 0, 15, 6.0, exclude_stations=("DCFC",))
+    with pytest.raises(SessionLayoutError, match="no session is at station 'DCFC'"):
+        lay_out_days([record(2, "08:00", "09:00")], layout)

@@ -39,7 +39,7 @@ def test_plain_csv_to_scenario_to_comparison(tmp_path: Path) -> None:
         "scenario", "import-sessions", str(log), "--out", str(out), "--charger-kw", "7", *SITE
     )
     assert code == 0, stderr
-    assert "2 sessions on 1 days at 2 stations" in stdout
+    assert "2 sessions on 1 day at 2 stations" in stdout
     assert "depot.csv:4: no whole slot" in stdout and "depot.csv:5:" in stdout
     config = load_depot_scenario(out).to_config()
     assert config.sessions is not None and config.sessions.requested_kwh == (25.0, 8.0)
@@ -79,8 +79,12 @@ def test_bad_settings_are_one_line_errors(tmp_path: Path) -> None:
         (["--charger-kw", "6.6", "--grid-limit-kw", "150", "--timezone", "UTC"], "exactly one"),
         ([*SITE], "pass --charger-kw"),
         (["--charger-kw", "6.6", *SITE[:2], "--timezone", "Nowhere/x", *SITE[4:]], "time zone"),
-        (["--charger-kw", "6.6", *SITE, "--slot-minutes", "7"], "slot_minutes"),
+        (["--charger-kw", "6.6", *SITE, "--slot-minutes", "7"], "--slot-minutes 7"),
         (["--charger-kw", "-1", *SITE], "--charger-kw -1"),
+        (["--charger-kw", "0", *SITE], "--charger-kw 0"),
+        (["--charger-kw", "6.6", *SITE[:4], "--tariff", "nope"], "--tariff 'nope'"),
+        (["--charger-kw", "6.6", *SITE, "--exclude-station", "Z"], "station 'Z'"),
+        (["--charger-kw", "6.6", "--grid-limit-kw", "1e300", *SITE[2:]], "--grid-limit-kw"),
     ):
         code, _, stderr = run_cli("scenario", "import-sessions", log, "--out", out, *args)
         assert code == 2 and message in stderr, (args, stderr)
@@ -129,3 +133,98 @@ def test_random_logs_import_or_fail_in_one_line(tmp_path: Path, rows: list[list[
     assert config.sessions is not None
     rejected = len(out.with_name("random.rejections.csv").read_text().splitlines()) - 1
     assert config.sessions.n_sessions + rejected == len(rows)
+
+
+def test_logs_without_ids_import_together(tmp_path: Path) -> None:
+    header = ["arrival", "departure", "energy_kwh"]
+    jan = _csv(tmp_path / "jan.csv", [header, ["2024-01-08T08:00Z", "2024-01-08T12:00Z", "5"]])
+    feb = _csv(
+        tmp_path / "feb.csv",
+        [
+            header,
+            ["2024-02-08T08:00Z", "2024-02-08T12:00Z", "5"],
+            ["2024-02-09T08:00Z", "2024-02-09T12:00Z", "5"],
+        ],
+    )
+    out = tmp_path / "both.yaml"
+    code, stdout, stderr = run_cli(
+        "scenario",
+        "import-sessions",
+        str(jan),
+        str(feb),
+        "--out",
+        str(out),
+        "--charger-kw",
+        "7",
+        *SITE,
+    )
+    assert code == 0, stderr
+    assert "3 sessions on 3 days" in stdout
+    config = load_depot_scenario(out).to_config()
+    assert config.sessions is not None and config.sessions.n_sessions == 3
+    code, _, stderr = run_cli(
+        "scenario",
+        "import-sessions",
+        str(jan),
+        str(jan),
+        "--out",
+        str(tmp_path / "x.yaml"),
+        "--charger-kw",
+        "7",
+        *SITE,
+    )
+    assert code == 2 and "given twice" in stderr
+
+
+def test_a_failed_import_leaves_every_file_as_it_was(tmp_path: Path) -> None:
+    log = _csv(
+        tmp_path / "site.sessions.csv",
+        [["arrival", "departure", "energy_kwh"], ["2024-01-08T08:00Z", "2024-01-08T12:00Z", "5"]],
+    )
+    before = log.read_bytes()
+    scenario = tmp_path / "site.yaml"
+    scenario.write_text("old scenario\n")
+    rejections = tmp_path / "site.rejections.csv"
+    for args in (
+        ["--grid-limit-kw", "-5", "--timezone", "UTC", "--tariff", "sce-tou-ev-8"],
+        ["--grid-limit-kw", "50", "--timezone", "UTC", "--prices", str(tmp_path / "none.csv")],
+        # valid settings whose prices cannot cover the days: fails once the scenario loads
+        ["--grid-limit-kw", "50", "--timezone", "UTC", "--prices", str(_prices(tmp_path))],
+    ):
+        code, _, stderr = run_cli(
+            "scenario",
+            "import-sessions",
+            str(log),
+            "--out",
+            str(scenario),
+            "--charger-kw",
+            "7",
+            "--overwrite",
+            *args,
+        )
+        assert code == 2 and "Traceback" not in stderr and "import-" not in stderr, stderr
+        assert log.read_bytes() == before and scenario.read_text() == "old scenario\n"
+        assert not rejections.exists()
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    rejections.write_text("mine\n")
+    log = log.rename(tmp_path / "other.csv")
+    code, _, stderr = run_cli(
+        "scenario",
+        "import-sessions",
+        str(log),
+        "--out",
+        str(tmp_path / "site.yml"),
+        "--charger-kw",
+        "7",
+        *SITE,
+    )
+    assert code == 2 and "site.rejections.csv exists" in stderr
+    assert rejections.read_text() == "mine\n"
+
+
+def _prices(folder: Path) -> Path:
+    """A price series that covers another year than the sessions."""
+    return _csv(
+        folder / "prices.csv",
+        [["timestamp", "price_per_kwh"]] + [[f"2023-01-01T{h:02d}:00Z", "0.2"] for h in range(24)],
+    )

@@ -266,8 +266,9 @@ def test_plain_csv_with_only_the_required_columns(tmp_path: Path) -> None:
     sessions = read_sessions(path)
     assert sessions.format == "csv" and sessions.summary() == {"kept": 2, "rejected": 0}
     first, second = sessions.records
-    assert (first.session_id, first.station_id, first.line) == ("line-2", "", 2)
-    assert (second.session_id, second.line) == ("line-4", 4)  # the blank line is no row
+    name = path.name
+    assert (first.session_id, first.station_id, first.line) == (f"{name}:line-2", "", 2)
+    assert (second.session_id, second.line) == (f"{name}:line-4", 4)  # a blank line is no row
     assert first.requested_kwh is None and not first.claimed
     assert first.arrival == dt.datetime(2024, 3, 1, 7, tzinfo=dt.UTC)
     assert second.energy_kwh == 0.0
