@@ -18,7 +18,7 @@ __all__ = [
     "SmartChargingVectorEnv",
     "evaluate_policy",  # provided by __getattr__
 ]
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def __getattr__(name: str) -> object:
