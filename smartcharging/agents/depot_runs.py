@@ -49,6 +49,7 @@ from smartcharging.agents.run_directory import (
 )
 from smartcharging.agents.scaling import depot_reward_scale
 from smartcharging.agents.trained_on import check_same_depot
+from smartcharging.agents.training_adapter import OWN_VIEW, SHIPPED_RECIPE, ChargerRecipe
 from smartcharging.config import DepotConfig, limits
 from smartcharging.config.limits import check_limit
 
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
 #: Algorithms a shared charger policy trains with.
 DEPOT_ALGORITHMS = ("ppo", "a2c")
 CURVE_FIELDS = DEPOT_CURVE_FIELDS
+#: Batch depots a run learns on unless told (``--num-envs``).
+DEFAULT_DEPOTS = 16
 #: The model file of a checkpoint.
 MODEL_NAMES = FileNames(("model-<steps>.zip",))
 
@@ -80,13 +83,17 @@ def train_depot(
     steps: int,
     seed: int,
     out: Path,
-    num_envs: int = 8,
+    num_envs: int = DEFAULT_DEPOTS,
     checkpoints: int = 10,
     on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
     on_estimate: Callable[[DurationEstimate], None] | None = None,
+    imitation: dict[str, Any] | None = None,
 ) -> DepotCheckpoint:
-    """Train a depot agent into a new run directory; ``on_estimate`` is told the expected
-    duration once the first update has been timed."""
+    """Train a depot agent into a new run directory: imitate MPC
+    (:func:`~smartcharging.agents.sb3_depot.imitate_mpc`, with ``imitation`` overriding
+    the shipped settings; ``{"rounds": 0}``: start from scratch), checkpoint that policy at
+    step 0, then fine-tune it with RL. ``on_estimate`` is told the expected duration once
+    the first update has been timed."""
     if algo not in DEPOT_ALGORITHMS:
         raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
     if steps < 1 or num_envs < 1 or checkpoints < 1:
@@ -98,9 +105,16 @@ def train_depot(
     if not 0 <= seed <= limits.MAX_SEED:
         raise RunError(f"--seed {seed}: must be in 0..{limits.MAX_SEED}")
     check_new_run_folder(out)
-    from smartcharging.agents.sb3_depot import DEPOT_HYPERPARAMETERS, make_depot_model
+    from smartcharging.agents.sb3_depot import (
+        DEPOT_HYPERPARAMETERS,
+        IMITATION,
+        imitate_mpc,
+        make_depot_model,
+    )
 
+    plan = _imitation_plan(IMITATION, imitation)
     reference = evaluation_reference(config)
+    recipe = SHIPPED_RECIPE
     spec = {
         "algo": algo,
         "total_steps": steps,
@@ -113,18 +127,55 @@ def train_depot(
         "steps_count": "charger transitions (depot steps x chargers)",
         "policy": "one network shared by all chargers",
         "evaluation": reference.to_json(),
+        "recipe": recipe.to_json(),
+        "imitation": plan,
     }
-    model = make_depot_model(algo, config, num_envs, seed)
+    model = make_depot_model(algo, config, num_envs, seed, recipe)
 
     def begin(directory: RunDirectory) -> DepotCheckpoint:
         try:
+            started = time.perf_counter()
+            if plan["rounds"] > 0:
+                imitate_mpc(model, config, recipe, seed, plan)
+            imitating = time.perf_counter() - started  # part of the run's wall time
             return _train(
-                directory, spec, config, model, reference, 0.0, on_checkpoint, on_estimate
+                directory,
+                spec,
+                config,
+                model,
+                reference,
+                imitating,
+                on_checkpoint,
+                on_estimate,
+                starting=True,
             )
         finally:
             directory.release()
 
     return RunDirectory.start(out, spec, CURVE_FIELDS, begin)
+
+
+def _imitation_plan(shipped: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, Any]:
+    """The shipped imitation settings with ``changes``; a :class:`RunError` for an unknown
+    key or a value out of range."""
+    plan = {**shipped, **(changes or {})}
+    unknown = sorted(set(plan) - set(shipped))
+    if unknown:
+        raise RunError(f"imitation: unknown setting {unknown[0]!r}: known are {', '.join(shipped)}")
+    counts = ("episodes", "rounds", "epochs", "batch_size")
+    if (
+        any(
+            not isinstance(plan[key], int) or isinstance(plan[key], bool) or plan[key] < 0
+            for key in counts
+        )
+        or min(plan["episodes"], plan["epochs"], plan["batch_size"]) < 1
+    ):
+        raise RunError(f"imitation: {', '.join(counts)} must be integers >= 1 (rounds >= 0)")
+    if plan["episodes"] > limits.MAX_DEPOTS or not 0 < float(plan["learning_rate"]) < 1:
+        raise RunError(
+            f"imitation: episodes must be <= {limits.MAX_DEPOTS:,} and learning_rate in (0, 1)"
+        )
+    return plan
 
 
 def resume_depot(
@@ -145,8 +196,11 @@ def resume_depot(
         model_file = directory.parse(CHECKPOINT_FILE, _model_file)
         _refuse_legacy_curve(out)
         reference = directory.parse(RUN_FILE, _reference)
+        recipe, hyperparameters = directory.parse(RUN_FILE, _learner)
         wall_time_s = directory.parse(CHECKPOINT_FILE, checkpoint_progress)[1]
-        model = load_depot_model(algo, directory.path(model_file), config, num_envs)
+        model = load_depot_model(
+            algo, directory.path(model_file), config, num_envs, recipe, hyperparameters
+        )
     directory.resume_from(checkpoint, [model_file])
     try:
         return _train(
@@ -181,11 +235,14 @@ def _train(
     wall_offset: float,
     on_checkpoint: Callable[[DepotCheckpoint], None] | None,
     on_estimate: Callable[[DurationEstimate], None] | None,
+    starting: bool = False,
 ) -> DepotCheckpoint:
-    """Learn to ``spec["total_steps"]``, checkpointing by the run directory's protocol."""
+    """Learn to ``spec["total_steps"]``, checkpointing by the run directory's protocol
+    (``starting``: a new run, whose first checkpoint is the policy it starts from)."""
     from smartcharging.agents.sb3_depot import DepotAgentPolicy, DepotCheckpoints
 
     steps, algo = int(spec["total_steps"]), spec["algo"]
+    recipe = ChargerRecipe.from_json(spec["recipe"]) if "recipe" in spec else OWN_VIEW
     checkpoints = int(spec["checkpoints"])
     started = time.perf_counter()
     every = max(steps // checkpoints, 1)
@@ -194,7 +251,7 @@ def _train(
     def checkpoint() -> None:
         nonlocal point
         wall = wall_offset + time.perf_counter() - started
-        policy = DepotAgentPolicy(model, config, algo)
+        policy = DepotAgentPolicy(model, config, algo, recipe)
         point = depot_score(policy, config, reference, int(model.num_timesteps), wall)
         model_file = f"model-{point.steps}.zip"
         model.save(directory.folder / model_file)
@@ -212,7 +269,7 @@ def _train(
     evaluation_s = 0.0
     if on_estimate is not None and model.num_timesteps < steps:
         timer = time.perf_counter()
-        depot_score(DepotAgentPolicy(model, config, algo), config, reference, 0, 0.0)
+        depot_score(DepotAgentPolicy(model, config, algo, recipe), config, reference, 0, 0.0)
         evaluation_s = time.perf_counter() - timer
     first = int(model.num_timesteps)
 
@@ -224,6 +281,8 @@ def _train(
         still = max(checkpoints - (first + done) // every, 1)
         on_estimate(DurationEstimate(left / rate + still * evaluation_s, rate, done, evaluation_s))
 
+    if starting:  # the policy imitation made, at step 0
+        checkpoint()
     if model.num_timesteps < steps:  # one learn call, as vehicle runs (runs.py) take
         model.learn(
             total_timesteps=steps - model.num_timesteps,
@@ -250,8 +309,11 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
             )
         # The model is rebuilt on the depot it was trained on, then checked against this one.
         algo, trained_on, num_envs = directory.parse(RUN_FILE, _trained_on)
+        recipe, hyperparameters = directory.parse(RUN_FILE, _learner)
         model_file = directory.parse(CHECKPOINT_FILE, _model_file)
-        model = load_depot_model(algo, folder / model_file, trained_on, num_envs)
+        model = load_depot_model(
+            algo, folder / model_file, trained_on, num_envs, recipe, hyperparameters
+        )
     except FileNotFoundError as error:
         raise RunError(
             f"--model {folder}: not a depot run directory (missing {Path(error.filename).name})"
@@ -261,7 +323,7 @@ def load_depot_policy(folder: Path, config: DepotConfig) -> DepotAgentPolicy:
             f"--model {folder}: cannot load the agent: {describe(error)}: {DAMAGED_ADVICE}"
         ) from None
     check_same_depot(folder, trained_on, config)
-    return DepotAgentPolicy(model, config, f"{algo}:{folder.name}")
+    return DepotAgentPolicy(model, config, f"{algo}:{folder.name}", recipe)
 
 
 def _trained_on(spec: dict[str, Any]) -> tuple[str, DepotConfig, int]:
@@ -278,6 +340,8 @@ def _trained_on(spec: dict[str, Any]) -> tuple[str, DepotConfig, int]:
             "steps_count": "text",
             "policy": "text",
             "evaluation": "mapping",
+            "recipe": "mapping",
+            "imitation": "mapping or null",
         },
     )
     algo = spec["algo"]
@@ -295,6 +359,13 @@ def _schedule(spec: dict[str, Any]) -> tuple[int, int]:
     if steps < 1 or checkpoints < 1:
         raise ValueError(f"total_steps={steps} and checkpoints={checkpoints} must be >= 1")
     return steps, checkpoints
+
+
+def _learner(spec: dict[str, Any]) -> tuple[ChargerRecipe, dict[str, Any] | None]:
+    """What a depot run's charger policy sees and is paid (its own view and costs for runs
+    from before the recipe) and the hyperparameters it was built with (None: the shipped)."""
+    recipe = ChargerRecipe.from_json(spec["recipe"]) if "recipe" in spec else OWN_VIEW
+    return recipe, spec.get("hyperparameters")
 
 
 def _reference(spec: dict[str, Any]) -> EvaluationReference:

@@ -144,6 +144,7 @@ def run_depot_training(
     """Train (or resume) PPO or A2C for a depot, with a progress bar of the evaluation
     return."""
     from smartcharging.agents.depot_runs import (
+        DEFAULT_DEPOTS,
         DepotCheckpoint,
         DurationEstimate,
         planned_steps,
@@ -187,8 +188,12 @@ def run_depot_training(
             folder = resume
         else:
             assert depot is not None and algo is not None and out is not None
+            progress.console.print(
+                "scoring MPC and the Lagrangian bound on the evaluation episodes, then "
+                "imitating MPC (DAgger) before RL: a few minutes"
+            )
             final = train_depot(
-                depot, algo, steps, seed, out, num_envs or 8, checkpoints, show, expect
+                depot, algo, steps, seed, out, num_envs or DEFAULT_DEPOTS, checkpoints, show, expect
             )
             folder = out
     console.print(

@@ -14,8 +14,9 @@ from smartcharging.agents.checkpoint_scores import (
 )
 from smartcharging.agents.depot_runs import load_depot_policy, resume_depot, train_depot
 from smartcharging.agents.run_directory import RunError, read_curve_rows
-from smartcharging.agents.sb3_depot import SB3ChargerVecEnv
+from smartcharging.agents.sb3_depot import SB3ChargerVecEnv, make_depot_model
 from smartcharging.agents.scaling import ChargerView, normalize_depot_observations
+from smartcharging.agents.training_adapter import OWN_VIEW, SHIPPED_RECIPE
 from smartcharging.config import limits
 from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.envs.depot import depot_spaces
@@ -23,6 +24,8 @@ from smartcharging.evaluation.depot import run_policy
 from smartcharging.observations import DepotLayout
 
 CONFIG = load_depot_scenario("depot-10-overnight").to_config()
+#: A tiny imitation of MPC, so that the run tests stay fast.
+QUICK = {"episodes": 2, "rounds": 2, "epochs": 1}
 
 
 def test_charger_vec_env_autoresets_with_terminal_observations() -> None:
@@ -47,7 +50,15 @@ def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     run_dir = tmp_path / "ppo"
     estimates = []
     final = train_depot(
-        CONFIG, "ppo", 2048, 0, run_dir, num_envs=2, checkpoints=2, on_estimate=estimates.append
+        CONFIG,
+        "ppo",
+        2048,
+        0,
+        run_dir,
+        num_envs=2,
+        checkpoints=2,
+        on_estimate=estimates.append,
+        imitation=QUICK,
     )
     assert final.steps >= 2048 and final.lagrangian_bound > final.expected_return
     assert len(estimates) == 1 and estimates[0].seconds >= 0 and estimates[0].steps_per_s > 0
@@ -58,7 +69,11 @@ def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     # MPC stands between the bound and the baselines on the evaluation episodes
     assert reference.mpc_expected_return < reference.lagrangian_bound
     rows = read_curve_rows(run_dir / "curve.csv")
-    assert tuple(rows[0]) == DEPOT_CURVE_FIELDS and len(rows) == 2
+    # the imitated policy at step 0, then the checkpoints of RL
+    assert tuple(rows[0]) == DEPOT_CURVE_FIELDS and len(rows) == 3 and rows[0]["steps"] == "0"
+    spec = json.loads((run_dir / "run.json").read_text())
+    assert spec["recipe"] == SHIPPED_RECIPE.to_json()
+    assert spec["imitation"]["episodes"] == 2 and spec["hyperparameters"]["gae_lambda"] == 1.0
     for row in rows:
         values = {name: float(value) for name, value in row.items()}
         assert values["lagrangian_bound"] == pytest.approx(reference.lagrangian_bound)
@@ -119,14 +134,24 @@ def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
         raise Interrupt
 
     with pytest.raises(Interrupt):
-        train_depot(CONFIG, "a2c", 3000, 0, run_dir, num_envs=2, checkpoints=3, on_checkpoint=stop)
+        train_depot(
+            CONFIG,
+            "a2c",
+            3000,
+            0,
+            run_dir,
+            num_envs=2,
+            checkpoints=3,
+            on_checkpoint=stop,
+            imitation={"rounds": 0},
+        )
     with open(run_dir / "curve.csv", "a") as file:  # a row written after the checkpoint
         file.write("999999,1.0,-1.0,-1.0,0.0,0.0,-1.0,0.0,-1.0\n")
     final = resume_depot(run_dir)
     with open(run_dir / "curve.csv") as file:
         steps = [int(line.split(",")[0]) for line in file.readlines()[1:]]
     assert steps == sorted(set(steps)) and steps[-1] == final.steps >= 3000
-    assert len(steps) == 3
+    assert len(steps) == 4 and steps[0] == 0
     assert sum(p.name.startswith("model-") for p in run_dir.iterdir()) == 1
     (run_dir / "checkpoint.json").write_text("{")
     with pytest.raises(RunError, match="checkpoint.json is damaged .not valid JSON"):
@@ -140,17 +165,26 @@ def test_evaluation_episodes_are_never_training_episodes() -> None:
 
 
 def test_a_run_scored_the_older_way_loads_but_does_not_resume(tmp_path) -> None:
+    """A run from before the recipe and the new curve: its own view, the older PPO
+    settings, no evaluation reference in run.json, the older curve columns."""
     run_dir = tmp_path / "run"
-    train_depot(CONFIG, "a2c", 64, 0, run_dir, num_envs=1, checkpoints=1)
+    train_depot(CONFIG, "a2c", 64, 0, run_dir, num_envs=1, checkpoints=1, imitation={"rounds": 0})
     spec = json.loads((run_dir / "run.json").read_text())
-    del spec["evaluation"]
+    for key in ("evaluation", "recipe", "imitation"):
+        del spec[key]
+    older = {"n_steps": 8, "gae_lambda": 1.0, "learning_rate": 1e-3}
+    spec["hyperparameters"] = {**spec["hyperparameters"], **older}
     spec["total_steps"] = 10_000
     (run_dir / "run.json").write_text(json.dumps(spec))
-    step = json.loads((run_dir / "checkpoint.json").read_text())["steps"]
+    checkpoint = json.loads((run_dir / "checkpoint.json").read_text())
+    make_depot_model("a2c", CONFIG, 1, 0, OWN_VIEW, spec["hyperparameters"]).save(
+        run_dir / checkpoint["file"]
+    )
     header = ",".join(LEGACY_DEPOT_CURVE_FIELDS)
-    (run_dir / "curve.csv").write_text(f"{header}\n{step},1.0,-400.0,-20.0,380.0\n")
-    assert load_depot_policy(run_dir, CONFIG).actions(
-        np.zeros((1, DepotLayout.of(CONFIG).size), dtype=np.float32)
-    ).shape == (1, CONFIG.n_chargers)
+    (run_dir / "curve.csv").write_text(f"{header}\n{checkpoint['steps']},1.0,-400.0,-20.0,380.0\n")
+    policy = load_depot_policy(run_dir, CONFIG)
+    assert policy.learner.size == ChargerView(CONFIG).size and not policy.learner.mask
+    observations = np.zeros((1, DepotLayout.of(CONFIG).size), dtype=np.float32)
+    assert policy.actions(observations).shape == (1, CONFIG.n_chargers)
     with pytest.raises(RunError, match=r"^cannot resume .*scored by an older version.*--out"):
         resume_depot(run_dir)

@@ -5,9 +5,20 @@ import pytest
 
 from smartcharging.agents.sb3_depot import SB3ChargerVecEnv
 from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
+from smartcharging.agents.training_adapter import (
+    FLEET_FEATURES,
+    OWN_VIEW,
+    SHIPPED_RECIPE,
+    ChargerLearnerView,
+    ChargerRecipe,
+    fleet_features,
+)
 from smartcharging.config import ChargingConfig
 from smartcharging.envs.charger_rewards import charger_rewards
 from smartcharging.envs.depot_parallel import DepotParallelEnv
+from smartcharging.envs.depot_vector import DepotVectorEnv
+from smartcharging.evaluation.depot import run_policy
+from smartcharging.observations import DepotLayout
 from smartcharging.rllib.charger_batch_env import ChargerBatchVectorEnv
 from smartcharging.rllib.vehicle_env import VehicleTrainingVectorEnv
 
@@ -70,3 +81,69 @@ def test_charger_rewards_of_one_depot_and_of_a_batch_agree() -> None:
     np.testing.assert_array_equal(batch, [[-5.0, -8.0], [-2.5, -2.0]])
     one = {key: value[0] for key, value in info.items()}
     np.testing.assert_array_equal(charger_rewards(Depot(), one), batch[0])  # type: ignore[arg-type]
+
+
+def test_the_action_mask_asks_at_most_what_fills_the_battery(small_depot) -> None:
+    config = small_depot()  # levels 0, 3.7, 11 kW; 0.5 h slots: 0, 1.85, 5.5 kWh
+    learner = ChargerLearnerView(config, SHIPPED_RECIPE)
+    layout = DepotLayout.of(config)
+    observations = np.zeros((1, layout.size), dtype=np.float32)
+    capacity = np.asarray(config.capacity_kwh)
+    observations[0, layout.battery] = capacity - np.array([0.0, 1.0, 3.0])
+    top = config.n_actions - 1
+    levels = learner.actions(observations, np.full(config.n_chargers, top))
+    np.testing.assert_array_equal(levels, [[0, 1, 2]])  # full; 1.85 fills 1 kWh; 5.5 fills 3
+    np.testing.assert_array_equal(learner.actions(observations, np.zeros(3)), [[0, 0, 0]])
+    unmasked = ChargerLearnerView(config, OWN_VIEW)
+    np.testing.assert_array_equal(unmasked.actions(observations, np.full(3, top)), [[top] * 3])
+
+
+def test_the_team_reward_adds_up_to_the_depots_expected_return(small_depot) -> None:
+    """Each charger is paid the depot's reward / chargers, with every departure's cost in
+    expectation: the sum is what compare's E[return] counts, episode by episode."""
+    config = small_depot()
+    env = SB3ChargerVecEnv(config, 1, SHIPPED_RECIPE)
+    env.seed(5)
+    env.reset()
+    learner = env.learner
+    total = 0.0
+    for _ in range(config.n_slots):
+        env.step_async(np.full(config.n_chargers, config.n_actions - 1))
+        _, rewards, _, _ = env.step_wait()
+        assert np.all(rewards == rewards[0])
+        total += float(rewards.sum()) * env.reward_scale
+
+    class FullPower:
+        name = "full"
+
+        def actions(self, observations: np.ndarray) -> np.ndarray:
+            return learner.actions(observations, np.full(config.n_chargers, config.n_actions - 1))
+
+    run, _ = run_policy(FullPower(), config, 1, 5)
+    assert total == pytest.approx(float(run.expected_returns[0]), rel=1e-5)
+    assert total != pytest.approx(float(run.returns[0]), rel=1e-5)  # the demand drawn differs
+
+
+def test_fleet_features_are_bounded_and_zero_for_empty_chargers(named_depot) -> None:
+    for name in ("small", "depot-10-overnight", "depot-v2g-peak"):
+        config = named_depot(name)
+        env = DepotVectorEnv(num_envs=4, config=config)
+        observations, _ = env.reset(seed=0)
+        layout = DepotLayout.of(config)
+        for _ in range(config.n_slots):
+            features = fleet_features(config, observations)
+            assert features.shape == (4, config.n_chargers, FLEET_FEATURES)
+            assert np.abs(features).max() <= 1.0 and np.isfinite(features).all()
+            empty = observations[:, layout.present] == 0
+            assert (features[empty][:, [0, 1, 2, 3, 5, 6]] == 0).all()
+            observations = env.step(env.action_space.sample())[0]
+        learner = ChargerLearnerView(config, SHIPPED_RECIPE)
+        assert learner.observations(observations).shape == (4 * config.n_chargers, learner.size)
+
+
+def test_a_recipe_reads_back_and_a_bad_one_is_refused() -> None:
+    assert ChargerRecipe.from_json(SHIPPED_RECIPE.to_json()) == SHIPPED_RECIPE
+    with pytest.raises(ValueError, match="invalid reward='shared'"):
+        ChargerRecipe.from_json({"features": True, "action_mask": True, "reward": "shared"})
+    with pytest.raises(ValueError, match="is not one of features"):
+        ChargerRecipe.from_json({"features": True})
