@@ -1,16 +1,19 @@
 """Depot training runs: a shared charger policy trained on the batch depot, checkpointed.
 
 The run directory (:mod:`smartcharging.agents.run_directory`) holds in ``run.json`` the
-algorithm, steps, seed, the depot configuration and the number of batch depots;
-``run.json`` also keeps the run's evaluation reference (the Lagrangian bound and MPC's
-expected return on the fixed evaluation episodes, computed once when the run starts);
-``curve.csv`` has, at each checkpoint, the greedy policy's expected return on those episodes
-(exact in the demand, as ``compare`` reports it), its gap and gap % to their Lagrangian
-bound, and MPC's expected return and gap % beside it
+algorithm, steps, seed, the depot configuration, the number of batch depots, the
+hyperparameters, the recipe (what each charger sees, may ask and is paid:
+:class:`~smartcharging.agents.training_adapter.ChargerRecipe`; runs without one used each
+charger's own view and costs), the imitation of MPC a new run starts from, and the run's
+evaluation reference (the Lagrangian bound and MPC's expected return on the fixed
+evaluation episodes, computed once when the run starts). ``curve.csv`` has, first, the
+imitated policy at step 0, then, at each checkpoint, the greedy policy's expected return
+on those episodes (exact in the demand, as ``compare`` reports it), its gap and gap % to
+their Lagrangian bound, and MPC's expected return and gap % beside it
 (:data:`~smartcharging.agents.checkpoint_scores.DEPOT_CURVE_FIELDS`). Runs written before
 (realised returns against the hindsight bound) still load in ``compare --model`` but are
-refused, in one line, by ``--resume``. The learning itself is
-Stable-Baselines3's (:mod:`smartcharging.agents.sb3_depot`), imported only when a run
+refused, in one line, by ``--resume``. The learning itself is Stable-Baselines3's
+(:mod:`smartcharging.agents.sb3_depot`), imported only when a run
 trains or loads a model, so that inspecting runs needs no ``rl`` extra.
 """
 

@@ -4,6 +4,12 @@ Each charger pays its own wear and shortfall cost, its share of the energy cost 
 proportion to the energy it drew) and an equal share of the demand charge, so the chargers'
 rewards add up to the depot's. The PettingZoo view, the SB3 and RLlib charger batch envs and
 the RLlib multi-agent view all read it from here.
+
+It is not what new depot runs learn from: a charger pays nothing here for a request its full
+battery cannot take, though under a binding limit that request takes power from the vehicles
+served after it, so full power is the best action of every state of this reward (on
+depot-10-overnight PPO learned exactly that: uncontrolled charging). Training pays every
+charger the depot's reward instead (:mod:`smartcharging.agents.training_adapter`).
 """
 
 from __future__ import annotations
