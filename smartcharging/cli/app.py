@@ -370,7 +370,7 @@ def train_command(
         min=1,
         max=limits.MAX_TRAINING_STEPS,
         help="Environment steps (transitions) [qlearning: 20M; SB3: the shipped "
-        "hyperparameters' n_timesteps].",
+        "hyperparameters' n_timesteps; depots: 1M charger steps after imitating MPC].",
         show_default=False,
     ),
     seed: int | None = typer.Option(
@@ -389,7 +389,7 @@ def train_command(
         min=1,
         max=limits.MAX_COPIES,
         help="Copies of the batch environment (default per algorithm; "
-        "depots: 8 depots, all their chargers learning one shared policy).",
+        "depots: 16 depots, all their chargers learning one shared policy).",
     ),
     checkpoints: int | None = typer.Option(
         None,

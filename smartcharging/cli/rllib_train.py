@@ -69,7 +69,7 @@ def run_rllib_training(
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn(
-                "exact gap {task.fields[value]}" if vehicle else "mean return {task.fields[value]}"
+                "exact gap {task.fields[value]}" if vehicle else "E[return] {task.fields[value]}"
             ),
             TimeElapsedColumn(),
             transient=False,
@@ -99,7 +99,7 @@ def run_rllib_training(
         )
     else:
         console.print(
-            f"{spec.algo} (RLlib): {final[0]:,} charger steps, {final[1]:.1f} s, mean return "
-            f"{final[2]:.2f} on the evaluation episodes (hindsight bound {final[3]:.2f}, gap "
-            f"{final[4]:.2f}); run in {run.folder}"
+            f"{spec.algo} (RLlib): {final[0]:,} charger steps, {final[1]:.1f} s, E[return] "
+            f"{final[2]:.2f} on the evaluation episodes ({final[5]:.1f}% from their "
+            f"Lagrangian bound {final[3]:.2f}; MPC {final[6]:.2f}); run in {run.folder}"
         )

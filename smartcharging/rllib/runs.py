@@ -4,8 +4,9 @@
 of :mod:`smartcharging.rllib.algorithms` and the configuration: ``env`` for one vehicle,
 ``depot`` for a depot), ``versions.json``, ``curve.csv`` (single vehicle: the greedy
 policy's **exact** expected return and gap, the columns of
-:mod:`smartcharging.agents.runs`; depot: the mean return on the fixed evaluation episodes
-against their hindsight bound, the columns of :mod:`smartcharging.agents.depot_runs`),
+:mod:`smartcharging.agents.runs`; depot: the greedy policy's E[return] on the fixed
+evaluation episodes against their Lagrangian bound, with MPC's beside it, the columns of
+:mod:`smartcharging.agents.checkpoint_scores`),
 ``checkpoint.json``, and per checkpoint the policy weights ``policy-<steps>.npz`` (read
 back without pickle, :mod:`smartcharging.rllib.policies`) beside RLlib's own checkpoint
 ``rllib-<steps>/`` (pickles: written for RLlib's tools, never read here). Single-vehicle
