@@ -19,7 +19,7 @@ import gymnasium as gym
 import numpy as np
 
 import smartcharging  # noqa: F401  (registers the environments)
-from smartcharging.config.scenarios import load_depot_scenario
+from smartcharging.config.scenarios import DepotScenario, load_depot_scenario
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.evaluation.depot import run_policy
 from smartcharging.policies.depot import Uncontrolled
@@ -61,7 +61,7 @@ def batch_env_steps_per_second(num_envs: int, batches: int) -> float:
 def hindsight_seconds(repeats: int) -> tuple[float, str]:
     """Solve time of the bound for a 24-hour (96-slot) version of depot-25-evening."""
     scenario = load_depot_scenario(SCENARIO)
-    assert scenario.fleet is not None
+    assert isinstance(scenario, DepotScenario) and scenario.fleet is not None
     day = scenario.model_copy(
         update={
             "window": scenario.window.model_copy(
