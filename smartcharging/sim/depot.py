@@ -186,8 +186,6 @@ class DepotSimulator:
         self._departing[depots] = departing
         self._arriving_t[depots] = arriving
         self.battery[depots] = 0.0
-        self.capacity[depots] = requested[:, 0]
-        self.departure[depots] = self._priority_t[depots][:, 0]
         self._lay_out(depots, day, present, estimate, requested)
 
     def episode_of(self, depot: int) -> Episode:
