@@ -35,6 +35,12 @@ from smartcharging.agents.checkpoint_scores import (
     depot_score,
     evaluation_reference,
 )
+from smartcharging.agents.depot_hyperparameters import (
+    DEPOT_ALGORITHMS,
+    HyperparameterError,
+    check_sb3_kwargs,
+    shipped_depot,
+)
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
     CURVE_FILE,
@@ -59,11 +65,7 @@ from smartcharging.config.limits import check_limit
 if TYPE_CHECKING:
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
 
-#: Algorithms a shared charger policy trains with.
-DEPOT_ALGORITHMS = ("ppo", "a2c")
 CURVE_FIELDS = DEPOT_CURVE_FIELDS
-#: Batch depots a run learns on unless told (``--num-envs``).
-DEFAULT_DEPOTS = 16
 #: The model file of a checkpoint.
 MODEL_NAMES = FileNames(("model-<steps>.zip",))
 
@@ -83,22 +85,30 @@ class DurationEstimate:
 def train_depot(
     config: DepotConfig,
     algo: str,
-    steps: int,
+    steps: int | None,
     seed: int,
     out: Path,
-    num_envs: int = DEFAULT_DEPOTS,
+    num_envs: int | None = None,
     checkpoints: int = 10,
     on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
     on_estimate: Callable[[DurationEstimate], None] | None = None,
     imitation: dict[str, Any] | None = None,
 ) -> DepotCheckpoint:
-    """Train a depot agent into a new run directory: imitate MPC
+    """Train a depot agent into a new run directory with the depot's shipped
+    hyperparameters (:func:`~smartcharging.agents.depot_hyperparameters.shipped_depot`;
+    ``steps`` and ``num_envs`` None: its ``n_timesteps`` and ``n_envs``): imitate MPC
     (:func:`~smartcharging.agents.sb3_depot.imitate_mpc`, with ``imitation`` overriding
     the shipped settings; ``{"rounds": 0}``: start from scratch), checkpoint that policy at
     step 0, then fine-tune it with RL. ``on_estimate`` is told the expected duration once
     the first update has been timed."""
     if algo not in DEPOT_ALGORITHMS:
         raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
+    try:
+        setup = shipped_depot(algo, config).with_imitation(imitation)
+    except HyperparameterError as error:
+        raise RunError(str(error)) from None
+    steps = setup.n_timesteps if steps is None else steps
+    num_envs = setup.n_envs if num_envs is None else num_envs
     if steps < 1 or num_envs < 1 or checkpoints < 1:
         raise RunError("--steps, --num-envs and --checkpoints must be >= 1")
     check_limit("--steps", steps, limits.MAX_TRAINING_STEPS)
@@ -108,14 +118,8 @@ def train_depot(
     if not 0 <= seed <= limits.MAX_SEED:
         raise RunError(f"--seed {seed}: must be in 0..{limits.MAX_SEED}")
     check_new_run_folder(out)
-    from smartcharging.agents.sb3_depot import (
-        DEPOT_HYPERPARAMETERS,
-        IMITATION,
-        imitate_mpc,
-        make_depot_model,
-    )
+    from smartcharging.agents.sb3_depot import imitate_mpc, make_depot_model
 
-    plan = _imitation_plan(IMITATION, imitation)
     reference = evaluation_reference(config)
     recipe = SHIPPED_RECIPE
     spec = {
@@ -125,21 +129,22 @@ def train_depot(
         "depot": config.to_dict(),
         "num_envs": num_envs,
         "checkpoints": checkpoints,
-        "hyperparameters": DEPOT_HYPERPARAMETERS[algo],
+        "hyperparameters": setup.kwargs,
+        "hyperparameters_source": setup.source,
         "reward_scale": depot_reward_scale(config),
         "steps_count": "charger transitions (depot steps x chargers)",
         "policy": "one network shared by all chargers",
         "evaluation": reference.to_json(),
         "recipe": recipe.to_json(),
-        "imitation": plan,
+        "imitation": setup.imitation,
     }
-    model = make_depot_model(algo, config, num_envs, seed, recipe)
+    model = make_depot_model(algo, config, num_envs, seed, recipe, setup.kwargs)
 
     def begin(directory: RunDirectory) -> DepotCheckpoint:
         try:
             started = time.perf_counter()
-            if plan["rounds"] > 0:
-                imitate_mpc(model, config, recipe, seed, plan)
+            if setup.imitation["rounds"] > 0:
+                imitate_mpc(model, config, recipe, seed, setup.imitation)
             imitating = time.perf_counter() - started  # part of the run's wall time
             return _train(
                 directory,
@@ -156,29 +161,6 @@ def train_depot(
             directory.release()
 
     return RunDirectory.start(out, spec, CURVE_FIELDS, begin)
-
-
-def _imitation_plan(shipped: dict[str, Any], changes: dict[str, Any] | None) -> dict[str, Any]:
-    """The shipped imitation settings with ``changes``; a :class:`RunError` for an unknown
-    key or a value out of range."""
-    plan = {**shipped, **(changes or {})}
-    unknown = sorted(set(plan) - set(shipped))
-    if unknown:
-        raise RunError(f"imitation: unknown setting {unknown[0]!r}: known are {', '.join(shipped)}")
-    counts = ("episodes", "rounds", "epochs", "batch_size")
-    if (
-        any(
-            not isinstance(plan[key], int) or isinstance(plan[key], bool) or plan[key] < 0
-            for key in counts
-        )
-        or min(plan["episodes"], plan["epochs"], plan["batch_size"]) < 1
-    ):
-        raise RunError(f"imitation: {', '.join(counts)} must be integers >= 1 (rounds >= 0)")
-    if plan["episodes"] > limits.MAX_DEPOTS or not 0 < float(plan["learning_rate"]) < 1:
-        raise RunError(
-            f"imitation: episodes must be <= {limits.MAX_DEPOTS:,} and learning_rate in (0, 1)"
-        )
-    return plan
 
 
 def resume_depot(
@@ -339,6 +321,7 @@ def _trained_on(spec: dict[str, Any]) -> tuple[str, DepotConfig, int]:
             "seed": "integer",
             "checkpoints": "integer",
             "hyperparameters": "mapping",
+            "hyperparameters_source": "text",
             "reward_scale": "number",
             "steps_count": "text",
             "policy": "text",
@@ -368,7 +351,11 @@ def _learner(spec: dict[str, Any]) -> tuple[ChargerRecipe, dict[str, Any] | None
     """What a depot run's charger policy sees and is paid (its own view and costs for runs
     from before the recipe) and the hyperparameters it was built with (None: the shipped)."""
     recipe = ChargerRecipe.from_json(spec["recipe"]) if "recipe" in spec else OWN_VIEW
-    return recipe, spec.get("hyperparameters")
+    hyperparameters = spec.get("hyperparameters")
+    if hyperparameters is not None:  # checked as the shipped entries are, before SB3 sees them
+        algo, num_envs = spec["algo"], int(spec["num_envs"])
+        check_sb3_kwargs("its hyperparameters", algo, num_envs, hyperparameters)
+    return recipe, hyperparameters
 
 
 def _reference(spec: dict[str, Any]) -> EvaluationReference:

@@ -127,29 +127,41 @@ class Hyperparameters:
             raise HyperparameterError(f"{source}: missing {', '.join(missing)}")
         kwargs = {k: v for k, v in data.items() if k not in SETUP_KEYS}
         for key in ("n_envs", "n_timesteps"):
-            value = data[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise HyperparameterError(f"{source}: invalid {key}={value!r}: must be an int >= 1")
+            check_count(source, key, data[key])
         if not isinstance(data["expected_shortfall"], bool):
             raise HyperparameterError(
                 f"{source}: invalid expected_shortfall={data['expected_shortfall']!r}: "
                 "must be true or false"
             )
-        for key, value in kwargs.items():
-            if not isinstance(key, str) or not _plain(value):
-                raise HyperparameterError(
-                    f"{source}: invalid {key}={value!r}: values must be numbers, strings, "
-                    "booleans, lists or mappings"
-                )
-        _check_sizes(source, data["n_envs"], kwargs)
-        _check_sb3_rules(source, algo, data["n_envs"], kwargs)
-        try:
-            check_schedules(source, kwargs)
-        except ValueError as error:
-            raise HyperparameterError(str(error)) from None
+        check_sb3_kwargs(source, algo, data["n_envs"], kwargs)
         return cls(
             algo, data["n_envs"], data["n_timesteps"], data["expected_shortfall"], kwargs, source
         )
+
+
+def check_count(source: str, key: str, value: Any) -> int:
+    """``value`` if it is an int >= 1; a :class:`HyperparameterError` naming ``key``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise HyperparameterError(f"{source}: invalid {key}={value!r}: must be an int >= 1")
+    return value
+
+
+def check_sb3_kwargs(source: str, algo: str, n_envs: int, kwargs: dict[str, Any]) -> None:
+    """Refuse SB3 keyword arguments (for ``n_envs`` copies) that are not plain data, that
+    exceed the limits of :mod:`smartcharging.config.limits`, that SB3 would refuse deep
+    inside, or whose ``lin_`` schedules are malformed; the error names ``source``."""
+    for key, value in kwargs.items():
+        if not isinstance(key, str) or not _plain(value):
+            raise HyperparameterError(
+                f"{source}: invalid {key}={shorten(repr(value))}: values must be numbers, "
+                "strings, booleans, lists or mappings"
+            )
+    _check_sizes(source, n_envs, kwargs)
+    _check_sb3_rules(source, algo, n_envs, kwargs)
+    try:
+        check_schedules(source, kwargs)
+    except ValueError as error:
+        raise HyperparameterError(str(error)) from None
 
 
 def check_net_arch(source: str, net_arch: Any) -> Any:
@@ -274,11 +286,13 @@ def _plain(value: Any) -> bool:
 
 
 @functools.cache
-def _entries(algo: str) -> dict[str, dict[str, Any]]:
-    path = resources.files("smartcharging.agents.hyperparams") / f"{algo}.yml"
+def read_entries(file_name: str) -> dict[str, dict[str, Any]]:
+    """The entries of the shipped ``hyperparams/<file_name>`` (``yaml.safe_load``: data
+    only), which must hold a ``default`` entry."""
+    path = resources.files("smartcharging.agents.hyperparams") / file_name
     data = yaml.safe_load(path.read_text())
     if not isinstance(data, dict) or "default" not in data:
-        raise HyperparameterError(f"{algo}.yml: needs a 'default' entry")
+        raise HyperparameterError(f"{file_name}: needs a 'default' entry")
     return data
 
 
@@ -305,7 +319,7 @@ def shipped(algo: str, config: ChargingConfig) -> Hyperparameters:
         raise HyperparameterError(
             f"invalid algo={algo!r}: hyperparameters exist for {', '.join(SB3_ALGORITHMS)}"
         )
-    entries = _entries(algo)
+    entries = read_entries(f"{algo}.yml")
     name = scenario_name(config)
     entry = copy.deepcopy(entries["default"])
     source = f"{algo}.yml: default"

@@ -25,11 +25,13 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
+from smartcharging.agents.depot_hyperparameters import shipped_depot
 from smartcharging.agents.hyperparameters import use_small_network_threads
 from smartcharging.agents.sb3_agents import ALGORITHMS, CheckpointEvery
 from smartcharging.agents.sb3_loading import load_model_safely
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
 from smartcharging.agents.schedules import resolve_schedules
+from smartcharging.agents.site_rounding import site_rounded_levels
 from smartcharging.agents.training_adapter import (
     OWN_VIEW,
     ChargerAdapter,
@@ -38,33 +40,6 @@ from smartcharging.agents.training_adapter import (
 )
 from smartcharging.config import DepotConfig
 
-#: Shared charger policies learn from depots x chargers transitions per step (gamma = 1:
-#: the return is an undiscounted sum; gae_lambda = 1: Monte Carlo advantages, as the
-#: critic sees one charger and the team reward depends on the whole depot). The
-#: single-vehicle entries are data (``hyperparams/*.yml``); these stay here until depots
-#: get tuned entries of their own. ``lin_<start>``: falling linearly to 0 over the run.
-_NETWORK = {"policy_kwargs": {"net_arch": [64, 64]}, "ent_coef": 0.0, "gamma": 1.0}
-DEPOT_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
-    "ppo": {
-        "n_steps": 64,
-        "batch_size": 1024,
-        "n_epochs": 5,
-        "gae_lambda": 1.0,
-        "learning_rate": "lin_0.0003",
-        **_NETWORK,
-    },
-    "a2c": {"n_steps": 8, "gae_lambda": 1.0, "learning_rate": "lin_0.001", **_NETWORK},
-}
-#: The imitation of MPC a new depot run starts from (:func:`imitate_mpc`): ``rounds``
-#: rounds of ``episodes`` MPC-labelled episodes each (the first driven by MPC, the others by
-#: the cloned policy: DAgger), ``epochs`` passes over all labels so far after each round.
-IMITATION: dict[str, Any] = {
-    "episodes": 64,
-    "rounds": 3,
-    "epochs": 30,
-    "learning_rate": 1e-3,
-    "batch_size": 512,
-}
 #: Imitation episodes are drawn from seeds ``IMITATION_SEED + seed + k``: above every
 #: training seed (below 2**32 plus the copy index) and below the evaluation episodes'.
 IMITATION_SEED = 2**33
@@ -124,17 +99,19 @@ def make_depot_model(
     hyperparameters: dict[str, Any] | None = None,
 ) -> Any:
     """A new shared charger policy learning on ``num_envs`` batch depots with ``recipe``
-    and ``hyperparameters`` (None: the shipped ones; ``seed=None``: leave the global random
-    generators alone, as for a template of :func:`load_depot_model`)."""
+    and the SB3 keyword arguments ``hyperparameters`` (None: the shipped ones,
+    :func:`~smartcharging.agents.depot_hyperparameters.shipped_depot`; ``seed=None``: leave
+    the global random generators alone, as for a template of :func:`load_depot_model`)."""
     use_small_network_threads()  # as the vehicle helpers: small networks, one thread
-    settings = DEPOT_HYPERPARAMETERS[algo] if hyperparameters is None else hyperparameters
+    if hyperparameters is None:
+        hyperparameters = shipped_depot(algo, config).kwargs
     return ALGORITHMS[algo](
         "MlpPolicy",
         SB3ChargerVecEnv(config, num_envs, recipe),
         seed=seed,
         device="cpu",
         # deep copy: SB3 writes into policy_kwargs
-        **resolve_schedules(f"depot {algo} hyperparameters", copy.deepcopy(settings)),
+        **resolve_schedules(f"depot {algo} hyperparameters", copy.deepcopy(hyperparameters)),
     )
 
 
@@ -155,8 +132,8 @@ def load_depot_model(
 
 
 class DepotAgentPolicy:
-    """A trained shared charger policy acting for every charger of a depot, seeing and
-    asking as its ``recipe`` says."""
+    """A trained shared charger policy acting for every charger of a depot, seeing, asking
+    and picking levels (greedily, or site-rounded) as its ``recipe`` says."""
 
     def __init__(
         self, model: Any, config: DepotConfig, name: str, recipe: ChargerRecipe = OWN_VIEW
@@ -167,6 +144,15 @@ class DepotAgentPolicy:
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         views = self.learner.observations(observations)
+        if self.learner.recipe.decoding == "site-rounded":
+            import torch
+
+            with torch.no_grad():
+                distribution = self.model.policy.get_distribution(torch.as_tensor(views))
+                probabilities = distribution.distribution.probs.numpy()
+            shape = (len(observations), self.config.n_chargers, -1)
+            highest = self.learner.highest_levels(observations)
+            return site_rounded_levels(self.config.power_kw, probabilities.reshape(shape), highest)
         actions, _ = self.model.predict(views, deterministic=True)
         return self.learner.actions(observations, actions)
 
@@ -176,10 +162,11 @@ def imitate_mpc(
     config: DepotConfig,
     recipe: ChargerRecipe,
     seed: int,
-    settings: dict[str, Any] | None = None,
+    plan: dict[str, Any],
     on_round: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Clone MPC into ``model``'s policy (behaviour cloning, then DAgger): each round runs
+    """Clone MPC into ``model``'s policy (behaviour cloning, then DAgger) as ``plan`` says
+    (:data:`~smartcharging.agents.depot_hyperparameters.IMITATION_KEYS`): each round runs
     ``episodes`` batch depots for an episode, labels every occupied charger's view with
     MPC's action in that state, and trains the policy's action distribution on all labels
     so far (cross-entropy, ``epochs`` passes of Adam). The first round's depots follow MPC,
@@ -197,7 +184,6 @@ def imitate_mpc(
     from smartcharging.envs.depot_vector import DepotVectorEnv
     from smartcharging.policies.depot_planning import MPCPolicy
 
-    plan = {**IMITATION, **(settings or {})}
     episodes, rounds = int(plan["episodes"]), int(plan["rounds"])
     learner = ChargerLearnerView(config, recipe)
     rewarding = ChargerAdapter(config, episodes, recipe)

@@ -43,6 +43,7 @@ from smartcharging.agents.scaling import (
     depot_reward_scale,
 )
 from smartcharging.config import ChargingConfig, DepotConfig
+from smartcharging.config.validation import shorten
 from smartcharging.envs.charger_rewards import charger_rewards
 from smartcharging.envs.depot_vector import DepotVectorEnv
 from smartcharging.envs.smart_charging_vector import SmartChargingVectorEnv
@@ -107,6 +108,15 @@ class VehicleAdapter:
 CHARGER_REWARDS = ("own", "team-expected")
 #: Columns :func:`fleet_features` adds to a charger's view.
 FLEET_FEATURES = 8
+#: Columns :func:`queue_features` adds per charger of the depot.
+QUEUE_FEATURES_PER_CHARGER = 2
+#: How a trained policy picks each charger's level: its most likely one (``"greedy"``), or
+#: its expected power rounded so that the site's total is kept (``"site-rounded"``,
+#: :mod:`smartcharging.agents.site_rounding`).
+DECODINGS = ("greedy", "site-rounded")
+#: The keys of a recipe in ``run.json`` (``queue`` and ``decoding`` are absent from runs
+#: written before them).
+RECIPE_KEYS = ("features", "action_mask", "reward", "queue", "decoding")
 
 
 @dataclass(frozen=True)
@@ -120,35 +130,61 @@ class ChargerRecipe:
             (:meth:`ChargerLearnerView.actions`); fleet depots only (on session days the
             capacity is the session's request, which the view does not hold).
         reward: one of :data:`CHARGER_REWARDS`.
+        queue: append :func:`queue_features` (the whole depot, in the order the vehicles
+            leave) to each charger's view.
+        decoding: one of :data:`DECODINGS`: how the trained policy acts (training samples
+            its actions either way).
     """
 
     features: bool = False
     action_mask: bool = False
     reward: str = "own"
+    queue: bool = False
+    decoding: str = "greedy"
 
     def __post_init__(self) -> None:
         if self.reward not in CHARGER_REWARDS:
             raise ValueError(
                 f"invalid reward={self.reward!r}: must be one of {', '.join(CHARGER_REWARDS)}"
             )
+        if self.decoding not in DECODINGS:
+            raise ValueError(
+                f"invalid decoding={shorten(repr(self.decoding))}: must be one of "
+                f"{', '.join(DECODINGS)}"
+            )
 
     def to_json(self) -> dict[str, Any]:
-        return {"features": self.features, "action_mask": self.action_mask, "reward": self.reward}
+        return {
+            "features": self.features,
+            "action_mask": self.action_mask,
+            "reward": self.reward,
+            "queue": self.queue,
+            "decoding": self.decoding,
+        }
 
     @classmethod
     def from_json(cls, data: object) -> ChargerRecipe:
-        """The recipe a run stored; a ``ValueError`` naming what does not fit."""
-        if not isinstance(data, dict) or set(data) != {"features", "action_mask", "reward"}:
-            raise ValueError(f"its recipe {data!r} is not one of features, action_mask, reward")
-        if not isinstance(data["features"], bool) or not isinstance(data["action_mask"], bool):
-            raise ValueError("its recipe's features and action_mask must be true or false")
-        return cls(data["features"], data["action_mask"], str(data["reward"]))
+        """The recipe a run stored (without ``queue`` or ``decoding``: a run from before
+        them, without the queue features, acting greedily); a ``ValueError`` naming what does
+        not fit."""
+        required = set(RECIPE_KEYS) - {"queue", "decoding"}
+        if not isinstance(data, dict) or not required <= set(data) <= set(RECIPE_KEYS):
+            raise ValueError(
+                f"its recipe {shorten(repr(data))} is not one of {', '.join(RECIPE_KEYS)}"
+            )
+        flags = [data["features"], data["action_mask"], data.get("queue", False)]
+        if not all(isinstance(flag, bool) for flag in flags):
+            raise ValueError("its recipe's features, action_mask and queue must be true or false")
+        decoding = data.get("decoding", "greedy")
+        return cls(flags[0], flags[1], str(data["reward"]), flags[2], str(decoding))
 
 
 #: Each charger's own view and reward: what depot runs trained before the recipe.
 OWN_VIEW = ChargerRecipe()
 #: What ``train`` ships for depots (the module docstring says why).
-SHIPPED_RECIPE = ChargerRecipe(features=True, action_mask=True, reward="team-expected")
+SHIPPED_RECIPE = ChargerRecipe(
+    features=True, action_mask=True, reward="team-expected", queue=True, decoding="site-rounded"
+)
 
 
 def fleet_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
@@ -211,6 +247,34 @@ def fleet_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
     return np.clip(np.stack(columns, axis=2), -1.0, 1.0).astype(np.float32)
 
 
+def queue_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
+    """``(depots, chargers, QUEUE_FEATURES_PER_CHARGER * chargers)``: what MPC sees of the
+    whole depot, the same for every charger up to its own place, in ``[-1, 1]``: the
+    vehicles present in the order they leave (ties by need; the empty chargers after them),
+    first each one's need to mean + 2 sd (capped at capacity) per capacity, then the slots it leaves
+    after this charger's vehicle (negative: before it), per episode length; 0 for empty
+    chargers, and the second block 0 for an empty charger's own row. Sorted, so that a
+    charger's number does not matter (the policy is shared)."""
+    layout = DepotLayout.of(config)
+    present = observations[:, layout.present] > 0
+    battery = observations[:, layout.battery].astype(np.float64)
+    mean = observations[:, layout.expected_demand].astype(np.float64)
+    sd = np.asarray(config.demand_sd_kwh, dtype=np.float64)
+    capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
+    target = np.minimum(mean + 2 * sd, capacity)
+    need = np.where(present, np.maximum(target - battery, 0.0) / capacity, 0.0)
+    left = np.where(present, observations[:, layout.slots_left], 0.0) / config.n_slots
+    order = np.lexsort((need, np.where(present, left, np.inf)), axis=1)  # ties: by need
+    queued_need = np.take_along_axis(need, order, axis=1)
+    queued_left = np.take_along_axis(left, order, axis=1)
+    queued_present = np.take_along_axis(present, order, axis=1)
+    after = queued_left[:, None, :] - left[:, :, None]  # [d, i, k]: k-th leaver after i
+    after = np.where(present[:, :, None] & queued_present[:, None, :], after, 0.0)
+    depots, n = present.shape
+    needs = np.broadcast_to(queued_need[:, None, :], (depots, n, n))
+    return np.clip(np.concatenate([needs, after], axis=2), -1.0, 1.0).astype(np.float32)
+
+
 class ChargerLearnerView:
     """A depot as a shared charger policy sees and acts on it under ``recipe``: the same for
     training (:class:`ChargerAdapter`) and for acting (the trained policies)."""
@@ -219,7 +283,8 @@ class ChargerLearnerView:
         self.config, self.recipe = config, recipe
         self.view = ChargerView(config)
         self.layout = DepotLayout.of(config)
-        self.size = self.view.size + (FLEET_FEATURES if recipe.features else 0)
+        queue = QUEUE_FEATURES_PER_CHARGER * config.n_chargers if recipe.queue else 0
+        self.size = self.view.size + (FLEET_FEATURES if recipe.features else 0) + queue
         self.mask = recipe.action_mask and config.sessions is None
         self._capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
         self._slot_kwh = np.asarray(config.power_kw, dtype=np.float64) * config.slot_hours
@@ -227,10 +292,13 @@ class ChargerLearnerView:
     def observations(self, observations: np.ndarray) -> np.ndarray:
         """``(depots, depot observation)`` -> ``(depots * chargers, size)``."""
         views = self.view.observations(observations)
-        if not self.recipe.features:
-            return views
-        extra = fleet_features(self.config, np.asarray(observations))
-        return np.concatenate([views, extra.reshape(len(views), -1)], axis=1)
+        observations = np.asarray(observations)
+        parts = [views]
+        if self.recipe.features:
+            parts.append(fleet_features(self.config, observations).reshape(len(views), -1))
+        if self.recipe.queue:
+            parts.append(queue_features(self.config, observations).reshape(len(views), -1))
+        return np.concatenate(parts, axis=1) if len(parts) > 1 else views
 
     def actions(self, observations: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """The chargers' levels ``(depots, chargers)``; with the action mask a charging
@@ -240,9 +308,16 @@ class ChargerLearnerView:
         levels = np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
         if not self.mask:
             return levels
+        return np.minimum(levels, self.highest_levels(observations))
+
+    def highest_levels(self, observations: np.ndarray) -> np.ndarray:
+        """``(depots, chargers)``: the highest level each charger may ask for (with the
+        action mask the smallest that fills its battery in the slot, else the top)."""
+        top = len(self._slot_kwh) - 1
+        if not self.mask:
+            return np.full((len(observations), self.config.n_chargers), top, dtype=np.int64)
         room = np.maximum(self._capacity - observations[:, self.layout.battery], 0.0)
-        fills = np.searchsorted(self._slot_kwh, room - 1e-9)
-        return np.minimum(levels, np.minimum(fills, len(self._slot_kwh) - 1))
+        return np.minimum(np.searchsorted(self._slot_kwh, room - 1e-9), top).astype(np.int64)
 
 
 def team_expected_rewards(

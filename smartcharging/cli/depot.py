@@ -134,7 +134,7 @@ def depot_report(
 def run_depot_training(
     depot: DepotConfig | None,
     algo: str | None,
-    steps: int,
+    steps: int | None,
     seed: int,
     out: Path | None,
     resume: Path | None,
@@ -144,7 +144,6 @@ def run_depot_training(
     """Train (or resume) PPO or A2C for a depot, with a progress bar of the evaluation
     return."""
     from smartcharging.agents.depot_runs import (
-        DEFAULT_DEPOTS,
         DepotCheckpoint,
         DurationEstimate,
         planned_steps,
@@ -154,10 +153,19 @@ def run_depot_training(
 
     if resume is None and (depot is None or algo is None or out is None):
         raise CliError("--algo and --out are required (or --resume DIR)")
-    total = steps
     if resume is not None:
         total = planned_steps(resume)
         console.print(f"resuming {resume}")
+    elif steps is None:  # the depot's shipped budget (hyperparams/depot-<algo>.yml)
+        assert depot is not None and algo is not None
+        from smartcharging.agents.depot_hyperparameters import DEPOT_ALGORITHMS, shipped_depot
+
+        if algo not in DEPOT_ALGORITHMS:
+            allowed = ", ".join(DEPOT_ALGORITHMS)
+            raise CliError(f"--algo {algo!r}: depot agents train with {allowed}")
+        total = shipped_depot(algo, depot).n_timesteps
+    else:
+        total = steps
     with progress_bar(
         TextColumn("training on the depot"),
         BarColumn(),
@@ -192,9 +200,7 @@ def run_depot_training(
                 "scoring MPC and the Lagrangian bound on the evaluation episodes, then "
                 "imitating MPC (DAgger) before RL: a few minutes"
             )
-            final = train_depot(
-                depot, algo, steps, seed, out, num_envs or DEFAULT_DEPOTS, checkpoints, show, expect
-            )
+            final = train_depot(depot, algo, total, seed, out, num_envs, checkpoints, show, expect)
             folder = out
     console.print(
         f"{final.steps:,} steps, {final.wall_time_s:.1f} s, E\\[return] "

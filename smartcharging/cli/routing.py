@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from smartcharging.rllib.policies import RLlibDepotPolicy
 
 
-#: `train`'s default charger steps on a depot (after the imitation that starts a run).
-DEPOT_STEPS = 1_000_000
-
-
 def training_kind(engine: str, depot: DepotConfig | None, resume: Path | None) -> RunKind:
     """The kind of run `train` starts (``--engine``, and a depot scenario or not) or
     resumes: a resumed RLlib run trains on RLlib whatever ``--engine`` says, a resumed
@@ -82,9 +78,7 @@ def run_training(
 
         use_small_network_threads()  # SB3 models: single-vehicle ones set it when built
 
-        # imitation of MPC first, then PPO: 1M charger steps fit in minutes
-        depot_steps = DEPOT_STEPS if steps is None else steps
-        run_depot_training(depot, algo, depot_steps, seed, out, resume, num_envs, checkpoints)
+        run_depot_training(depot, algo, steps, seed, out, resume, num_envs, checkpoints)
     else:
         from smartcharging.cli.vehicle_train import run_vehicle_training
 

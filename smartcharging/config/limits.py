@@ -48,6 +48,8 @@ MAX_SESSIONS = 2_000_000
 MAX_TRAINING_STEPS = 10_000_000_000
 MAX_CHECKPOINTS = 10_000
 MAX_TRIALS = 10_000
+#: DAgger rounds, and passes over the labels after each, of a depot run's imitation of MPC.
+MAX_IMITATION_ROUNDS = 1_000
 #: Battery capacity and energy demand (kWh): observations are float32.
 MAX_ENERGY_KWH = 1e9
 #: A depot's grid connection and charger powers (kW): a gigawatt, far above any site, and

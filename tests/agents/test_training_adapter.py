@@ -8,10 +8,12 @@ from smartcharging.agents.sb3_vec_env import SB3BatchVecEnv
 from smartcharging.agents.training_adapter import (
     FLEET_FEATURES,
     OWN_VIEW,
+    QUEUE_FEATURES_PER_CHARGER,
     SHIPPED_RECIPE,
     ChargerLearnerView,
     ChargerRecipe,
     fleet_features,
+    queue_features,
 )
 from smartcharging.config import ChargingConfig
 from smartcharging.envs.charger_rewards import charger_rewards
@@ -141,8 +143,38 @@ def test_fleet_features_are_bounded_and_zero_for_empty_chargers(named_depot) -> 
         assert learner.observations(observations).shape == (4 * config.n_chargers, learner.size)
 
 
+def test_queue_features_follow_the_vehicles_not_the_charger_numbers(named_depot) -> None:
+    config = named_depot("depot-10-overnight")
+    env = DepotVectorEnv(num_envs=3, config=config)
+    observations, _ = env.reset(seed=4)
+    layout = DepotLayout.of(config)
+    n = config.n_chargers
+    for _ in range(6):  # into the arrivals, so that some chargers are empty, some not
+        observations = env.step(np.ones((3, n), dtype=np.int64))[0]
+    queue = queue_features(config, observations)
+    assert queue.shape == (3, n, QUEUE_FEATURES_PER_CHARGER * n)
+    assert np.abs(queue).max() <= 1.0 and np.isfinite(queue).all()
+    present = observations[:, layout.present] > 0
+    assert 0 < present.sum() < present.size
+    assert (queue[~present][:, n:] == 0).all()  # an empty charger has no place in the queue
+    # the needs block: the same for every charger, as many nonzero as vehicles that need
+    assert np.allclose(queue[:, :1, :n], queue[:, :, :n], atol=1e-7)
+    # renumbering the chargers renumbers the rows and changes nothing else
+    order = np.random.default_rng(0).permutation(n)
+    renumbered = observations.copy()
+    for field in (layout.present, layout.battery, layout.slots_left, layout.expected_demand):
+        columns = np.arange(observations.shape[1])[field]
+        renumbered[:, columns] = observations[:, columns[order]]
+    again = queue_features(config, renumbered)
+    assert np.allclose(again, queue[:, order], atol=1e-7)
+
+
 def test_a_recipe_reads_back_and_a_bad_one_is_refused() -> None:
     assert ChargerRecipe.from_json(SHIPPED_RECIPE.to_json()) == SHIPPED_RECIPE
+    before_queue = {"features": True, "action_mask": True, "reward": "team-expected"}
+    assert ChargerRecipe.from_json(before_queue) == ChargerRecipe(True, True, "team-expected")
+    with pytest.raises(ValueError, match="must be true or false"):
+        ChargerRecipe.from_json({**before_queue, "queue": "yes"})
     with pytest.raises(ValueError, match="invalid reward='shared'"):
         ChargerRecipe.from_json({"features": True, "action_mask": True, "reward": "shared"})
     with pytest.raises(ValueError, match="is not one of features"):
