@@ -81,6 +81,15 @@ class DepotHyperparameters:
         imitation = check_imitation(source, data["imitation"])
         return cls(algo, n_envs, n_timesteps, imitation, copy.deepcopy(kwargs), source)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as it is written to YAML (``best.yml`` of a depot tuning)."""
+        return {
+            "n_envs": self.n_envs,
+            "n_timesteps": self.n_timesteps,
+            **copy.deepcopy(self.kwargs),
+            "imitation": dict(self.imitation),
+        }
+
     def with_imitation(self, changes: dict[str, Any] | None) -> DepotHyperparameters:
         """This setup with the imitation settings ``changes`` applied (checked)."""
         if not changes:

@@ -37,6 +37,7 @@ from smartcharging.agents.checkpoint_scores import (
 )
 from smartcharging.agents.depot_hyperparameters import (
     DEPOT_ALGORITHMS,
+    DepotHyperparameters,
     HyperparameterError,
     check_sb3_kwargs,
     shipped_depot,
@@ -93,9 +94,10 @@ def train_depot(
     on_checkpoint: Callable[[DepotCheckpoint], None] | None = None,
     on_estimate: Callable[[DurationEstimate], None] | None = None,
     imitation: dict[str, Any] | None = None,
+    setup: DepotHyperparameters | None = None,
 ) -> DepotCheckpoint:
-    """Train a depot agent into a new run directory with the depot's shipped
-    hyperparameters (:func:`~smartcharging.agents.depot_hyperparameters.shipped_depot`;
+    """Train a depot agent into a new run directory with ``setup`` (None: the depot's
+    shipped hyperparameters, :func:`~smartcharging.agents.depot_hyperparameters.shipped_depot`;
     ``steps`` and ``num_envs`` None: its ``n_timesteps`` and ``n_envs``): imitate MPC
     (:func:`~smartcharging.agents.sb3_depot.imitate_mpc`, with ``imitation`` overriding
     the shipped settings; ``{"rounds": 0}``: start from scratch), checkpoint that policy at
@@ -104,7 +106,7 @@ def train_depot(
     if algo not in DEPOT_ALGORITHMS:
         raise RunError(f"--algo {algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}")
     try:
-        setup = shipped_depot(algo, config).with_imitation(imitation)
+        setup = (setup or shipped_depot(algo, config)).with_imitation(imitation)
     except HyperparameterError as error:
         raise RunError(str(error)) from None
     steps = setup.n_timesteps if steps is None else steps

@@ -24,11 +24,31 @@ REQUEUED_FROM = "requeued_from"
 """User attribute of a trial queued again after an interruption: the cut trial's number."""
 
 
-def search_space(algo: str) -> dict[str, Any]:
-    """The distributions tune samples for ``algo`` (every other hyperparameter stays as
-    shipped); :func:`smartcharging.agents.tuning.entry_of` turns a sample into an entry."""
+def search_space(algo: str, depot: bool = False) -> dict[str, Any]:
+    """The distributions tune samples for ``algo`` on one vehicle, or (``depot``) for a
+    policy shared by a depot's chargers (every other hyperparameter, and a depot run's
+    imitation of MPC, stays as shipped); :func:`smartcharging.agents.tuning.entry_of` turns
+    a sample into an entry."""
     from optuna.distributions import CategoricalDistribution as Choice
     from optuna.distributions import FloatDistribution
+
+    if depot:  # fine-tuning a cloned policy: smaller steps, depots x chargers per rollout
+        return {
+            "learning_rate": FloatDistribution(3e-5, 1e-3, log=True),
+            "learning_rate_schedule": Choice(["linear", "constant"]),
+            "net_width": Choice([64, 128, 256]),
+            "n_envs": Choice([8, 16, 32]),
+            "n_steps": Choice([16, 32, 64, 128]),
+            "gae_lambda": Choice([0.95, 1.0]),
+        } | (
+            {
+                "batch_size": Choice([512, 1024, 2048, 4096]),
+                "n_epochs": Choice([3, 5, 10]),
+                "clip_range": Choice([0.1, 0.2, 0.3]),
+            }
+            if algo == "ppo"
+            else {"vf_coef": Choice([0.25, 0.5, 1.0])}
+        )
 
     space: dict[str, Any] = {
         "learning_rate": FloatDistribution(1e-4, 3e-3, log=True),
@@ -84,8 +104,9 @@ def contains(distribution: Any, value: Any) -> bool:
     return any(type(value) is type(choice) and value == choice for choice in distribution.choices)
 
 
-def check_study(study: Any, algo: str, path: Path) -> None:
-    """Refuse a study (``path``: its ``study.db``) that tune did not write for ``algo``."""
+def check_study(study: Any, algo: str, path: Path, depot: bool = False) -> None:
+    """Refuse a study (``path``: its ``study.db``) that tune did not write for ``algo``
+    (on a depot: with its depot search space)."""
     from optuna.study import StudyDirection
     from optuna.trial import TrialState
 
@@ -98,7 +119,7 @@ def check_study(study: Any, algo: str, path: Path) -> None:
     if list(study.directions) != [StudyDirection.MINIMIZE]:
         shown = ", ".join(d.name.lower() for d in study.directions)
         raise refuse(f"direction {shown} (allowed: minimize, the gap)")
-    space = search_space(algo)
+    space = search_space(algo, depot)
     for trial in study.get_trials(deepcopy=False):
         where = f"trial {trial.number}"
         if trial.state == TrialState.COMPLETE:

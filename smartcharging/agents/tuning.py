@@ -19,6 +19,12 @@ with ``trials`` finished trials, each counted once. Trials run one at a time by
 lost or queued twice. The sampler restarts from the study's trials (its random state is not
 saved).
 
+On a depot (``config`` a :class:`~smartcharging.config.DepotConfig`) each trial is a depot
+run (:func:`~smartcharging.agents.depot_runs.train_depot`: MPC imitated as shipped, then
+the sampled RL settings) scored by its last checkpoint's gap to the Lagrangian bound of the
+evaluation episodes (relative, as a fraction); ``best.yml`` is then an entry for
+``hyperparams/depot-<algo>.yml``.
+
 Optuna is part of the ``rl`` extra and imported only inside functions.
 """
 
@@ -32,13 +38,19 @@ from typing import Any
 
 import yaml
 
+from smartcharging.agents.depot_hyperparameters import (
+    DEPOT_ALGORITHMS,
+    DepotHyperparameters,
+    depot_scenario_name,
+    shipped_depot,
+)
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
 from smartcharging.agents.interrupt_gate import InterruptGate
 from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory
 from smartcharging.agents.runs import Run, RunError, RunSpec
 from smartcharging.agents.search_space import REQUEUED_FROM, check_study, search_space
 from smartcharging.atomic_files import write_json, write_text
-from smartcharging.config import ChargingConfig, limits
+from smartcharging.config import ChargingConfig, DepotConfig, limits
 from smartcharging.config.limits import check_limit
 from smartcharging.config.validation import shorten
 
@@ -48,18 +60,27 @@ TUNE_FILE = "tune.json"
 
 @dataclass(frozen=True)
 class TuneSpec:
-    """What a tuning study searches: an algorithm, its budget, the environment."""
+    """What a tuning study searches: an algorithm, its budget, the vehicle or depot."""
 
     algo: str
     trials: int
     steps: int
     seed: int
-    config: ChargingConfig
+    config: ChargingConfig | DepotConfig
     checkpoints: int = 5
 
+    @property
+    def depot(self) -> bool:
+        """Whether the study tunes a depot agent."""
+        return isinstance(self.config, DepotConfig)
+
     def __post_init__(self) -> None:
-        if self.algo not in SB3_ALGORITHMS:
-            raise RunError(f"invalid algo={self.algo!r}: tuning covers {', '.join(SB3_ALGORITHMS)}")
+        algorithms = DEPOT_ALGORITHMS if self.depot else SB3_ALGORITHMS
+        if self.algo not in algorithms:
+            where = "on a depot " if self.depot else ""
+            raise RunError(
+                f"invalid algo={self.algo!r}: tuning {where}covers {', '.join(algorithms)}"
+            )
         for name in ("trials", "steps", "checkpoints"):
             if getattr(self, name) < 1:
                 raise RunError(f"invalid {name}={getattr(self, name)}: must be >= 1")
@@ -74,17 +95,20 @@ class TuneSpec:
             "steps": self.steps,
             "seed": self.seed,
             "checkpoints": self.checkpoints,
-            "env": self.config.to_dict(),
+            ("depot" if self.depot else "env"): self.config.to_dict(),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TuneSpec:
+        if ("env" in data) == ("depot" in data):
+            raise ValueError("it must describe either a vehicle (env) or a depot (depot)")
+        config = DepotConfig(**data["depot"]) if "depot" in data else ChargingConfig(**data["env"])
         return cls(
             algo=data["algo"],
             trials=int(data["trials"]),
             steps=int(data["steps"]),
             seed=int(data["seed"]),
-            config=ChargingConfig(**data["env"]),
+            config=config,
             checkpoints=int(data["checkpoints"]),
         )
 
@@ -132,7 +156,7 @@ class Tuning:
                     direction="minimize",
                     load_if_exists=True,
                 )
-                check_study(self.study, spec.algo, path)
+                check_study(self.study, spec.algo, path, spec.depot)
             except (RunError, KeyboardInterrupt):
                 raise
             except Exception as error:  # not a database, or rows Optuna cannot read
@@ -203,7 +227,11 @@ class Tuning:
 
     def entry(self, params: dict[str, Any]) -> dict[str, Any]:
         """The full hyperparameter entry of a trial's parameters."""
-        base = shipped(self.spec.algo, self.spec.config).to_dict()
+        config = self.spec.config
+        if isinstance(config, DepotConfig):
+            base = shipped_depot(self.spec.algo, config).to_dict()
+        else:
+            base = shipped(self.spec.algo, config).to_dict()
         return {**base, **entry_of(params), "n_timesteps": self.spec.steps}
 
     def requeue(self, trial: Any) -> None:
@@ -225,6 +253,9 @@ class Tuning:
     def _train(self, trial: Any) -> tuple[float, float, float]:
         """Train ``trial``'s run directory: its final gap, best gap and wall time."""
         entry = self.entry(trial.params)
+        folder = self.folder / f"trial-{trial.number:03d}"
+        if isinstance(self.spec.config, DepotConfig):
+            return self._train_depot(entry, folder, self.spec.config)
         run_spec = RunSpec(
             algo=self.spec.algo,
             total_steps=self.spec.steps,
@@ -234,10 +265,32 @@ class Tuning:
             checkpoints=self.spec.checkpoints,
             hyperparameters=entry,
         )
-        run = Run.start(self.folder / f"trial-{trial.number:03d}", run_spec)
+        run = Run.start(folder, run_spec)
         final = run.train()
         assert run.best is not None
         return final.relative_gap, run.best["relative_gap"], final.wall_time_s
+
+    def _train_depot(
+        self, entry: dict[str, Any], folder: Path, config: DepotConfig
+    ) -> tuple[float, float, float]:
+        """A depot trial: its final and best gaps to the Lagrangian bound (fractions) and
+        its wall time."""
+        from smartcharging.agents.depot_runs import train_depot
+
+        setup = DepotHyperparameters.from_dict(self.spec.algo, entry, "the trial's entry")
+        gaps: list[float] = []
+        final = train_depot(
+            config,
+            self.spec.algo,
+            self.spec.steps,
+            self.spec.seed,
+            folder,
+            num_envs=setup.n_envs,
+            checkpoints=self.spec.checkpoints,
+            on_checkpoint=lambda point: gaps.append(point.gap_percent / 100),
+            setup=setup,
+        )
+        return final.gap_percent / 100, min(gaps), final.wall_time_s
 
     def _run_trial(self, gate: InterruptGate) -> Any:
         """Ask for a trial, train it with Ctrl-C allowed, tell its result with Ctrl-C
@@ -245,7 +298,7 @@ class Tuning:
         import optuna
 
         gate.check()  # a Ctrl-C during the last trial's bookkeeping: before a new trial
-        trial = self.study.ask(search_space(self.spec.algo))
+        trial = self.study.ask(search_space(self.spec.algo, self.spec.depot))
         try:
             with gate.open():
                 gap, best_gap, wall_time_s = self._train(trial)
@@ -285,7 +338,11 @@ class Tuning:
             raise RunError(f"{self.folder}: no trial finished with a gap") from None
         assert best.value is not None  # a completed trial has its value
         entry = self.entry(best.params)
-        key = scenario_name(self.spec.config) or "default"
+        config = self.spec.config
+        if isinstance(config, DepotConfig):
+            key = depot_scenario_name(config) or "default"
+        else:
+            key = scenario_name(config) or "default"
         header = (
             f"# smartcharging tune --algo {self.spec.algo}: trial {best.number} of "
             f"{len(self.finished)}, final exact gap {100 * best.value:.4f}% after "

@@ -1,11 +1,13 @@
 """``smartcharging tune``: Optuna search of an SB3 agent's hyperparameters, scored by the
-exact final gap (see :mod:`smartcharging.agents.tuning`)."""
+exact final gap (on a depot: the final gap to the Lagrangian bound; see
+:mod:`smartcharging.agents.tuning`)."""
 
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from smartcharging.agents.depot_hyperparameters import DEPOT_ALGORITHMS, shipped_depot
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS
 from smartcharging.agents.runs import default_steps
 from smartcharging.cli.options import (
@@ -26,7 +28,10 @@ def tune_command(
     config: ChargingConfig,
     depot: DepotConfig | None,
     algo: str | None = typer.Option(
-        None, "--algo", help=f"Algorithm: {', '.join(SB3_ALGORITHMS)}.", show_default=False
+        None,
+        "--algo",
+        help=f"Algorithm: {', '.join(SB3_ALGORITHMS)} ({', '.join(DEPOT_ALGORITHMS)} on a depot).",
+        show_default=False,
     ),
     trials: int | None = typer.Option(
         None,
@@ -65,12 +70,11 @@ def tune_command(
 ) -> None:
     """Tune an SB3 agent with Optuna: minimise the exact gap of each trial's last checkpoint.
 
-    Writes one run directory per trial and best.yml (an entry for hyperparams/<algo>.yml).
+    Writes one run directory per trial and best.yml (an entry for hyperparams/<algo>.yml;
+    on a depot, the gap to the Lagrangian bound and an entry for depot-<algo>.yml).
     """
     from smartcharging.agents.tuning import TuneSpec, Tuning
 
-    if depot is not None:
-        raise CliError("tune works on single-vehicle scenarios, not on depots")
     if resume is not None:
         refuse_with_resume(
             {
@@ -86,21 +90,31 @@ def tune_command(
     else:
         if algo is None or out is None:
             raise CliError("--algo and --out are required (or --resume DIR)")
-        if algo not in SB3_ALGORITHMS:
-            raise CliError(f"--algo {algo!r}: choose one of {', '.join(SB3_ALGORITHMS)}")
+        algorithms = SB3_ALGORITHMS if depot is None else DEPOT_ALGORITHMS
+        if algo not in algorithms:
+            where = "" if depot is None else " (on a depot)"
+            raise CliError(f"--algo {algo!r}: choose one of {', '.join(algorithms)}{where}")
         check_output_folder("--out", out)
+        if steps is None:
+            steps = (
+                default_steps(algo, config)
+                if depot is None
+                else shipped_depot(algo, depot).n_timesteps
+            )
         spec = TuneSpec(
             algo=algo,
             trials=20 if trials is None else trials,
-            steps=default_steps(algo, config) if steps is None else steps,
+            steps=steps,
             seed=0 if seed is None else seed,
-            config=config,
+            config=config if depot is None else depot,
             checkpoints=5 if checkpoints is None else checkpoints,
         )
         tuning = Tuning.start(out, spec)
 
+    bound = " to the Lagrangian bound" if tuning.spec.depot else ""
+
     def show(trial: Any) -> None:
-        gap = "failed" if trial.value is None else f"final gap {100 * trial.value:.4f}%"
+        gap = "failed" if trial.value is None else f"final gap{bound} {100 * trial.value:.4f}%"
         console.print(f"trial {trial.number}: {gap} {trial.params}", highlight=False)
 
     try:
@@ -114,6 +128,7 @@ def tune_command(
     best = tuning.study.best_trial
     gap = 100 * (best.value or 0.0)
     console.print(
-        f"best: trial {best.number}, final exact gap {gap:.4f}%; its entry "
+        f"best: trial {best.number}, final {'gap' + bound if bound else 'exact gap'} "
+        f"{gap:.4f}%; its entry "
         f"({len(entry)} keys) is in {tuning.folder / 'best.yml'}"
     )

@@ -3,8 +3,8 @@
 A run's settings are plain data (stored in ``run.json``): how many environment copies each
 env runner steps in its batch env, the rollout length, the algorithm's ``training``
 arguments and the network (``model``). The defaults follow the project's SB3 settings
-(``agents/hyperparams/*.yml``, the depot's in ``agents/sb3_depot.py``) where the algorithm
-has the same knob: a 64-64 tanh network, gamma 1 (the return is an undiscounted sum), no
+(``agents/hyperparams/*.yml``, the depot's ``depot-*.yml`` there) where the algorithm has
+the same knob: a 64-64 tanh network, gamma 1 (the return is an undiscounted sum), no
 entropy bonus, PPO's 10 epochs of 512-sample minibatches without a KL penalty.
 """
 

@@ -14,7 +14,9 @@ from optuna.trial import TrialState
 
 from smartcharging import ChargingConfig, cli
 from smartcharging.agents import tuning as tuning_module
+from smartcharging.agents.depot_hyperparameters import DepotHyperparameters
 from smartcharging.agents.hyperparameters import Hyperparameters
+from smartcharging.agents.run_directory import read_curve_rows
 from smartcharging.agents.runs import RunError, read_curve
 from smartcharging.agents.sb3_agents import make_model
 from smartcharging.agents.search_space import search_space
@@ -41,6 +43,29 @@ def test_trials_are_scored_by_their_last_checkpoint_and_best_yml_is_an_entry(tmp
     rate = f"lin_{params['learning_rate']:.6g}" if linear else params["learning_rate"]
     assert entry["learning_rate"] == rate and "learning_rate_schedule" not in entry
     make_model(CONFIG, 0, None, Hyperparameters.from_dict("a2c", entry, "best.yml"))
+
+
+def test_a_depot_study_scores_trials_by_the_lagrangian_gap_and_writes_a_depot_entry(
+    tmp_path, small_depot
+) -> None:
+    config = small_depot()
+    spec = TuneSpec("ppo", trials=2, steps=2_048, seed=0, config=config, checkpoints=1)
+    tuning = Tuning.start(tmp_path / "t", spec)
+    entry = tuning.run()
+    trials = tuning.study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert len(trials) == 2
+    for trial in trials:
+        assert set(trial.params) == set(search_space("ppo", depot=True))
+        rows = read_curve_rows(tmp_path / "t" / f"trial-{trial.number:03d}" / "curve.csv")
+        assert trial.value == pytest.approx(float(rows[-1]["gap_percent"]) / 100, rel=1e-6)
+    best = yaml.safe_load((tmp_path / "t" / "best.yml").read_text())
+    assert best == {"default": entry}  # not a built-in depot: its default entry
+    setup = DepotHyperparameters.from_dict("ppo", entry, "best.yml")
+    assert setup.n_timesteps == 2_048
+    assert setup.n_envs == tuning.study.best_trial.params["n_envs"]
+    resumed = Tuning.resume(tmp_path / "t")  # tune.json holds the depot
+    resumed.directory.release()
+    assert resumed.spec.depot and resumed.spec.to_json() == spec.to_json()
 
 
 def test_a_trial_entry_keeps_its_linear_schedule_and_network() -> None:
@@ -96,7 +121,10 @@ def test_tune_command_runs_and_refuses_bad_input(tmp_path, monkeypatch, capsys) 
         (("--algo", "sac", "--out", str(tmp_path / "x")), "choose one of dqn, ppo, a2c"),
         ((*args, "--out", str(out)), "exists and is not empty"),
         (("--resume", str(tmp_path / "nothing")), "not a tuning directory"),
-        (("--algo", "ppo", "--scenario", "depot-25-evening", "--out", "y"), "not on depots"),
+        (
+            ("--algo", "dqn", "--scenario", "depot-25-evening", "--out", "y"),
+            "choose one of ppo, a2c (on a depot)",
+        ),
     ]:
         code, _, err = run(*bad)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
