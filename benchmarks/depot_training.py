@@ -1,7 +1,8 @@
 """Depot training benchmark: the shipped recipe (MPC imitated, then PPO on the depot's
 reward) on every built-in depot with seeds 0, 1, 2.
 
-Per run: the final (last checkpoint) E[return] and its gap % to the Lagrangian bound of the
+Per run (the shipped settings of ``hyperparams/depot-ppo.yml``): the final (last
+checkpoint) E[return] and its gap % to the Lagrangian bound of the
 evaluation episodes, MPC's gap % on the same episodes, the wall time (imitation, training
 and checkpoint evaluations), the wall time at which a checkpoint first reached MPC's
 E[return] (``-``: never), and the mean decision time per depot step of the learned policy
@@ -38,7 +39,7 @@ from smartcharging.policies.depot_planning import MPCPolicy
 SCENARIOS = ("depot-25-evening", "depot-10-overnight", "depot-v2g-peak")
 
 
-def one_run(scenario: str, seed: int, steps: int, out: Path) -> dict[str, Any]:
+def one_run(scenario: str, seed: int, steps: int | None, out: Path) -> dict[str, Any]:
     """Train one run of the shipped recipe and measure it (module docstring)."""
     config = load_depot_scenario(scenario).to_config()
     folder = out / f"{scenario}-seed{seed}"
@@ -71,7 +72,12 @@ def one_run(scenario: str, seed: int, steps: int, out: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1_000_000, help="PPO charger steps")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="PPO charger steps [each depot's shipped n_timesteps, hyperparams/depot-ppo.yml]",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS))
     parser.add_argument("--out", type=Path, default=None, help="keep the run folders here")

@@ -43,6 +43,12 @@ from smartcharging.config import DepotConfig
 #: Imitation episodes are drawn from seeds ``IMITATION_SEED + seed + k``: above every
 #: training seed (below 2**32 plus the copy index) and below the evaluation episodes'.
 IMITATION_SEED = 2**33
+#: After each imitation round the policy is scored on ``VALIDATION_EPISODES`` episodes from
+#: seeds ``VALIDATION_SEED + i`` (disjoint from training, imitation and the evaluation
+#: episodes of :mod:`~smartcharging.agents.checkpoint_scores`), and the imitation returns
+#: the round that scored best there, as DAgger does (Ross, Gordon & Bagnell 2011).
+VALIDATION_SEED = 2**39
+VALIDATION_EPISODES = 16
 
 
 class SB3ChargerVecEnv(NativeBatchVecEnv, ChargerAdapter):
@@ -163,7 +169,7 @@ def imitate_mpc(
     recipe: ChargerRecipe,
     seed: int,
     plan: dict[str, Any],
-    on_round: Callable[[int, int], None] | None = None,
+    on_round: Callable[[int, int, float], None] | None = None,
 ) -> int:
     """Clone MPC into ``model``'s policy (behaviour cloning, then DAgger) as ``plan`` says
     (:data:`~smartcharging.agents.depot_hyperparameters.IMITATION_KEYS`): each round runs
@@ -173,12 +179,16 @@ def imitate_mpc(
     the later ones the policy being cloned, so that it learns MPC's action in the states
     it reaches itself. The critic learns at the same time the return that followed each
     charger's state in these episodes (the training reward of ``recipe``, scaled), so that
-    RL starts with advantages that mean something. ``on_round(round, labels)`` after each
-    round; returns the labels.
+    RL starts with advantages that mean something. After each round the policy is scored
+    on the validation episodes (:func:`validation_return`); the model ends with the best
+    round's weights. ``on_round(round, labels, validation return)`` after each round;
+    returns the labels.
 
-    Measured on ``depot-10-overnight`` (seed 0, the shipped recipe): 20.9% from the
-    Lagrangian bound after cloning, 15.8% and 14.1% after one and two DAgger rounds (MPC
-    2.4%), 100 s on a busy 2-core machine, most of it MPC's solves."""
+    Measured with the former recipe (fleet features only, greedy levels) on
+    ``depot-10-overnight``, seed 0: 20.9% from the Lagrangian bound after cloning, 15.8% and
+    14.1% after one and two DAgger rounds (MPC 2.4%), 100 s on a busy 2-core machine, most
+    of it MPC's solves. The round-to-round spread is wide (on ``depot-25-evening`` 11.5% to
+    14.3% over three rounds), hence the validation."""
     import torch
 
     from smartcharging.envs.depot_vector import DepotVectorEnv
@@ -195,6 +205,7 @@ def imitate_mpc(
     views: list[np.ndarray] = []  # every copy's view, for the critic
     labels: list[np.ndarray] = []  # MPC's action, -1 where the charger is empty
     returns: list[np.ndarray] = []
+    best: tuple[float, dict[str, Any]] | None = None  # the best round on validation
     layout = learner.layout
     for k in range(rounds):
         env = DepotVectorEnv(num_envs=episodes, config=config)
@@ -228,9 +239,22 @@ def imitate_mpc(
                 loss.backward()
                 optimizer.step()
         policy.set_training_mode(False)
+        score = validation_return(acting, config)
+        if best is None or score > best[0]:
+            best = (score, copy.deepcopy(policy.state_dict()))
         if on_round is not None:
-            on_round(k, int((targets >= 0).sum()))
+            on_round(k, int((targets >= 0).sum()), score)
+    if best is not None:
+        policy.load_state_dict(best[1])
     return int(sum((label >= 0).sum() for label in labels))
+
+
+def validation_return(policy: DepotAgentPolicy, config: DepotConfig) -> float:
+    """``policy``'s mean expected return on the validation episodes (``VALIDATION_SEED``)."""
+    from smartcharging.evaluation.depot import run_policy
+
+    result, _ = run_policy(policy, config, VALIDATION_EPISODES, VALIDATION_SEED)
+    return float(result.expected_returns.mean())
 
 
 class DepotCheckpoints(CheckpointEvery):
