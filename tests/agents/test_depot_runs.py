@@ -211,3 +211,17 @@ def test_imitation_keeps_the_round_that_scores_best_on_the_validation_episodes(
     assert kept == pytest.approx(max(scores), rel=1e-9, abs=1e-9)
     # validation episodes are none of the evaluation episodes
     assert VALIDATION_SEED + VALIDATION_EPISODES <= EVALUATION_SEED
+
+
+def test_the_site_rounded_policy_reads_the_same_probabilities_as_sb3(small_depot) -> None:
+    import torch
+
+    config = small_depot()
+    model = make_depot_model("ppo", config, 2, 0, SHIPPED_RECIPE)
+    policy = DepotAgentPolicy(model, config, "p", SHIPPED_RECIPE)
+    env = SB3ChargerVecEnv(config, 3, SHIPPED_RECIPE)
+    env.seed(3)
+    views = env.reset()
+    with torch.no_grad():
+        expected = model.policy.get_distribution(torch.as_tensor(views)).distribution.probs
+    assert np.allclose(policy.probabilities(views), expected.numpy(), atol=1e-6)
