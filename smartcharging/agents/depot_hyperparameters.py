@@ -107,36 +107,33 @@ def check_imitation(source: str, plan: Any) -> dict[str, Any]:
         raise HyperparameterError(
             f"{source}: imitation must be a mapping of {', '.join(IMITATION_KEYS)}"
         )
+    where = source if source == "imitation" else f"{source}: imitation"
     unknown = sorted(set(plan) - set(IMITATION_KEYS), key=str)
     if unknown:
         raise HyperparameterError(
-            f"{source}: imitation: unknown setting {unknown[0]!r}: known are "
-            f"{', '.join(IMITATION_KEYS)}"
+            f"{where}: unknown setting {unknown[0]!r}: known are {', '.join(IMITATION_KEYS)}"
         )
     missing = [key for key in IMITATION_KEYS if key not in plan]
     if missing:
-        raise HyperparameterError(f"{source}: imitation: missing {', '.join(missing)}")
+        raise HyperparameterError(f"{where}: missing {', '.join(missing)}")
     for key in ("episodes", "rounds", "epochs", "batch_size"):
         value = plan[key]
         low = 0 if key == "rounds" else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise HyperparameterError(
-                f"{source}: imitation: invalid {key}={value!r}: must be an int >= {low}"
-            )
+            raise HyperparameterError(f"{where}: invalid {key}={value!r}: must be an int >= {low}")
     if plan["episodes"] > limits.MAX_DEPOTS:
         raise HyperparameterError(
-            f"{source}: imitation: invalid episodes={plan['episodes']:,}: must be <= "
-            f"{limits.MAX_DEPOTS:,}"
+            f"{where}: invalid episodes={plan['episodes']:,}: must be <= {limits.MAX_DEPOTS:,}"
         )
     if plan["rounds"] > limits.MAX_IMITATION_ROUNDS or plan["epochs"] > limits.MAX_IMITATION_ROUNDS:
         raise HyperparameterError(
-            f"{source}: imitation: rounds={plan['rounds']} and epochs={plan['epochs']} must be "
+            f"{where}: rounds={plan['rounds']} and epochs={plan['epochs']} must be "
             f"<= {limits.MAX_IMITATION_ROUNDS}"
         )
     rate = plan["learning_rate"]
     if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 < rate < 1:
         raise HyperparameterError(
-            f"{source}: imitation: invalid learning_rate={rate!r}: must be a number in (0, 1)"
+            f"{where}: invalid learning_rate={rate!r}: must be a number in (0, 1)"
         )
     return dict(plan)
 

@@ -140,7 +140,10 @@ def train_depot(
         "recipe": recipe.to_json(),
         "imitation": setup.imitation,
     }
-    model = make_depot_model(algo, config, num_envs, seed, recipe, setup.kwargs)
+    try:
+        model = make_depot_model(algo, config, num_envs, seed, recipe, setup.kwargs)
+    except HyperparameterError as error:  # e.g. a rollout too large for these depots
+        raise RunError(str(error)) from None
 
     def begin(directory: RunDirectory) -> DepotCheckpoint:
         try:

@@ -65,16 +65,23 @@ def make_model(
     (``seed=None``: leave the global random generators alone, as for a template of
     :func:`load_model`)."""
     env = SB3BatchVecEnv(config, params.n_envs, reward_scale, params.expected_shortfall)
-    algorithm = ALGORITHMS[params.algo]
     kwargs = params.model_kwargs()
+    check_algorithm_keys(params.source, params.algo, kwargs)
+    return ALGORITHMS[params.algo]("MlpPolicy", env, seed=seed, device="cpu", **kwargs)
+
+
+def check_algorithm_keys(source: str, algo: str, kwargs: dict[str, Any]) -> None:
+    """Refuse a keyword the SB3 algorithm ``algo`` does not take, or one that runs set
+    themselves (:data:`SET_HERE`: the device, a log folder, ...): a
+    :class:`HyperparameterError` naming ``source`` and the allowed keys."""
+    algorithm = ALGORITHMS[algo]
     allowed = set(inspect.signature(algorithm.__init__).parameters) - {"self", *SET_HERE}
     unknown = sorted(set(kwargs) - allowed)
     if unknown:
         raise HyperparameterError(
-            f"{params.source}: unknown {params.algo} hyperparameter {unknown[0]!r}: "
+            f"{source}: unknown {algo} hyperparameter {unknown[0]!r}: "
             f"allowed: {', '.join(sorted(allowed))}"
         )
-    return algorithm("MlpPolicy", env, seed=seed, device="cpu", **kwargs)
 
 
 def load_model(

@@ -26,8 +26,8 @@ import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from smartcharging.agents.depot_hyperparameters import shipped_depot
-from smartcharging.agents.hyperparameters import use_small_network_threads
-from smartcharging.agents.sb3_agents import ALGORITHMS, CheckpointEvery
+from smartcharging.agents.hyperparameters import check_sb3_kwargs, use_small_network_threads
+from smartcharging.agents.sb3_agents import ALGORITHMS, CheckpointEvery, check_algorithm_keys
 from smartcharging.agents.sb3_loading import load_model_safely
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
 from smartcharging.agents.schedules import resolve_schedules
@@ -111,6 +111,9 @@ def make_depot_model(
     use_small_network_threads()  # as the vehicle helpers: small networks, one thread
     if hyperparameters is None:
         hyperparameters = shipped_depot(algo, config).kwargs
+    source = f"depot {algo} hyperparameters"
+    check_algorithm_keys(source, algo, hyperparameters)
+    check_sb3_kwargs(source, algo, num_envs * config.n_chargers, hyperparameters)
     return ALGORITHMS[algo](
         "MlpPolicy",
         SB3ChargerVecEnv(config, num_envs, recipe),
@@ -151,10 +154,15 @@ class DepotAgentPolicy:
     def actions(self, observations: np.ndarray) -> np.ndarray:
         views = self.learner.observations(observations)
         if self.learner.recipe.decoding == "site-rounded":
-            probabilities = self.probabilities(views)
             shape = (len(observations), self.config.n_chargers, -1)
+            probabilities = self.probabilities(views).reshape(shape)
             highest = self.learner.highest_levels(observations)
-            return site_rounded_levels(self.config.power_kw, probabilities.reshape(shape), highest)
+            # an empty charger idles and is no part of the site's total
+            empty = np.asarray(observations)[:, self.learner.layout.present] <= 0
+            idle = self.config.idle_action
+            probabilities[empty] = np.eye(self.config.n_actions)[idle]
+            highest[empty] = idle
+            return site_rounded_levels(self.config.power_kw, probabilities, highest)
         actions, _ = self.model.predict(views, deterministic=True)
         return self.learner.actions(observations, actions)
 
@@ -169,7 +177,13 @@ class DepotAgentPolicy:
             observations = torch.as_tensor(views, dtype=torch.float32)
             features = policy.extract_features(observations, policy.pi_features_extractor)
             logits = policy.action_net(policy.mlp_extractor.forward_actor(features))
-            return torch.softmax(logits, dim=-1).numpy()
+            probabilities = torch.softmax(logits, dim=-1).numpy()
+        if not np.isfinite(probabilities).all():
+            raise ValueError(
+                f"{self.name}: its network gives non-finite action probabilities (weights "
+                "that are not finite numbers?)"
+            )
+        return probabilities
 
 
 def imitate_mpc(
@@ -240,10 +254,11 @@ def imitate_mpc(
             for start in range(0, len(order), batch):
                 chosen = order[start : start + batch]
                 labelled = targets[chosen] >= 0
-                distribution = policy.get_distribution(inputs[chosen][labelled])
-                loss = -distribution.log_prob(targets[chosen][labelled]).mean()
                 predicted = policy.predict_values(inputs[chosen]).flatten()
-                loss = loss + torch.nn.functional.mse_loss(predicted, values[chosen])
+                loss = torch.nn.functional.mse_loss(predicted, values[chosen])
+                if labelled.any():  # a minibatch of empty chargers trains the critic only
+                    distribution = policy.get_distribution(inputs[chosen][labelled])
+                    loss = loss - distribution.log_prob(targets[chosen][labelled]).mean()
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

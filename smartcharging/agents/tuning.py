@@ -84,6 +84,8 @@ class TuneSpec:
         for name in ("trials", "steps", "checkpoints"):
             if getattr(self, name) < 1:
                 raise RunError(f"invalid {name}={getattr(self, name)}: must be >= 1")
+        if not 0 <= self.seed <= limits.MAX_SEED:
+            raise RunError(f"invalid seed={self.seed}: must be in 0..{limits.MAX_SEED}")
         check_limit("trials", self.trials, limits.MAX_TRIALS)
         check_limit("steps", self.steps, limits.MAX_TRAINING_STEPS)
         check_limit("checkpoints", self.checkpoints, limits.MAX_CHECKPOINTS)
@@ -343,9 +345,10 @@ class Tuning:
             key = depot_scenario_name(config) or "default"
         else:
             key = scenario_name(config) or "default"
+        gap = "gap to the Lagrangian bound" if self.spec.depot else "exact gap"
         header = (
             f"# smartcharging tune --algo {self.spec.algo}: trial {best.number} of "
-            f"{len(self.finished)}, final exact gap {100 * best.value:.4f}% after "
+            f"{len(self.finished)}, final {gap} {100 * best.value:.4f}% after "
             f"{self.spec.steps} steps (seed {self.spec.seed})\n"
         )
         text = header + yaml.safe_dump({key: entry}, sort_keys=False)

@@ -225,3 +225,36 @@ def test_the_site_rounded_policy_reads_the_same_probabilities_as_sb3(small_depot
     with torch.no_grad():
         expected = model.policy.get_distribution(torch.as_tensor(views)).distribution.probs
     assert np.allclose(policy.probabilities(views), expected.numpy(), atol=1e-6)
+
+
+def test_a_site_rounded_policy_idles_empty_chargers_and_refuses_nan_weights(small_depot) -> None:
+    import torch
+
+    config = small_depot()
+    model = make_depot_model("ppo", config, 2, 0, SHIPPED_RECIPE)
+    policy = DepotAgentPolicy(model, config, "p", SHIPPED_RECIPE)
+    env = SB3ChargerVecEnv(config, 4, SHIPPED_RECIPE)
+    env.seed(5)
+    env.reset()
+    layout = DepotLayout.of(config)
+    for _ in range(config.n_slots):
+        observations = env.env.step(env.env.action_space.sample())[0]
+        empty = observations[:, layout.present] <= 0
+        assert (policy.actions(observations)[empty] == config.idle_action).all()
+    with torch.no_grad():
+        model.policy.action_net.bias.fill_(float("nan"))
+    with pytest.raises(ValueError, match="non-finite action probabilities"):
+        policy.actions(observations)
+
+
+def test_a_run_whose_hyperparameters_name_a_log_folder_is_refused(tmp_path) -> None:
+    run_dir = tmp_path / "a2c"
+    train_depot(CONFIG, "a2c", 64, 0, run_dir, num_envs=1, checkpoints=1, imitation={"rounds": 0})
+    spec = json.loads((run_dir / "run.json").read_text())
+    spec["hyperparameters"]["tensorboard_log"] = str(tmp_path / "elsewhere")
+    (run_dir / "run.json").write_text(json.dumps(spec))
+    with pytest.raises(RunError, match="unknown a2c hyperparameter 'tensorboard_log'"):
+        load_depot_policy(run_dir, CONFIG)
+    with pytest.raises(RunError, match="unknown a2c hyperparameter 'tensorboard_log'"):
+        resume_depot(run_dir)
+    assert not (tmp_path / "elsewhere").exists()
