@@ -370,7 +370,8 @@ def train_command(
         min=1,
         max=limits.MAX_TRAINING_STEPS,
         help="Environment steps (transitions) [qlearning: 20M; SB3: the shipped "
-        "hyperparameters' n_timesteps; depots: 1M charger steps after imitating MPC].",
+        "hyperparameters' n_timesteps; depots: charger steps after imitating MPC, "
+        "hyperparams/depot-<algo>.yml's n_timesteps].",
         show_default=False,
     ),
     seed: int | None = typer.Option(
@@ -389,7 +390,8 @@ def train_command(
         min=1,
         max=limits.MAX_COPIES,
         help="Copies of the batch environment (default per algorithm; "
-        "depots: 16 depots, all their chargers learning one shared policy).",
+        "depots: hyperparams/depot-<algo>.yml's n_envs depots, all their chargers "
+        "learning one shared policy).",
     ),
     checkpoints: int | None = typer.Option(
         None,
@@ -438,8 +440,8 @@ def train_command(
 ) -> None:
     """Train an agent; every checkpoint carries its exact optimality gap (curve.csv).
 
-    On a depot scenario: PPO or A2C, one policy shared by the chargers, scored against the
-    hindsight bound.
+    On a depot scenario: PPO or A2C, one policy shared by the chargers (MPC imitated first),
+    each checkpoint's E[return] scored against the Lagrangian bound, MPC's beside it.
     """
     kind = training_kind(engine, depot, resume)
     engine = kind.engine
