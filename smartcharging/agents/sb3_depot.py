@@ -4,9 +4,11 @@ Each charger sets its own power, and every charger's experience trains the same 
 (parameter sharing, as in the PettingZoo view). What a charger sees, may ask for and is paid
 is a :class:`~smartcharging.agents.training_adapter.ChargerRecipe`: new runs use
 :data:`~smartcharging.agents.training_adapter.SHIPPED_RECIPE` (its view with fleet and price
-features, no request beyond what fills its battery, the depot's reward with departures in
-expectation) and start from a policy cloned from MPC (:func:`imitate_mpc`: behaviour
-cloning, then DAgger rounds), which RL then fine-tunes. A policy for the whole depot (one
+features and the depot's queue, no request beyond what fills its battery, the depot's
+reward with departures in expectation, levels rounded with the site's total kept) and start
+from a policy cloned from MPC (:func:`imitate_mpc`: behaviour cloning, then DAgger rounds,
+the best on validation episodes kept), which RL then fine-tunes with the settings of
+``hyperparams/depot-<algo>.yml``. A policy for the whole depot (one
 ``MultiDiscrete`` action) learned nothing useful in our tries: after 200k steps it was worse
 than uncontrolled charging on depot-25-evening.
 

@@ -12,9 +12,11 @@ learner sees is built here once:
 * a depot's chargers (:class:`ChargerAdapter`): by default each charger's own view and its
   own reward (:func:`~smartcharging.envs.charger_rewards.charger_rewards`), scaled per
   charger; a :class:`ChargerRecipe` adds the fleet and price features of
-  :func:`fleet_features` to the view, keeps a charger from asking for more than its battery
-  can take (:meth:`ChargerLearnerView.actions`), and pays every charger the depot's reward
-  with each departure's cost in expectation (:func:`team_expected_rewards`).
+  :func:`fleet_features` and the depot's queue (:func:`queue_features`) to the view, keeps
+  a charger from asking for more than its battery can take
+  (:meth:`ChargerLearnerView.actions`), pays every charger the depot's reward with each
+  departure's cost in expectation (:func:`team_expected_rewards`), and says how the trained
+  policy picks levels (:data:`DECODINGS`).
 
 Why the recipe (measured on ``depot-10-overnight``, README "Training a shared policy"): with
 its own reward a charger pays nothing for asking for power its full battery cannot take, yet
