@@ -21,6 +21,7 @@ from typing import Any
 from smartcharging.agents.hyperparameters import (
     HyperparameterError,
     check_count,
+    check_entry_keys,
     check_sb3_kwargs,
     read_entries,
 )
@@ -60,15 +61,8 @@ class DepotHyperparameters:
     @classmethod
     def from_dict(cls, algo: str, data: Any, source: str = "custom") -> DepotHyperparameters:
         """Validate an entry (all of :data:`DEPOT_SETUP_KEYS` plus SB3 keyword arguments)."""
-        if algo not in DEPOT_ALGORITHMS:
-            raise HyperparameterError(
-                f"invalid algo={algo!r}: depot agents train with {', '.join(DEPOT_ALGORITHMS)}"
-            )
-        if not isinstance(data, dict):
-            raise HyperparameterError(f"{source}: expected a mapping of hyperparameters")
-        missing = [key for key in DEPOT_SETUP_KEYS if key not in data]
-        if missing:
-            raise HyperparameterError(f"{source}: missing {', '.join(missing)}")
+        who = "depot agents train with"
+        check_entry_keys(source, algo, data, DEPOT_ALGORITHMS, DEPOT_SETUP_KEYS, who)
         n_envs = check_count(source, "n_envs", data["n_envs"])
         if n_envs > limits.MAX_DEPOTS:
             raise HyperparameterError(

@@ -116,15 +116,7 @@ class Hyperparameters:
     @classmethod
     def from_dict(cls, algo: str, data: dict[str, Any], source: str = "custom") -> Hyperparameters:
         """Validate an entry (all of ``SETUP_KEYS`` plus SB3 keyword arguments)."""
-        if algo not in SB3_ALGORITHMS:
-            raise HyperparameterError(
-                f"invalid algo={algo!r}: hyperparameters exist for {', '.join(SB3_ALGORITHMS)}"
-            )
-        if not isinstance(data, dict):
-            raise HyperparameterError(f"{source}: expected a mapping of hyperparameters")
-        missing = [key for key in SETUP_KEYS if key not in data]
-        if missing:
-            raise HyperparameterError(f"{source}: missing {', '.join(missing)}")
+        check_entry_keys(source, algo, data, SB3_ALGORITHMS, SETUP_KEYS)
         kwargs = {k: v for k, v in data.items() if k not in SETUP_KEYS}
         for key in ("n_envs", "n_timesteps"):
             check_count(source, key, data[key])
@@ -137,6 +129,25 @@ class Hyperparameters:
         return cls(
             algo, data["n_envs"], data["n_timesteps"], data["expected_shortfall"], kwargs, source
         )
+
+
+def check_entry_keys(
+    source: str,
+    algo: str,
+    data: Any,
+    algorithms: tuple[str, ...],
+    setup_keys: tuple[str, ...],
+    who: str = "hyperparameters exist for",
+) -> None:
+    """Refuse an entry for an algorithm not in ``algorithms``, one that is not a mapping,
+    or one without every one of ``setup_keys``; the error names ``source``."""
+    if algo not in algorithms:
+        raise HyperparameterError(f"invalid algo={algo!r}: {who} {', '.join(algorithms)}")
+    if not isinstance(data, dict):
+        raise HyperparameterError(f"{source}: expected a mapping of hyperparameters")
+    missing = [key for key in setup_keys if key not in data]
+    if missing:
+        raise HyperparameterError(f"{source}: missing {', '.join(missing)}")
 
 
 def check_count(source: str, key: str, value: Any) -> int:
