@@ -32,7 +32,6 @@ __all__ = [
     "DepotHyperparameters",
     "HyperparameterError",
     "check_imitation",
-    "check_sb3_kwargs",
     "depot_scenario_name",
     "shipped_depot",
 ]

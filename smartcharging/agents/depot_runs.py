@@ -39,7 +39,6 @@ from smartcharging.agents.depot_hyperparameters import (
     DEPOT_ALGORITHMS,
     DepotHyperparameters,
     HyperparameterError,
-    check_sb3_kwargs,
     shipped_depot,
 )
 from smartcharging.agents.run_directory import (
@@ -354,13 +353,11 @@ def _schedule(spec: dict[str, Any]) -> tuple[int, int]:
 
 def _learner(spec: dict[str, Any]) -> tuple[ChargerRecipe, dict[str, Any] | None]:
     """What a depot run's charger policy sees and is paid (its own view and costs for runs
-    from before the recipe) and the hyperparameters it was built with (None: the shipped)."""
+    from before the recipe) and the hyperparameters it was built with (None: the shipped;
+    checked as the shipped entries are by :func:`~smartcharging.agents.sb3_depot.make_depot_model`
+    before SB3 sees them)."""
     recipe = ChargerRecipe.from_json(spec["recipe"]) if "recipe" in spec else OWN_VIEW
-    hyperparameters = spec.get("hyperparameters")
-    if hyperparameters is not None:  # checked as the shipped entries are, before SB3 sees them
-        algo, num_envs = spec["algo"], int(spec["num_envs"])
-        check_sb3_kwargs("its hyperparameters", algo, num_envs, hyperparameters)
-    return recipe, hyperparameters
+    return recipe, spec.get("hyperparameters")
 
 
 def _reference(spec: dict[str, Any]) -> EvaluationReference:

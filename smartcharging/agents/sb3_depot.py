@@ -152,6 +152,7 @@ class DepotAgentPolicy:
         self.model, self.config, self.name = model, config, name
         self.learner = ChargerLearnerView(config, recipe)
         self.view = self.learner.view
+        self._idle = np.eye(config.n_actions)[config.idle_action]  # an empty charger's
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         views = self.learner.observations(observations)
@@ -161,9 +162,8 @@ class DepotAgentPolicy:
             highest = self.learner.highest_levels(observations)
             # an empty charger idles and is no part of the site's total
             empty = np.asarray(observations)[:, self.learner.layout.present] <= 0
-            idle = self.config.idle_action
-            probabilities[empty] = np.eye(self.config.n_actions)[idle]
-            highest[empty] = idle
+            probabilities[empty] = self._idle
+            highest[empty] = self.config.idle_action
             return site_rounded_levels(self.config.power_kw, probabilities, highest)
         actions, _ = self.model.predict(views, deterministic=True)
         return self.learner.actions(observations, actions)

@@ -287,7 +287,6 @@ class Tuning:
             self.spec.steps,
             self.spec.seed,
             folder,
-            num_envs=setup.n_envs,
             checkpoints=self.spec.checkpoints,
             on_checkpoint=lambda point: gaps.append(point.gap_percent / 100),
             setup=setup,
