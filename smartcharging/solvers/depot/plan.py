@@ -25,9 +25,8 @@ price of one more kWh against the probability that the shift needs it. The progr
 approximation; the Lagrangian bound takes only its duals as a starting point and evaluates
 every bound exactly.
 
-With ``method="milp"`` the first slot's energies are restricted to the charger levels
-(binary choices), so the plan's first slot is directly an action; later slots stay
-continuous. Vehicles that leave after the planning horizon are credited with full power in
+With ``method="milp"`` each first-slot energy equals one charger level's (binary
+choices), so the plan's first slot is directly an action; later slots stay continuous. Vehicles that leave after the planning horizon are credited with full power in
 their slots beyond it.
 
 **With V2G, cycle ageing or a credit for the energy left** (:func:`needs_bidirectional`)
@@ -253,14 +252,17 @@ def _charge_only_plan(
     if len(first_cells):
         count = len(first_cells)
         first_segments = segment[(k * first_cells[:, None] + np.arange(k)[None, :]).ravel()]
-        model.rows(  # energy <= chosen level's slot energy; one level per vehicle
+        model.rows(  # energy = the chosen level's: a level chosen is a level delivered
             "level",
             np.concatenate([np.repeat(index, k), np.repeat(index, n_levels)]),
             np.concatenate([first_segments, choice]),
             np.concatenate([np.ones(count * k), -np.tile(config.slot_energy_kwh, count)]),
+            low=np.zeros(count),
             high=np.zeros(count),
         )
-        model.rows("one level", np.repeat(index, n_levels), choice, 1.0, high=np.ones(count))
+        model.rows(
+            "one level", np.repeat(index, n_levels), choice, 1.0, low=np.ones(count), high=1.0
+        )
     model.rows(  # total energy = sum of the vehicle's segments
         "total",
         np.concatenate([segment_vehicle, np.arange(m)]),
