@@ -6,7 +6,7 @@ configuration gets its scenario's entry when it *is* that built-in depot (same p
 however it was built), otherwise ``default``. Besides the algorithm's own keyword arguments
 an entry holds ``n_envs`` (batch depots learning at once), ``n_timesteps`` (the default
 budget in charger transitions) and ``imitation``: how the run clones MPC before RL
-(:func:`~smartcharging.agents.sb3_depot.imitate_mpc`), whose keys a scenario's entry
+(:func:`~smartcharging.agents.depot_imitation.imitate_mpc`), whose keys a scenario's entry
 overrides one by one. Files are read with ``yaml.safe_load``: data only.
 """
 

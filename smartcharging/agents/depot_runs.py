@@ -98,7 +98,7 @@ def train_depot(
     """Train a depot agent into a new run directory with ``setup`` (None: the depot's
     shipped hyperparameters, :func:`~smartcharging.agents.depot_hyperparameters.shipped_depot`;
     ``steps`` and ``num_envs`` None: its ``n_timesteps`` and ``n_envs``): imitate MPC
-    (:func:`~smartcharging.agents.sb3_depot.imitate_mpc`, with ``imitation`` overriding
+    (:func:`~smartcharging.agents.depot_imitation.imitate_mpc`, with ``imitation`` overriding
     the shipped settings; ``{"rounds": 0}``: start from scratch), checkpoint that policy at
     step 0, then fine-tune it with RL. ``on_estimate`` is told the expected duration once
     the first update has been timed."""
@@ -119,7 +119,8 @@ def train_depot(
     if not 0 <= seed <= limits.MAX_SEED:
         raise RunError(f"--seed {seed}: must be in 0..{limits.MAX_SEED}")
     check_new_run_folder(out)
-    from smartcharging.agents.sb3_depot import imitate_mpc, make_depot_model
+    from smartcharging.agents.depot_imitation import imitate_mpc
+    from smartcharging.agents.sb3_depot import SB3ChargerNetwork, make_depot_model
 
     reference = evaluation_reference(config)
     recipe = SHIPPED_RECIPE
@@ -148,7 +149,7 @@ def train_depot(
         try:
             started = time.perf_counter()
             if setup.imitation["rounds"] > 0:
-                imitate_mpc(model, config, recipe, seed, setup.imitation)
+                imitate_mpc(SB3ChargerNetwork(model.policy), config, recipe, seed, setup.imitation)
             imitating = time.perf_counter() - started  # part of the run's wall time
             return _train(
                 directory,

@@ -1,0 +1,92 @@
+"""A shared charger network acting for a whole depot, whichever engine trained it.
+
+Both engines train one network for every charger (parameter sharing): Stable-Baselines3
+(:mod:`smartcharging.agents.sb3_depot`) and RLlib (:mod:`smartcharging.rllib.policies`).
+What the depot needs of that network is the same: the action logits and the value of each
+charger's view. :class:`ChargerNetwork` is that interface, one thin adapter per engine;
+:class:`SharedChargerPolicy` decides a depot's levels from it as the run's recipe says, and
+the imitation of MPC (:mod:`smartcharging.agents.depot_imitation`) trains it, so both
+engines see, act and start from a clone of MPC the same way.
+
+Torch is imported only when a network is used (the ``rl`` or ``scale`` extra).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+from smartcharging.agents.site_rounding import site_rounded_levels
+from smartcharging.agents.training_adapter import OWN_VIEW, ChargerLearnerView, ChargerRecipe
+from smartcharging.config import DepotConfig
+
+
+class ChargerNetwork(ABC):
+    """A shared charger policy's actor and critic as torch functions of the views.
+
+    Attributes:
+        module: the ``torch.nn.Module`` holding every parameter (its ``state_dict`` is the
+            network's whole state).
+    """
+
+    module: Any
+
+    @abstractmethod
+    def logits(self, views: Any) -> Any:
+        """``(copies, levels)`` action logits of ``(copies, view size)`` float views."""
+
+    @abstractmethod
+    def values(self, views: Any) -> Any:
+        """``(copies,)`` the critic's value of each view."""
+
+    def probabilities(self, views: np.ndarray) -> np.ndarray:
+        """The action probabilities of each view (a softmax of the logits, no gradient)."""
+        import torch
+
+        with torch.no_grad():
+            logits = self.logits(torch.as_tensor(views, dtype=torch.float32))
+            return torch.softmax(logits, dim=-1).numpy()
+
+
+class SharedChargerPolicy:
+    """A trained shared charger network acting for every charger of a depot: it sees, asks
+    and picks levels as its ``recipe`` says (greedily: each charger its most likely level,
+    lowered to its mask; or site-rounded: :func:`site_rounded_levels` on the expected
+    powers, empty chargers idle and out of the site's total)."""
+
+    def __init__(
+        self,
+        network: ChargerNetwork,
+        config: DepotConfig,
+        name: str,
+        recipe: ChargerRecipe = OWN_VIEW,
+    ) -> None:
+        self.network, self.config, self.name = network, config, name
+        self.learner = ChargerLearnerView(config, recipe)
+        self.view = self.learner.view
+        self._idle = np.eye(config.n_actions)[config.idle_action]  # an empty charger's
+
+    def actions(self, observations: np.ndarray) -> np.ndarray:
+        observations = np.asarray(observations)
+        probabilities = self.probabilities(self.learner.observations(observations))
+        if self.learner.recipe.decoding != "site-rounded":
+            return self.learner.actions(observations, probabilities.argmax(axis=1))
+        probabilities = probabilities.reshape(len(observations), self.config.n_chargers, -1)
+        highest = self.learner.highest_levels(observations)
+        empty = observations[:, self.learner.layout.present] <= 0
+        probabilities[empty] = self._idle
+        highest[empty] = self.config.idle_action
+        return site_rounded_levels(self.config.power_kw, probabilities, highest)
+
+    def probabilities(self, views: np.ndarray) -> np.ndarray:
+        """The network's action probabilities for each charger's view; a ``ValueError`` if
+        they are not finite (weights that are not finite numbers)."""
+        probabilities = self.network.probabilities(views)
+        if not np.isfinite(probabilities).all():
+            raise ValueError(
+                f"{self.name}: its network gives non-finite action probabilities (weights "
+                "that are not finite numbers?)"
+            )
+        return probabilities
