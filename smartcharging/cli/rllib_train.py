@@ -11,9 +11,9 @@ from smartcharging.cli.quiet import native_stderr_quieted, quiet_ray_logs
 from smartcharging.config.depot import DepotConfig
 from smartcharging.config.vehicle import ChargingConfig
 
-#: Default budgets: env steps for one vehicle (as the SB3 defaults), charger steps for a
-#: depot (the README's SB3 depot run).
-DEFAULT_STEPS = {False: 200_000, True: 1_500_000}
+#: The default budget of one vehicle, in env steps (as the SB3 default); a depot's is the
+#: SB3 depot entry's (``n_timesteps`` of ``depot-ppo.yml``), in charger steps.
+VEHICLE_STEPS = 200_000
 
 
 def run_rllib_training(
@@ -35,9 +35,13 @@ def run_rllib_training(
         raise CliError("--algo and --out are required (or --resume DIR)")
     if resume is None:
         assert algo is not None
+        if steps is None and depot is not None:
+            from smartcharging.agents.depot_hyperparameters import shipped_depot
+
+            steps = shipped_depot("ppo", depot).n_timesteps
         spec = new_spec(
             algo,
-            DEFAULT_STEPS[depot is not None] if steps is None else steps,
+            VEHICLE_STEPS if steps is None else steps,
             seed,
             0 if num_env_runners is None else num_env_runners,
             checkpoints,
@@ -61,6 +65,11 @@ def run_rllib_training(
             console.print(f"resuming {resume} at step {run.steps_done:,}")
         else:
             assert out is not None
+            if spec.depot is not None and spec.imitation and spec.imitation["rounds"]:
+                console.print(
+                    "scoring MPC and the Lagrangian bound on the evaluation episodes, then "
+                    "imitating MPC (DAgger) before RL: a few minutes"
+                )
             run = RLlibRun.start(out, spec)
         spec = run.spec
         vehicle = spec.config is not None
@@ -69,7 +78,7 @@ def run_rllib_training(
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn(
-                "exact gap {task.fields[value]}" if vehicle else "E[return] {task.fields[value]}"
+                "exact gap {task.fields[value]}" if vehicle else "E\\[return] {task.fields[value]}"
             ),
             TimeElapsedColumn(),
             transient=False,
@@ -99,7 +108,7 @@ def run_rllib_training(
         )
     else:
         console.print(
-            f"{spec.algo} (RLlib): {final[0]:,} charger steps, {final[1]:.1f} s, E[return] "
+            f"{spec.algo} (RLlib): {final[0]:,} charger steps, {final[1]:.1f} s, E\\[return] "
             f"{final[2]:.2f} on the evaluation episodes ({final[5]:.1f}% from their "
             f"Lagrangian bound {final[3]:.2f}; MPC {final[6]:.2f}); run in {run.folder}"
         )

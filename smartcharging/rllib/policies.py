@@ -17,13 +17,15 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from smartcharging.agents.charger_policy import ChargerNetwork, SharedChargerPolicy
 from smartcharging.agents.safe_loading import (
     check_finite,
     load_archive,
     restore_arrays,
     save_archive,
 )
-from smartcharging.agents.scaling import ChargerView, normalize_observations
+from smartcharging.agents.scaling import normalize_observations
+from smartcharging.agents.training_adapter import OWN_VIEW, ChargerLearnerView, ChargerRecipe
 from smartcharging.config import ChargingConfig, DepotConfig
 from smartcharging.observations import vehicle_normalized_space
 from smartcharging.policies.base import Policy
@@ -109,25 +111,48 @@ class RLlibPolicy(Policy):
         return greedy_actions(self.module, normalize_observations(observations, self.config))
 
 
-def charger_spaces(config: DepotConfig) -> tuple[spaces.Box, spaces.Discrete]:
-    """A charger's observation and action spaces (as in the charger batch env)."""
-    size = ChargerView(config).size
+def charger_spaces(
+    config: DepotConfig, recipe: ChargerRecipe = OWN_VIEW
+) -> tuple[spaces.Box, spaces.Discrete]:
+    """A charger's observation and action spaces under ``recipe`` (as in the charger batch
+    env)."""
+    size = ChargerLearnerView(config, recipe).size
     return spaces.Box(-1.0, 1.0, shape=(size,), dtype=np.float32), spaces.Discrete(config.n_actions)
 
 
-class RLlibDepotPolicy:
-    """A trained shared charger module acting for every charger of a depot."""
+class RLlibChargerNetwork(ChargerNetwork):
+    """An RLlib actor-critic module (the learner's: env runners' copies have no value
+    network) as a :class:`~smartcharging.agents.charger_policy.ChargerNetwork`."""
 
-    def __init__(self, module: Any, config: DepotConfig, name: str) -> None:
-        self.module, self.config, self.name = module, config, name
-        self.view = ChargerView(config)
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def logits(self, views: Any) -> Any:
+        return self.module.forward_train({"obs": views})["action_dist_inputs"]
+
+    def values(self, views: Any) -> Any:
+        return self.module.compute_values({"obs": views})
+
+
+class RLlibDepotPolicy(SharedChargerPolicy):
+    """A trained shared charger module acting for every charger of a depot as its
+    ``recipe`` says."""
+
+    def __init__(
+        self, module: Any, config: DepotConfig, name: str, recipe: ChargerRecipe = OWN_VIEW
+    ) -> None:
+        super().__init__(RLlibChargerNetwork(module), config, name, recipe)
+        self.module = module
 
     @classmethod
     def load(
-        cls, path: Path, algo: str, model: dict[str, Any], config: DepotConfig, name: str
+        cls,
+        path: Path,
+        algo: str,
+        model: dict[str, Any],
+        config: DepotConfig,
+        name: str,
+        recipe: ChargerRecipe = OWN_VIEW,
     ) -> RLlibDepotPolicy:
-        return cls(load_module(path, algo, model, *charger_spaces(config)), config, name)
-
-    def actions(self, observations: np.ndarray) -> np.ndarray:
-        actions = greedy_actions(self.module, self.view.observations(observations))
-        return actions.reshape(len(observations), self.config.n_chargers)
+        module = load_module(path, algo, model, *charger_spaces(config, recipe))
+        return cls(module, config, name, recipe)

@@ -21,7 +21,9 @@ once in the driver before building an algorithm. The names:
 
 ``env_config`` holds a ``scenario`` (built-in name or file) and parameter overrides, or
 ``config``: a configuration's ``to_dict()``; the training views also take
-``reward_scale`` and ``expected_shortfall`` (vehicle).
+``reward_scale`` and ``expected_shortfall`` (vehicle), and the depot chargers a ``recipe``
+(:class:`~smartcharging.agents.training_adapter.ChargerRecipe` as JSON; by default each
+charger's own view and costs).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import gymnasium as gym
 from ray.tune.registry import register_env
 
 from smartcharging.agents.scaling import training_env
+from smartcharging.agents.training_adapter import OWN_VIEW, ChargerRecipe
 from smartcharging.config import ChargingConfig, ConfigError, DepotConfig
 from smartcharging.envs.depot import DepotEnv, resolve_depot_config
 from smartcharging.envs.depot_vector import DepotVectorEnv
@@ -84,7 +87,7 @@ def make_vehicle(env_config: dict[str, Any]) -> gym.Env | gym.vector.VectorEnv:
 
 
 def make_depot_chargers(env_config: dict[str, Any]) -> ChargerBatchVectorEnv:
-    params, _, num_envs = _split(env_config, ())
+    params, options, num_envs = _split(env_config, ("recipe",))
     config = depot_config(params)
     if num_envs is None or num_envs % config.n_chargers:
         raise ConfigError(
@@ -92,7 +95,8 @@ def make_depot_chargers(env_config: dict[str, Any]) -> ChargerBatchVectorEnv:
             "'vector_entry_point' and num_envs_per_env_runner to depots x chargers "
             f"(a multiple of {config.n_chargers}), not {num_envs}"
         )
-    return ChargerBatchVectorEnv(config, num_envs // config.n_chargers)
+    recipe = ChargerRecipe.from_json(options["recipe"]) if "recipe" in options else OWN_VIEW
+    return ChargerBatchVectorEnv(config, num_envs // config.n_chargers, recipe)
 
 
 def make_depot_multi_agent(env_config: dict[str, Any]) -> DepotMultiAgentEnv:

@@ -2,7 +2,9 @@
 
 ``run.json`` (``"engine": "rllib"``, the algorithm, steps, seed, env runners, the settings
 of :mod:`smartcharging.rllib.algorithms` and the configuration: ``env`` for one vehicle,
-``depot`` for a depot), ``versions.json``, ``curve.csv`` (single vehicle: the greedy
+``depot`` for a depot with its charger ``recipe`` and ``imitation`` of MPC, as the SB3
+depot runs ship them: a new depot run clones MPC first and checkpoints that clone at step
+0), ``versions.json``, ``curve.csv`` (single vehicle: the greedy
 policy's **exact** expected return and gap, the columns of
 :mod:`smartcharging.agents.runs`; depot: the greedy policy's E[return] on the fixed
 evaluation episodes against their Lagrangian bound, with MPC's beside it, the columns of
@@ -19,6 +21,7 @@ checkpoint), and schedules (DQN's epsilon) continue from the steps already done.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import shutil
@@ -36,6 +39,11 @@ from smartcharging.agents.checkpoint_scores import (
     evaluation_bound,
     vehicle_score,
 )
+from smartcharging.agents.depot_hyperparameters import (
+    HyperparameterError,
+    check_imitation,
+    shipped_depot,
+)
 from smartcharging.agents.run_directory import (
     CHECKPOINT_FILE,
     RUN_FILE,
@@ -51,6 +59,7 @@ from smartcharging.agents.run_directory import (
     run_file_name,
 )
 from smartcharging.agents.trained_on import check_same_depot, check_same_vehicle
+from smartcharging.agents.training_adapter import OWN_VIEW, SHIPPED_RECIPE, ChargerRecipe
 from smartcharging.config import ChargingConfig, ConfigError, DepotConfig, limits
 from smartcharging.config.data_files import load_json
 from smartcharging.rllib.algorithms import (
@@ -59,6 +68,7 @@ from smartcharging.rllib.algorithms import (
     default_settings,
 )
 from smartcharging.rllib.policies import (
+    RLlibChargerNetwork,
     RLlibDepotPolicy,
     RLlibPolicy,
     load_module,
@@ -88,10 +98,21 @@ class RLlibRunSpec:
     settings: dict[str, Any]
     config: ChargingConfig | None = None
     depot: DepotConfig | None = None
+    #: A depot's chargers: what each sees, asks and is paid, and how levels are picked.
+    recipe: ChargerRecipe = OWN_VIEW
+    #: A depot run's imitation of MPC before RL (None: from scratch).
+    imitation: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if (self.config is None) == (self.depot is None):
             raise ValueError("an RLlib run trains either one vehicle (config) or a depot")
+        if self.depot is None and (self.recipe != OWN_VIEW or self.imitation is not None):
+            raise ValueError("a recipe and imitation are for depot runs")
+        if self.imitation is not None:
+            try:
+                check_imitation("run.json", self.imitation)
+            except HyperparameterError as error:
+                raise RunError(str(error)) from None
         check_rllib_algorithm(self.algo, self.depot is not None)
         check_settings(self.algo, self.depot is not None, self.settings)
         if self.total_steps < 1:
@@ -122,7 +143,7 @@ class RLlibRunSpec:
         from smartcharging.rllib.registration import DEPOT_CHARGERS, VEHICLE
 
         if self.depot is not None:
-            return DEPOT_CHARGERS, {"config": self.depot.to_dict()}
+            return DEPOT_CHARGERS, {"config": self.depot.to_dict(), "recipe": self.recipe.to_json()}
         assert self.config is not None
         return VEHICLE, {"config": self.config.to_dict()}
 
@@ -140,6 +161,8 @@ class RLlibRunSpec:
             data["depot"] = self.depot.to_dict()
             data["steps_count"] = "charger transitions (depot steps x chargers)"
             data["policy"] = "one network shared by all chargers"
+            data["recipe"] = self.recipe.to_json()
+            data["imitation"] = self.imitation
         else:
             assert self.config is not None
             data["env"] = self.config.to_dict()
@@ -160,7 +183,14 @@ class RLlibRunSpec:
                 "checkpoints": "integer",
                 "settings": "mapping",
             },
-            {"env": "mapping", "depot": "mapping", "steps_count": "text", "policy": "text"},
+            {
+                "env": "mapping",
+                "depot": "mapping",
+                "steps_count": "text",
+                "policy": "text",
+                "recipe": "mapping",
+                "imitation": "mapping or null",
+            },
         )
         return cls(
             algo=str(data["algo"]),
@@ -171,6 +201,9 @@ class RLlibRunSpec:
             settings=data["settings"],
             config=ChargingConfig(**data["env"]) if "env" in data else None,
             depot=DepotConfig(**data["depot"]) if "depot" in data else None,
+            # runs from before recipes trained each charger's own view and costs
+            recipe=ChargerRecipe.from_json(data["recipe"]) if "recipe" in data else OWN_VIEW,
+            imitation=data.get("imitation"),
         )
 
 
@@ -255,8 +288,6 @@ class RLlibRun:
         return self.algo.learner_group._learner.module[DEFAULT_MODULE_ID]
 
     def _load_weights(self, path: Path) -> None:
-        from ray.rllib.core import DEFAULT_MODULE_ID
-
         module = self._learner_module()
         loaded = load_module(
             path,
@@ -265,10 +296,31 @@ class RLlibRun:
             module.observation_space,
             module.action_space,
         )
-        self.algo.learner_group.set_weights({DEFAULT_MODULE_ID: loaded.get_state()})
+        self._set_weights(loaded.get_state())
+
+    def _set_weights(self, state: dict[str, Any]) -> None:
+        """Give the learner's module ``state`` and the env runners its acting part."""
+        from ray.rllib.core import DEFAULT_MODULE_ID
+
+        self.algo.learner_group.set_weights({DEFAULT_MODULE_ID: state})
         self.algo.env_runner_group.sync_weights(
             from_worker_or_learner_group=self.algo.learner_group, inference_only=True
         )
+
+    def _imitate(self) -> None:
+        """A new depot run's start: clone MPC into the learner's module as the SB3 runs do
+        (:func:`~smartcharging.agents.depot_imitation.imitate_mpc`), then hand the clone
+        to the env runners."""
+        plan, depot = self.spec.imitation, self.spec.depot
+        if depot is None or plan is None or not plan["rounds"]:
+            return
+        from smartcharging.agents.depot_imitation import imitate_mpc
+
+        module = self._learner_module()
+        training = module.training
+        imitate_mpc(RLlibChargerNetwork(module), depot, self.spec.recipe, self.spec.seed, plan)
+        module.train(training)
+        self._set_weights(module.get_state())
 
     @classmethod
     def start(cls, folder: Path, spec: RLlibRunSpec) -> RLlibRun:
@@ -277,6 +329,7 @@ class RLlibRun:
 
         def begin(directory: RunDirectory) -> RLlibRun:
             run = cls(directory, spec, 0, 0.0)
+            run._imitate()
             run.checkpoint()
             return run
 
@@ -312,7 +365,7 @@ class RLlibRun:
             point: Any = vehicle_score(policy, config, self.solution, steps, wall)
         else:
             assert self.spec.depot is not None
-            policy_ = RLlibDepotPolicy(module, self.spec.depot, name)
+            policy_ = RLlibDepotPolicy(module, self.spec.depot, name, self.spec.recipe)
             point = depot_score(policy_, self.spec.depot, self.bound, steps, wall)
         return [getattr(point, field) for field in self.spec.curve_fields[2:]]
 
@@ -413,6 +466,7 @@ def load_rllib_depot_policy(folder: Path, depot: DepotConfig) -> RLlibDepotPolic
             spec.settings["model"],
             depot,
             f"{spec.algo}:{folder.name}",
+            spec.recipe,
         )
     except (OSError, ValueError, KeyError) as error:
         raise RunError(f"--model {folder}: cannot load the policy: {error}") from None
@@ -465,6 +519,37 @@ def new_spec(
     config: ChargingConfig | None = None,
     depot: DepotConfig | None = None,
 ) -> RLlibRunSpec:
-    """A run's spec with the shipped settings of ``algo``."""
+    """A run's spec with the shipped settings of ``algo``; a depot's with the recipe and
+    the imitation of MPC the SB3 depot runs ship (:func:`depot_settings`)."""
     settings = default_settings(algo, depot is not None)
-    return RLlibRunSpec(algo, steps, seed, num_env_runners, checkpoints, settings, config, depot)
+    if depot is None:
+        return RLlibRunSpec(algo, steps, seed, num_env_runners, checkpoints, settings, config)
+    shipped = shipped_depot("ppo", depot)
+    return RLlibRunSpec(
+        algo,
+        steps,
+        seed,
+        num_env_runners,
+        checkpoints,
+        depot_settings(settings, shipped.kwargs),
+        depot=depot,
+        recipe=SHIPPED_RECIPE,
+        imitation=shipped.imitation,
+    )
+
+
+def depot_settings(settings: dict[str, Any], sb3: dict[str, Any]) -> dict[str, Any]:
+    """RLlib depot ``settings`` with the SB3 depot entry's network widths, starting learning
+    rate and GAE lambda (``sb3``: its PPO keyword arguments), so that both engines start
+    from the same clone and fine-tune it alike."""
+    settings = copy.deepcopy(settings)
+    widths = sb3.get("policy_kwargs", {}).get("net_arch")
+    if isinstance(widths, list):
+        settings["model"]["fcnet_hiddens"] = list(widths)
+    rate = sb3.get("learning_rate")
+    if rate is not None:
+        text = str(rate)
+        settings["training"]["lr"] = float(text.removeprefix("lin_"))
+    if "gae_lambda" in sb3 and "lambda_" in settings["training"]:
+        settings["training"]["lambda_"] = float(sb3["gae_lambda"])
+    return settings

@@ -69,3 +69,33 @@ def test_rllib_training_off_a_terminal_prints_no_progress_line(tmp_path, monkeyp
     code, out, err = run_cli("train", "--engine", "rllib", "--algo", "ppo", "--out", str(out_dir))
     assert code == 0, err
     assert err == "" and out.startswith("ppo (RLlib): 2,000 steps") and out.count("\n") == 1
+
+
+class FakeDepotRun(FakeRun):
+    def train(self, show):
+        row = [2000, 1.5, -52.0, -50.0, 2.0, 4.0, -51.0, 2.0, -53.0]
+        show(row)
+        return row
+
+
+def test_rllib_depot_training_says_it_imitates_mpc_and_prints_its_result(
+    tmp_path, monkeypatch
+) -> None:
+    pytest.importorskip("ray")
+    import smartcharging.rllib.registration
+    import smartcharging.rllib.runs
+    import smartcharging.rllib.session
+
+    monkeypatch.setattr(smartcharging.rllib.session, "ensure_ray", lambda address: None)
+    monkeypatch.setattr(smartcharging.rllib.registration, "register_envs", lambda: None)
+    monkeypatch.setattr(smartcharging.rllib.runs.RLlibRun, "start", FakeDepotRun)
+    out_dir = tmp_path / "run"
+    code, out, err = run_cli(
+        "train", "--engine", "rllib", "--scenario", "depot-10-overnight", "--algo", "ppo",
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("scoring MPC and the Lagrangian bound") and "imitating MPC" in out
+    # the square brackets survive rich's markup
+    assert "E[return] -52.00 on the evaluation episodes (4.0% from" in lines[-1]

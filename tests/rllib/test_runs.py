@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from smartcharging.agents.checkpoint_scores import EVALUATION_EPISODES, EVALUATION_SEED
-from smartcharging.agents.run_directory import RunError
+from smartcharging.agents.run_directory import RunError, read_curve_rows
 from smartcharging.agents.runs import read_curve
+from smartcharging.agents.training_adapter import OWN_VIEW, SHIPPED_RECIPE, ChargerRecipe
 from smartcharging.cli.routing import load_depot_agent as load_depot_policy
 from smartcharging.cli.routing import load_vehicle_agent as load_policy
 from smartcharging.config import ChargingConfig
@@ -16,7 +17,7 @@ from smartcharging.evaluation.depot import run_policy
 from smartcharging.evaluation.vehicle import exact_value
 from smartcharging.rllib.algorithms import default_settings
 from smartcharging.rllib.policies import RLlibPolicy
-from smartcharging.rllib.runs import RLlibRun, RLlibRunSpec, shifted_settings
+from smartcharging.rllib.runs import RLlibRun, RLlibRunSpec, new_spec, shifted_settings
 from smartcharging.solvers.vehicle.dp import solve_all
 from tests.cli.cli_runner import run_cli
 
@@ -114,6 +115,44 @@ def test_depot_run_trains_a_shared_policy_and_loads_for_the_depot(
     assert float(result.expected_returns.mean()) == pytest.approx(final[2], rel=1e-9)
     with pytest.raises(RunError, match="power levels"):
         load_depot_policy(tmp_path / "depot", small_depot(power_levels_kw=(0.0, 3.7, 7.4)))
+
+
+def test_depot_run_starts_from_the_sb3_runs_clone_of_mpc_with_their_recipe(
+    tmp_path: Path, small_depot
+) -> None:
+    """The shipped depot recipe on RLlib: the same views, site-rounded levels and imitation
+    of MPC as an SB3 run, so its step-0 checkpoint is a clone of MPC, not a random net."""
+    depot = small_depot()
+    plan = {"episodes": 4, "rounds": 2, "epochs": 10, "learning_rate": 0.003, "batch_size": 64}
+    spec = new_spec("ppo", 1, 1, 0, 1, depot=depot)
+    assert spec.recipe == SHIPPED_RECIPE and spec.imitation is not None
+    spec = RLlibRunSpec(
+        "ppo", 1, 1, 0, 1, tiny("ppo", True), depot=depot, recipe=SHIPPED_RECIPE, imitation=plan
+    )
+    RLlibRun.start(tmp_path / "imitated", spec)  # imitates, then checkpoints step 0
+    scratch = RLlibRunSpec("ppo", 1, 1, 0, 1, tiny("ppo", True), depot=depot, recipe=SHIPPED_RECIPE)
+    RLlibRun.start(tmp_path / "scratch", scratch)
+    curves = {
+        name: read_curve_rows(tmp_path / name / "curve.csv") for name in ("imitated", "scratch")
+    }
+    cloned, untrained = (float(curves[name][0]["gap_percent"]) for name in ("imitated", "scratch"))
+    assert cloned < untrained
+    data = json.loads((tmp_path / "imitated" / "run.json").read_text())
+    assert ChargerRecipe.from_json(data["recipe"]) == SHIPPED_RECIPE and data["imitation"] == plan
+    policy = load_depot_policy(tmp_path / "imitated", depot)
+    result, _ = run_policy(policy, depot, EVALUATION_EPISODES, EVALUATION_SEED)
+    expected = float(curves["imitated"][-1]["expected_return"])
+    assert float(result.expected_returns.mean()) == pytest.approx(expected, rel=1e-9)
+
+
+def test_depot_runs_from_before_recipes_load_with_each_chargers_own_view(small_depot) -> None:
+    spec = RLlibRunSpec("ppo", 400, 1, 0, 1, tiny("ppo", True), depot=small_depot())
+    data = spec.to_json()
+    del data["recipe"], data["imitation"]
+    old = RLlibRunSpec.from_json(data)
+    assert old.recipe == OWN_VIEW and old.imitation is None
+    with pytest.raises(RunError, match="imitation"):
+        RLlibRunSpec.from_json({**data, "imitation": {"rounds": 1}})
 
 
 def test_resume_continues_the_epsilon_schedule() -> None:
