@@ -16,6 +16,8 @@ from typing import Any
 from smartcharging.agents.run_directory import RunError
 
 RLLIB_ALGORITHMS = ("ppo", "dqn", "appo", "impala")
+#: The algorithms that learn from the batch they have just sampled.
+ON_POLICY = ("ppo", "appo", "impala")
 
 _MODEL = {"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh", "vf_share_layers": False}
 
@@ -143,20 +145,40 @@ def algorithm_config(
     """RLlib's ``AlgorithmConfig`` of a run: the batch env in every env runner
     (``vector_entry_point``), CPU only, the settings' hyperparameters and network. Each
     env runner steps ``num_envs_per_env_runner`` environments of ``copies_per_env``
-    copies each (a depot's chargers), as RLlib counts the copies of a vector env."""
+    copies each (a depot's chargers), as RLlib counts the copies of a vector env.
+
+    An on-policy algorithm samples its batch in rounds (every env runner steps every copy
+    for a rollout fragment), and RLlib refuses a batch that is not about a whole number of
+    rounds; its batch is therefore rounded up to whole rounds (:func:`whole_rounds`), so
+    that more env runners or a depot with fewer chargers train on larger batches instead of
+    failing. (DQN's batch is a replay sample, left as it is.)"""
+    copies = int(settings["num_envs_per_env_runner"]) * copies_per_env
+    fragment = int(settings["rollout_fragment_length"])
+    training = copy.deepcopy(settings["training"])
+    if algo in ON_POLICY:
+        training["train_batch_size_per_learner"] = whole_rounds(
+            int(training["train_batch_size_per_learner"]),
+            max(num_env_runners, 1) * copies * fragment,
+        )
     return (
         algorithm_class(algo)()
         .environment(env, env_config=env_config)
         .env_runners(
             num_env_runners=num_env_runners,
-            num_envs_per_env_runner=int(settings["num_envs_per_env_runner"]) * copies_per_env,
+            num_envs_per_env_runner=copies,
             gym_env_vectorize_mode="vector_entry_point",
-            rollout_fragment_length=int(settings["rollout_fragment_length"]),
+            rollout_fragment_length=fragment,
         )
-        .training(**copy.deepcopy(settings["training"]))
+        .training(**training)
         .rl_module(model_config=copy.deepcopy(settings["model"]))
         .learners(num_learners=0, num_gpus_per_learner=0)
         .resources(num_gpus=0)
         .debugging(seed=seed, log_level="ERROR")
         .reporting(min_sample_timesteps_per_iteration=0)
     )
+
+
+def whole_rounds(batch: int, round_size: int) -> int:
+    """The smallest whole number of sampling rounds of ``round_size`` steps that holds
+    ``batch`` steps."""
+    return -(-batch // round_size) * round_size

@@ -10,6 +10,7 @@ import pytest
 
 from smartcharging.agents.run_directory import RunError
 from smartcharging.config import ChargingConfig
+from smartcharging.config.scenarios import load_depot_scenario
 from smartcharging.rllib.algorithms import DEPOT_SETTINGS, VEHICLE_SETTINGS, default_settings
 from smartcharging.rllib.runs import RLlibRun, RLlibRunSpec, new_spec
 from smartcharging.rllib.settings import check_settings
@@ -23,6 +24,31 @@ from tests.cli.cli_runner import run_cli
 def test_every_shipped_setting_passes(algo: str, depot: bool) -> None:
     settings = default_settings(algo, depot)
     assert check_settings(algo, depot, settings) == settings
+
+
+@pytest.mark.parametrize("runners", [0, 1, 3, 4])
+@pytest.mark.parametrize(
+    ("algo", "scenario"),
+    [("ppo", None), ("ppo", "depot-v2g-peak"), ("ppo", "depot-25-evening"), ("impala", None)],
+)
+def test_rllib_accepts_every_shipped_setting_with_any_env_runners_and_depot_size(
+    algo: str, scenario: str | None, runners: int
+) -> None:
+    """RLlib refuses a batch that is not a whole number of sampling rounds: 4 env runners
+    (the docs' example) and 10-charger depots were refused before batches were rounded."""
+    from smartcharging.rllib.algorithms import algorithm_config
+
+    if scenario is None:
+        name, env_config, copies = "smartcharging-vehicle", {}, 1
+    else:
+        depot = load_depot_scenario(scenario).to_config()
+        name, env_config = "smartcharging-depot-chargers", {"config": depot.to_dict()}
+        copies = depot.n_chargers
+    settings = default_settings(algo, scenario is not None)
+    config = algorithm_config(algo, name, env_config, settings, runners, 0, copies)
+    config.validate()
+    batch = config.train_batch_size_per_learner
+    assert batch >= settings["training"]["train_batch_size_per_learner"]
 
 
 def dqn_with(change: Any) -> dict[str, Any]:
