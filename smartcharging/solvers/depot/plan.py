@@ -26,8 +26,9 @@ approximation; the Lagrangian bound takes only its duals as a starting point and
 every bound exactly.
 
 With ``method="milp"`` each first-slot energy equals one charger level's (binary
-choices), so the plan's first slot is directly an action; later slots stay continuous. Vehicles that leave after the planning horizon are credited with full power in
-their slots beyond it.
+choices), so the plan's first slot is directly an action; later slots stay continuous.
+Vehicles that leave after the planning horizon are credited with full power in their
+slots beyond it.
 
 **With V2G, cycle ageing or a credit for the energy left** (:func:`needs_bidirectional`)
 each planned cell (vehicle, slot) charges ``e+`` and discharges ``e-`` (battery side), each
