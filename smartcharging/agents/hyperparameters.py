@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -241,6 +242,38 @@ def _check_sb3_rules(source: str, algo: str, n_envs: int, kwargs: dict[str, Any]
     if "train_freq" in kwargs:
         _check_train_freq(source, n_envs, kwargs["train_freq"])
     _check_policy_kwargs(source, kwargs.get("policy_kwargs") or {})
+    _check_numbers(source, kwargs)
+
+
+#: SB3 arguments that are plain numbers, with the closed range each must lie in (schedule
+#: keys are checked by :mod:`smartcharging.agents.schedules`).
+NUMBER_RANGES: dict[str, tuple[float, float]] = {
+    "gamma": (0.0, 1.0),
+    "gae_lambda": (0.0, 1.0),
+    "tau": (0.0, 1.0),
+    "exploration_fraction": (0.0, 1.0),
+    "exploration_initial_eps": (0.0, 1.0),
+    "exploration_final_eps": (0.0, 1.0),
+    "ent_coef": (0.0, math.inf),
+    "vf_coef": (0.0, math.inf),
+    "max_grad_norm": (0.0, math.inf),
+    "rms_prop_eps": (0.0, math.inf),
+}
+
+
+def _check_numbers(source: str, kwargs: dict[str, Any]) -> None:
+    """Refuse a number argument that is not a finite number in its range (``gamma: high``
+    reached SB3 and failed mid-run with a ``TypeError``)."""
+    for key, (low, high) in NUMBER_RANGES.items():
+        if key not in kwargs:
+            continue
+        value = kwargs[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or not low <= value <= high:
+            allowed = f"[{low:g}, {high:g}]" if math.isfinite(high) else f">= {low:g}"
+            raise HyperparameterError(
+                f"{source}: invalid {key}={shorten(repr(value))}: must be a number {allowed}"
+            )
 
 
 def _check_train_freq(source: str, n_envs: int, value: Any) -> None:

@@ -110,6 +110,10 @@ def test_entries_cannot_ask_for_unbounded_buffers_or_networks(changes, message) 
         ("ppo", {"policy_kwargs": {"features_extractor_class": "x"}}, "policy_kwargs key"),
         ("dqn", {"policy_kwargs": {"ortho_init": False}}, "policy_kwargs key 'ortho_init'"),
         ("ppo", {"policy_kwargs": "wide"}, "invalid policy_kwargs='wide': must be a mapping"),
+        ("ppo", {"gamma": "high"}, "invalid gamma='high': must be a number \\[0, 1\\]"),
+        ("ppo", {"gae_lambda": 1.5}, "invalid gae_lambda=1.5: must be a number \\[0, 1\\]"),
+        ("a2c", {"ent_coef": float("nan")}, "invalid ent_coef=nan: must be a number >= 0"),
+        ("dqn", {"tau": True}, "invalid tau=True"),
     ],
 )
 def test_entries_sb3_would_refuse_with_an_assertion_are_named(algo, changes, message) -> None:
