@@ -96,6 +96,7 @@ _KINDS: dict[str, tuple[str, Callable[[object], bool]]] = {
     "text": ("a string", lambda v: isinstance(v, str)),
     "mapping": ("a JSON object", lambda v: isinstance(v, dict)),
     "mapping or null": ("a JSON object or null", lambda v: v is None or isinstance(v, dict)),
+    "list": ("a JSON array", lambda v: isinstance(v, list)),
 }
 
 

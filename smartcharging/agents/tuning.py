@@ -30,6 +30,8 @@ Optuna is part of the ``rl`` extra and imported only inside functions.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +48,7 @@ from smartcharging.agents.depot_hyperparameters import (
 )
 from smartcharging.agents.hyperparameters import SB3_ALGORITHMS, scenario_name, shipped
 from smartcharging.agents.interrupt_gate import InterruptGate
-from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory
+from smartcharging.agents.run_directory import LOCK_FILE, RunDirectory, check_entries
 from smartcharging.agents.runs import Run, RunError, RunSpec
 from smartcharging.agents.search_space import REQUEUED_FROM, check_study, search_space
 from smartcharging.atomic_files import write_json, write_text
@@ -102,16 +104,52 @@ class TuneSpec:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TuneSpec:
+        if not isinstance(data, dict):
+            raise ValueError("it is not a JSON object")
+        counts = ("trials", "steps", "seed", "checkpoints")
+        check_entries(
+            data,
+            {"algo": "text", **dict.fromkeys(counts, "integer")},
+            {"env": "mapping", "depot": "mapping", "interrupted": "list"},
+        )
         if ("env" in data) == ("depot" in data):
             raise ValueError("it must describe either a vehicle (env) or a depot (depot)")
         config = DepotConfig(**data["depot"]) if "depot" in data else ChargingConfig(**data["env"])
         return cls(
             algo=data["algo"],
-            trials=int(data["trials"]),
-            steps=int(data["steps"]),
-            seed=int(data["seed"]),
+            trials=data["trials"],
+            steps=data["steps"],
+            seed=data["seed"],
             config=config,
-            checkpoints=int(data["checkpoints"]),
+            checkpoints=data["checkpoints"],
+        )
+
+    def fingerprint(self) -> str:
+        """A digest of what the study tunes on (the algorithm and the vehicle or depot), kept
+        in the study so that a ``tune.json`` edited to another problem is refused."""
+        text = json.dumps([self.algo, self.config.to_dict()], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: The study's user attribute holding :meth:`TuneSpec.fingerprint`.
+PROBLEM_ATTRIBUTE = "problem"
+
+
+def check_same_problem(study: Any, spec: TuneSpec, folder: Path) -> None:
+    """Record what a new study tunes on; refuse a study whose ``tune.json`` now describes
+    another algorithm, vehicle or depot than its trials ran on (their scores would be
+    compared with new ones, and ``best.yml`` named for the wrong scenario). Studies from
+    before the record are taken as they are."""
+    recorded = study.user_attrs.get(PROBLEM_ATTRIBUTE)
+    if recorded is None:
+        if not study.trials:
+            study.set_user_attr(PROBLEM_ATTRIBUTE, spec.fingerprint())
+        return
+    if recorded != spec.fingerprint():
+        raise RunError(
+            f"{folder / TUNE_FILE}: its algorithm or {'depot' if spec.depot else 'vehicle'} is "
+            "not the one the study's trials ran on (edited?): restore it from a copy, or "
+            "start a new tuning with --out"
         )
 
 
@@ -159,6 +197,7 @@ class Tuning:
                     load_if_exists=True,
                 )
                 check_study(self.study, spec.algo, path, spec.depot)
+                check_same_problem(self.study, spec, folder)
             except (RunError, KeyboardInterrupt):
                 raise
             except Exception as error:  # not a database, or rows Optuna cannot read

@@ -66,6 +66,16 @@ def test_a_depot_study_scores_trials_by_the_lagrangian_gap_and_writes_a_depot_en
     resumed = Tuning.resume(tmp_path / "t")  # tune.json holds the depot
     resumed.directory.release()
     assert resumed.spec.depot and resumed.spec.to_json() == spec.to_json()
+    # tune.json edited to another depot, or to a count that is not an integer, is refused
+    tune_file = tmp_path / "t" / "tune.json"
+    saved = json.loads(tune_file.read_text())
+    other = {**saved, "depot": {**saved["depot"], "grid_limit_kw": 99.0}}
+    tune_file.write_text(json.dumps(other))
+    with pytest.raises(RunError, match="depot is not the one the study's trials ran on"):
+        Tuning.resume(tmp_path / "t")
+    tune_file.write_text(json.dumps({**saved, "steps": 2000.7}))
+    with pytest.raises(RunError, match="steps 2000.7 is not an integer"):
+        Tuning.resume(tmp_path / "t")
 
 
 def test_a_trial_entry_keeps_its_linear_schedule_and_network() -> None:
