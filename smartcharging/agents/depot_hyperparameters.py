@@ -26,6 +26,7 @@ from smartcharging.agents.hyperparameters import (
     read_entries,
 )
 from smartcharging.config import DepotConfig, limits
+from smartcharging.config.validation import shorten
 
 __all__ = [
     "DEPOT_ALGORITHMS",
@@ -104,7 +105,8 @@ def check_imitation(source: str, plan: Any) -> dict[str, Any]:
     unknown = sorted(set(plan) - set(IMITATION_KEYS), key=str)
     if unknown:
         raise HyperparameterError(
-            f"{where}: unknown setting {unknown[0]!r}: known are {', '.join(IMITATION_KEYS)}"
+            f"{where}: unknown setting {shorten(repr(unknown[0]))}: known are "
+            f"{', '.join(IMITATION_KEYS)}"
         )
     missing = [key for key in IMITATION_KEYS if key not in plan]
     if missing:
@@ -113,7 +115,9 @@ def check_imitation(source: str, plan: Any) -> dict[str, Any]:
         value = plan[key]
         low = 0 if key == "rounds" else 1
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise HyperparameterError(f"{where}: invalid {key}={value!r}: must be an int >= {low}")
+            raise HyperparameterError(
+                f"{where}: invalid {key}={shorten(repr(value))}: must be an int >= {low}"
+            )
     if plan["episodes"] > limits.MAX_DEPOTS:
         raise HyperparameterError(
             f"{where}: invalid episodes={plan['episodes']:,}: must be <= {limits.MAX_DEPOTS:,}"
@@ -126,7 +130,7 @@ def check_imitation(source: str, plan: Any) -> dict[str, Any]:
     rate = plan["learning_rate"]
     if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 < rate < 1:
         raise HyperparameterError(
-            f"{where}: invalid learning_rate={rate!r}: must be a number in (0, 1)"
+            f"{where}: invalid learning_rate={shorten(repr(rate))}: must be a number in (0, 1)"
         )
     return dict(plan)
 

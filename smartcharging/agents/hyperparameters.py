@@ -269,7 +269,10 @@ def _check_numbers(source: str, kwargs: dict[str, Any]) -> None:
             continue
         value = kwargs[key]
         number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not math.isfinite(value) or not low <= value <= high:
+        # an int of any size compares exactly; math.isfinite would overflow converting it
+        if not number or not (isinstance(value, int) or math.isfinite(value)):
+            number = False
+        if not number or not low <= value <= high:
             allowed = f"[{low:g}, {high:g}]" if math.isfinite(high) else f">= {low:g}"
             raise HyperparameterError(
                 f"{source}: invalid {key}={shorten(repr(value))}: must be a number {allowed}"

@@ -147,7 +147,8 @@ class ChargerRecipe:
     def __post_init__(self) -> None:
         if self.reward not in CHARGER_REWARDS:
             raise ValueError(
-                f"invalid reward={self.reward!r}: must be one of {', '.join(CHARGER_REWARDS)}"
+                f"invalid reward={shorten(repr(self.reward))}: must be one of "
+                f"{', '.join(CHARGER_REWARDS)}"
             )
         if self.decoding not in DECODINGS:
             raise ValueError(
@@ -170,15 +171,18 @@ class ChargerRecipe:
         them, without the queue features, acting greedily); a ``ValueError`` naming what does
         not fit."""
         required = set(RECIPE_KEYS) - {"queue", "decoding"}
-        if not isinstance(data, dict) or not required <= set(data) <= set(RECIPE_KEYS):
-            raise ValueError(
-                f"its recipe {shorten(repr(data))} is not one of {', '.join(RECIPE_KEYS)}"
-            )
+        if not isinstance(data, dict):
+            raise ValueError(f"its recipe {shorten(repr(data))} is not a JSON object")
+        unknown = sorted(set(data) - set(RECIPE_KEYS), key=str)
+        missing = sorted(required - set(data))
+        if unknown or missing:
+            what = f"unknown key {shorten(repr(unknown[0]))}" if unknown else f"no {missing[0]}"
+            raise ValueError(f"its recipe has {what}: its keys are {', '.join(RECIPE_KEYS)}")
         flags = [data["features"], data["action_mask"], data.get("queue", False)]
         if not all(isinstance(flag, bool) for flag in flags):
             raise ValueError("its recipe's features, action_mask and queue must be true or false")
-        decoding = data.get("decoding", "greedy")
-        return cls(flags[0], flags[1], str(data["reward"]), flags[2], str(decoding))
+        reward, decoding = data["reward"], data.get("decoding", "greedy")
+        return cls(flags[0], flags[1], reward, flags[2], decoding)
 
 
 #: Each charger's own view and reward: what depot runs trained before the recipe.

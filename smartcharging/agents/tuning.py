@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,14 +126,18 @@ class TuneSpec:
         )
 
     def fingerprint(self) -> str:
-        """A digest of what the study tunes on (the algorithm and the vehicle or depot), kept
-        in the study so that a ``tune.json`` edited to another problem is refused."""
-        text = json.dumps([self.algo, self.config.to_dict()], sort_keys=True)
+        """A digest of what the study's trials are: the algorithm, the vehicle or depot,
+        each trial's budget and checkpoints, and the seed (everything but the number of
+        trials), kept in the study so that a ``tune.json`` edited to other trials is
+        refused."""
+        problem = [self.algo, self.config.to_dict(), self.steps, self.checkpoints, self.seed]
+        text = json.dumps(problem, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: The study's user attribute holding :meth:`TuneSpec.fingerprint`.
+#: The study's user attribute holding :meth:`TuneSpec.fingerprint`, and its form.
 PROBLEM_ATTRIBUTE = "problem"
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
 
 def check_same_problem(study: Any, spec: TuneSpec, folder: Path) -> None:
@@ -145,12 +150,28 @@ def check_same_problem(study: Any, spec: TuneSpec, folder: Path) -> None:
         if not study.trials:
             study.set_user_attr(PROBLEM_ATTRIBUTE, spec.fingerprint())
         return
-    if recorded != spec.fingerprint():
+    if not isinstance(recorded, str) or not FINGERPRINT.fullmatch(recorded):
         raise RunError(
-            f"{folder / TUNE_FILE}: its algorithm or {'depot' if spec.depot else 'vehicle'} is "
-            "not the one the study's trials ran on (edited?): restore it from a copy, or "
-            "start a new tuning with --out"
+            f"{folder / 'study.db'}: its record of what it tunes ({shorten(repr(recorded))}) "
+            "is not a SHA-256 digest: restore it from a copy, or start a new tuning with --out"
         )
+    if recorded != spec.fingerprint():
+        kind = "depot" if spec.depot else "vehicle"
+        raise RunError(
+            f"{folder / TUNE_FILE}: its algorithm, {kind}, steps, checkpoints or seed are not "
+            "those the study's trials ran with (edited?): restore it from a copy, or start a "
+            "new tuning with --out (only --trials may change on --resume)"
+        )
+
+
+def _interrupted(data: dict[str, Any]) -> list[int]:
+    """The trial numbers a ``tune.json`` lists as cut by an interruption."""
+    numbers = data.get("interrupted", [])
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+        raise ValueError(
+            f"its interrupted {shorten(repr(numbers))} is not a list of trial numbers (>= 0)"
+        )
+    return list(numbers)
 
 
 def entry_of(params: dict[str, Any]) -> dict[str, Any]:
@@ -240,9 +261,7 @@ class Tuning:
         directory = RunDirectory(folder, ())
         try:
             spec = directory.parse(TUNE_FILE, TuneSpec.from_json)
-            interrupted = directory.parse(
-                TUNE_FILE, lambda data: [int(n) for n in data["interrupted"]]
-            )
+            interrupted = directory.parse(TUNE_FILE, _interrupted)
         except FileNotFoundError:
             raise RunError(f"--resume {folder}: not a tuning directory (no tune.json)") from None
         if not (folder / "study.db").is_file():

@@ -76,6 +76,8 @@ class SessionDays:
         if len(set(self.stations)) != len(self.stations):
             raise ConfigError("invalid sessions: station names must be unique")
         n = len(self.day)
+        if n == 0:  # the simulator reads the sessions' arrays, and a day of none is no day
+            raise ConfigError("invalid sessions: need at least one session")
         check_limit("sessions", n, limits.MAX_SESSIONS)
         for name in (*_INTEGERS, *_ENERGIES, "claimed"):
             if len(getattr(self, name)) != n:

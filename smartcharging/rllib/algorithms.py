@@ -14,6 +14,7 @@ import copy
 from typing import Any
 
 from smartcharging.agents.run_directory import RunError
+from smartcharging.config import limits
 
 RLLIB_ALGORITHMS = ("ppo", "dqn", "appo", "impala")
 #: The algorithms that learn from the batch they have just sampled.
@@ -156,10 +157,18 @@ def algorithm_config(
     fragment = int(settings["rollout_fragment_length"])
     training = copy.deepcopy(settings["training"])
     if algo in ON_POLICY:
-        training["train_batch_size_per_learner"] = whole_rounds(
+        batch = whole_rounds(
             int(training["train_batch_size_per_learner"]),
             max(num_env_runners, 1) * copies * fragment,
         )
+        if batch > limits.MAX_BUFFER_TRANSITIONS:
+            raise RunError(
+                f"invalid train batch of {batch:,} steps ({max(num_env_runners, 1):,} env runners "
+                f"x {copies:,} copies x rollout_fragment_length {fragment:,}): must be at most "
+                f"{limits.MAX_BUFFER_TRANSITIONS:,} (MAX_BUFFER_TRANSITIONS in "
+                "smartcharging.config.limits); use fewer env runners or copies"
+            )
+        training["train_batch_size_per_learner"] = batch
     return (
         algorithm_class(algo)()
         .environment(env, env_config=env_config)

@@ -110,7 +110,7 @@ class RLlibRunSpec:
             raise ValueError("a recipe and imitation are for depot runs")
         if self.imitation is not None:
             try:
-                check_imitation("run.json", self.imitation)
+                check_imitation("imitation", self.imitation)
             except HyperparameterError as error:
                 raise RunError(str(error)) from None
         check_rllib_algorithm(self.algo, self.depot is not None)
@@ -320,6 +320,13 @@ class RLlibRun:
         training = module.training
         imitate_mpc(RLlibChargerNetwork(module), depot, self.spec.recipe, self.spec.seed, plan)
         module.train(training)
+        # APPO and IMPALA keep an old policy as the target of their importance ratios: it
+        # starts as the clone too, or the first updates would pull towards the random net
+        pairs = (
+            module.get_target_network_pairs() if hasattr(module, "get_target_network_pairs") else []
+        )
+        for main, target in pairs:
+            target.load_state_dict(main.state_dict())
         self._set_weights(module.get_state())
 
     @classmethod

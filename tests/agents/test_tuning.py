@@ -71,10 +71,21 @@ def test_a_depot_study_scores_trials_by_the_lagrangian_gap_and_writes_a_depot_en
     saved = json.loads(tune_file.read_text())
     other = {**saved, "depot": {**saved["depot"], "grid_limit_kw": 99.0}}
     tune_file.write_text(json.dumps(other))
-    with pytest.raises(RunError, match="depot is not the one the study's trials ran on"):
+    with pytest.raises(RunError, match="depot, steps, checkpoints or seed are not those"):
         Tuning.resume(tmp_path / "t")
-    tune_file.write_text(json.dumps({**saved, "steps": 2000.7}))
-    with pytest.raises(RunError, match="steps 2000.7 is not an integer"):
+    tune_file.write_text(json.dumps({**saved, "steps": 500_000}))  # trials would not compare
+    with pytest.raises(RunError, match="depot, steps, checkpoints or seed are not those"):
+        Tuning.resume(tmp_path / "t")
+    for bad, message in (
+        ({"steps": 2000.7}, "steps 2000.7 is not an integer"),
+        ({"interrupted": [0.9, True]}, r"interrupted \[0.9, True\] is not a list of trial"),
+    ):
+        tune_file.write_text(json.dumps({**saved, **bad}))
+        with pytest.raises(RunError, match=message):
+            Tuning.resume(tmp_path / "t")
+    tune_file.write_text(json.dumps(saved))
+    tuning.study.set_user_attr("problem", 5)  # study.db's record damaged
+    with pytest.raises(RunError, match=r"study.db: its record of what it tunes \(5\)"):
         Tuning.resume(tmp_path / "t")
 
 

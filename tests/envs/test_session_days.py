@@ -84,6 +84,22 @@ def test_config_round_trips_and_derives_its_fleet() -> None:
         ({"need_kwh": (11.0, 20.0, 15.0, 5.0, 12.0, 25.0)}, "exceeds requested_kwh"),
         ({"departure": (5, 12, 10, 8, 9, 17)}, "departure=17 must lie in 1..16"),
         ({"requested_kwh": (0.0, 20.0, 15.0, 5.0, 12.0, 30.0)}, "must be > 0"),
+        (  # no session at all: the depot's reset failed on an IndexError
+            dict.fromkeys(
+                (
+                    "day",
+                    "station",
+                    "arrival",
+                    "departure",
+                    "estimated_departure",
+                    "requested_kwh",
+                    "need_kwh",
+                    "claimed",
+                ),
+                (),
+            ),
+            "need at least one session",
+        ),
     ],
 )
 def test_bad_sessions_are_refused(changes: dict, message: str) -> None:

@@ -145,6 +145,31 @@ def test_depot_run_starts_from_the_sb3_runs_clone_of_mpc_with_their_recipe(
     assert float(result.expected_returns.mean()) == pytest.approx(expected, rel=1e-9)
 
 
+def test_an_appo_run_starts_its_old_policy_from_the_clone_too(tmp_path: Path, small_depot) -> None:
+    """APPO's importance ratios are taken against its old policy: left random, its first
+    updates would pull the clone of MPC towards the random network."""
+    plan = {"episodes": 2, "rounds": 1, "epochs": 2, "learning_rate": 0.01, "batch_size": 64}
+    settings = tiny("appo", True)
+    for key in ("minibatch_size", "num_epochs"):  # PPO's; APPO has neither
+        del settings["training"][key]
+    spec = RLlibRunSpec(
+        "appo", 1, 1, 0, 1, settings, depot=small_depot(), recipe=SHIPPED_RECIPE, imitation=plan
+    )
+    run = RLlibRun.start(tmp_path / "appo", spec)
+    try:
+        module = run._learner_module()
+        pairs = module.get_target_network_pairs()
+        assert pairs
+        for main, target in pairs:
+            for (_, a), (_, b) in zip(
+                main.state_dict().items(), target.state_dict().items(), strict=True
+            ):
+                assert (a == b).all()
+    finally:
+        run.algo.stop()
+        run.directory.release()
+
+
 def test_depot_runs_from_before_recipes_load_with_each_chargers_own_view(small_depot) -> None:
     spec = RLlibRunSpec("ppo", 400, 1, 0, 1, tiny("ppo", True), depot=small_depot())
     data = spec.to_json()

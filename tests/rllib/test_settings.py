@@ -184,3 +184,15 @@ def test_a_checkpoint_naming_something_outside_the_run_is_refused(
     with pytest.raises(RunError, match="not a file name inside the run folder"):
         RLlibRun.resume(run)
     assert (outside / "keep").read_text() == "keep"
+
+
+def test_a_batch_rounded_beyond_the_transition_limit_is_refused() -> None:
+    """Rounding to whole sampling rounds multiplies by env runners and copies: the settings
+    check alone let 10,000 runners of 25-charger depots ask for a 128M-step batch."""
+    from smartcharging.rllib.algorithms import algorithm_config
+
+    depot = load_depot_scenario("depot-25-evening").to_config()
+    settings = default_settings("ppo", True)
+    env_config = {"config": depot.to_dict()}
+    with pytest.raises(RunError, match="invalid train batch of 128,000,000 steps"):
+        algorithm_config("ppo", "smartcharging-depot-chargers", env_config, settings, 10_000, 0, 25)

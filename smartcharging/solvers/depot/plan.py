@@ -174,19 +174,56 @@ def solve_plan(
     )
 
 
+#: Cost per kW of the level a first-slot cell chooses (per currency unit: negligible): of
+#: levels that deliver the same energy (a full battery takes none) the smallest is chosen,
+#: as a request on a full battery still takes its share of the site's limit.
+LEVEL_TIE_BREAK = 1e-6
+
+
 def _level_choice(
-    model: LinearModel, first_cells: np.ndarray, n_levels: int
+    model: LinearModel, first_cells: np.ndarray, power_kw: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Binary level choices of the first slot's cells; returns their columns and the
     index of each cell's row."""
     count = len(first_cells)
-    choice = model.variables("choice", count * n_levels, high=1.0, integer=True)
+    cost = np.tile(LEVEL_TIE_BREAK * np.abs(power_kw), count)
+    choice = model.variables("choice", count * len(power_kw), high=1.0, cost=cost, integer=True)
     return choice, np.arange(count)
 
 
 def _chosen_levels(solution: ModelSolution, n_levels: int) -> np.ndarray:
     """The level chosen for each of the first slot's cells."""
     return solution.value("choice").reshape(-1, n_levels).argmax(axis=1)
+
+
+def add_chosen_level_rows(
+    model: LinearModel,
+    name: str,
+    index: np.ndarray,
+    columns: np.ndarray,
+    per_cell: int,
+    choice: np.ndarray,
+    energy: np.ndarray,
+    room: np.ndarray,
+) -> None:
+    """Tie each first-slot cell's energy one way (its ``per_cell`` segment ``columns``) to
+    the level it chooses (``choice``, one row of ``len(energy)`` binaries per cell): at
+    most the level's slot ``energy``, at least as much of it as the battery has ``room``
+    for. A level chosen is a level delivered, as the depot's step delivers it: with an
+    upper bound alone the costless choice of full power was free for a cell planned to
+    idle, and with equality a nearly full battery could take no level at all."""
+    count = len(room)
+    rows = np.concatenate([np.repeat(index, per_cell), np.repeat(index, len(energy))])
+    columns = np.concatenate([columns, choice])
+    ones = np.ones(count * per_cell)
+    delivered = np.minimum(energy[None, :], room[:, None]).ravel()
+    model.rows(
+        f"{name} at most", rows, columns, np.concatenate([ones, -np.tile(energy, count)]),
+        high=np.zeros(count),
+    )  # fmt: skip
+    model.rows(
+        f"{name} at least", rows, columns, np.concatenate([ones, -delivered]), low=np.zeros(count)
+    )
 
 
 def _charge_only_plan(
@@ -222,7 +259,7 @@ def _charge_only_plan(
     grid = model.variables("grid", n_slots, high=config.grid_limit_kw * h * site_scale, cost=prices)
     peak = int(model.variables("peak", 1, low=peak_kw, cost=dc)[0])
     if len(first_cells):
-        choice, index = _level_choice(model, first_cells, n_levels)
+        choice, index = _level_choice(model, first_cells, config.power_kw)
     segment_vehicle = np.repeat(vehicle_of, k)
     segment_slot = np.repeat(slot_of, k)
     if short > 0:  # z >= tangents of short * E[(D - B)+], B = battery + extra + energies
@@ -253,14 +290,11 @@ def _charge_only_plan(
     if len(first_cells):
         count = len(first_cells)
         first_segments = segment[(k * first_cells[:, None] + np.arange(k)[None, :]).ravel()]
-        model.rows(  # energy = the chosen level's: a level chosen is a level delivered
-            "level",
-            np.concatenate([np.repeat(index, k), np.repeat(index, n_levels)]),
-            np.concatenate([first_segments, choice]),
-            np.concatenate([np.ones(count * k), -np.tile(config.slot_energy_kwh, count)]),
-            low=np.zeros(count),
-            high=np.zeros(count),
-        )
+        room = np.maximum(vehicles.capacity_kwh - vehicles.battery_kwh, 0.0)
+        add_chosen_level_rows(
+            model, "level", index, first_segments, k, choice, config.slot_energy_kwh,
+            room[vehicle_of[first_cells]],
+        )  # fmt: skip
         model.rows(
             "one level", np.repeat(index, n_levels), choice, 1.0, low=np.ones(count), high=1.0
         )
@@ -371,7 +405,7 @@ def solve_bidirectional_plan(
         )
         peak = int(model.variables("peak", 1, low=peak_kw, cost=dc)[0])
     if len(first_cells):
-        choice, index = _level_choice(model, first_cells, n_levels)
+        choice, index = _level_choice(model, first_cells, config.power_kw)
     # battery balance per cell: b - b_before - charge + discharge = arrival level or 0
     starts = np.ones(n_cells, dtype=bool)
     starts[1:] = vehicle_of[1:] != vehicle_of[:-1]
@@ -436,18 +470,24 @@ def solve_bidirectional_plan(
         count = len(first_cells)
         in_cols = segment[(k * first_cells[:, None] + np.arange(k_in)[None, :]).ravel()]
         out_cols = segment[(k * first_cells[:, None] + k_in + np.arange(k_out)[None, :]).ravel()]
-        for name, columns, kk, energy in (
-            ("charge level", in_cols, k_in, np.maximum(config.slot_energy_kwh, 0.0)),
-            ("discharge level", out_cols, k_out, np.maximum(-config.slot_energy_kwh, 0.0)),
-        ):  # energy each way = the chosen level's: a level chosen is a level delivered
-            model.rows(
-                name,
-                np.concatenate([np.repeat(index, kk), np.repeat(index, n_levels)]),
-                np.concatenate([columns, choice]),
-                np.concatenate([np.ones(count * kk), -np.tile(energy, count)]),
-                low=np.zeros(count),
-                high=np.zeros(count),
-            )
+        here = vehicle_of[first_cells]
+        for name, columns, kk, energy, room in (
+            (
+                "charge level",
+                in_cols,
+                k_in,
+                np.maximum(config.slot_energy_kwh, 0.0),
+                np.maximum(capacity - battery, 0.0)[here],
+            ),
+            (
+                "discharge level",
+                out_cols,
+                k_out,
+                np.maximum(-config.slot_energy_kwh, 0.0),
+                (battery - floor)[here],
+            ),
+        ):
+            add_chosen_level_rows(model, name, index, columns, kk, choice, energy, room)
         model.rows(
             "one level", np.repeat(index, n_levels), choice, 1.0, low=np.ones(count), high=1.0
         )
