@@ -59,6 +59,7 @@ from smartcharging.agents.run_directory import (
 from smartcharging.agents.scaling import depot_reward_scale
 from smartcharging.agents.trained_on import check_same_depot
 from smartcharging.agents.training_adapter import OWN_VIEW, SHIPPED_RECIPE, ChargerRecipe
+from smartcharging.agents.validated_best import VALIDATED_KEY, ValidatedBest, improves
 from smartcharging.config import DepotConfig, limits
 from smartcharging.config.limits import check_limit
 
@@ -66,8 +67,9 @@ if TYPE_CHECKING:
     from smartcharging.agents.sb3_depot import DepotAgentPolicy
 
 CURVE_FIELDS = DEPOT_CURVE_FIELDS
-#: The model file of a checkpoint.
+#: The model file of a checkpoint, and of the best checkpoint on the validation episodes.
 MODEL_NAMES = FileNames(("model-<steps>.zip",))
+BEST_NAMES = FileNames(("best-model-<steps>.zip",))
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,7 @@ def resume_depot(
         directory.parse(RUN_FILE, _schedule)
         checkpoint = directory.read(CHECKPOINT_FILE)
         model_file = directory.parse(CHECKPOINT_FILE, _model_file)
+        validated = directory.parse(CHECKPOINT_FILE, _validated)
         _refuse_legacy_curve(out)
         reference = directory.parse(RUN_FILE, _reference)
         recipe, hyperparameters = directory.parse(RUN_FILE, _learner)
@@ -194,7 +197,15 @@ def resume_depot(
     directory.resume_from(checkpoint, [model_file])
     try:
         return _train(
-            directory, spec, config, model, reference, wall_time_s, on_checkpoint, on_estimate
+            directory,
+            spec,
+            config,
+            model,
+            reference,
+            wall_time_s,
+            on_checkpoint,
+            on_estimate,
+            validated=validated,
         )
     finally:
         directory.release()
@@ -226,10 +237,18 @@ def _train(
     on_checkpoint: Callable[[DepotCheckpoint], None] | None,
     on_estimate: Callable[[DurationEstimate], None] | None,
     starting: bool = False,
+    validated: ValidatedBest | None = None,
 ) -> DepotCheckpoint:
     """Learn to ``spec["total_steps"]``, checkpointing by the run directory's protocol
-    (``starting``: a new run, whose first checkpoint is the policy it starts from)."""
-    from smartcharging.agents.sb3_depot import DepotAgentPolicy, DepotCheckpoints
+    (``starting``: a new run, whose first checkpoint is the policy it starts from); the
+    last checkpoint holds the weights of the checkpoint best on the validation episodes
+    (:mod:`smartcharging.agents.validated_best`; ``validated``: the best so far)."""
+    from smartcharging.agents.depot_imitation import validation_return
+    from smartcharging.agents.sb3_depot import (
+        DepotAgentPolicy,
+        DepotCheckpoints,
+        load_depot_model,
+    )
 
     steps, algo = int(spec["total_steps"]), spec["algo"]
     recipe = ChargerRecipe.from_json(spec["recipe"]) if "recipe" in spec else OWN_VIEW
@@ -238,20 +257,35 @@ def _train(
     every = max(steps // checkpoints, 1)
     point: DepotCheckpoint | None = None
 
-    def checkpoint() -> None:
-        nonlocal point
-        wall = wall_offset + time.perf_counter() - started
+    def checkpoint(last: bool = False) -> None:
+        nonlocal point, validated
         policy = DepotAgentPolicy(model, config, algo, recipe)
-        point = depot_score(policy, config, reference, int(model.num_timesteps), wall)
+        done = int(model.num_timesteps)
+        score = validation_return(policy, config)
+        stale = []
+        if improves(validated, score):
+            if validated is not None:
+                stale.append(validated.file)
+            validated = ValidatedBest(done, score, f"best-model-{done}.zip")
+            model.save(directory.folder / validated.file)
+        elif last and validated is not None:  # the run delivers the best one's weights
+            path = directory.path(validated.file, BEST_NAMES)
+            kwargs = _learner(spec)[1]
+            best = load_depot_model(algo, path, config, int(spec["num_envs"]), recipe, kwargs)
+            model.policy.load_state_dict(best.policy.state_dict())
+        wall = wall_offset + time.perf_counter() - started
+        point = depot_score(policy, config, reference, done, wall)
         model_file = f"model-{point.steps}.zip"
         model.save(directory.folder / model_file)
         row = point.row()
         row[1] = round(point.wall_time_s, 3)
+        record = {"steps": point.steps, "wall_time_s": round(wall, 3), "file": model_file}
+        assert validated is not None
         directory.commit(
             row,
-            {"steps": point.steps, "wall_time_s": round(wall, 3), "file": model_file},
+            {**record, VALIDATED_KEY: validated.to_json()},
             [model_file],
-            [],
+            stale,
         )
         if on_checkpoint is not None:
             on_checkpoint(point)
@@ -279,7 +313,7 @@ def _train(
             reset_num_timesteps=False,
             callback=DepotCheckpoints(first, every, checkpoint, measured),
         )
-        checkpoint()
+        checkpoint(last=True)
     if point is None:
         raise RunError(f"{directory.folder} has already trained its {steps:,} steps")
     return point
@@ -364,6 +398,11 @@ def _learner(spec: dict[str, Any]) -> tuple[ChargerRecipe, dict[str, Any] | None
 def _reference(spec: dict[str, Any]) -> EvaluationReference:
     """The evaluation reference a depot run's ``run.json`` stored when it started."""
     return EvaluationReference.from_json(spec["evaluation"])
+
+
+def _validated(checkpoint: dict[str, Any]) -> ValidatedBest | None:
+    """The best checkpoint on validation a depot run's ``checkpoint.json`` records."""
+    return ValidatedBest.from_checkpoint(checkpoint, BEST_NAMES)
 
 
 def _model_file(checkpoint: dict[str, Any]) -> str:

@@ -60,6 +60,7 @@ from smartcharging.agents.run_directory import (
 )
 from smartcharging.agents.trained_on import check_same_depot, check_same_vehicle
 from smartcharging.agents.training_adapter import OWN_VIEW, SHIPPED_RECIPE, ChargerRecipe
+from smartcharging.agents.validated_best import VALIDATED_KEY, ValidatedBest, improves
 from smartcharging.config import ChargingConfig, ConfigError, DepotConfig, limits
 from smartcharging.config.data_files import load_json
 from smartcharging.rllib.algorithms import (
@@ -258,6 +259,7 @@ class RLlibRun:
         self._started = time.perf_counter()
         self.rllib_checkpoint: str | None = None
         self.best: dict[str, Any] | None = None
+        self.validated: ValidatedBest | None = None
         if spec.config is not None:
             self.solution = solve_all(spec.config)
         else:
@@ -351,6 +353,9 @@ class RLlibRun:
             checkpoint = directory.read(CHECKPOINT_FILE)
             steps, wall = directory.parse(CHECKPOINT_FILE, checkpoint_progress)
             files, rllib_checkpoint, best = directory.parse(CHECKPOINT_FILE, _checkpoint_names)
+            validated = directory.parse(
+                CHECKPOINT_FILE, lambda data: ValidatedBest.from_checkpoint(data, BEST_NAMES)
+            )
         directory.resume_from(checkpoint, files)
         try:
             with resuming(folder):
@@ -360,6 +365,7 @@ class RLlibRun:
             raise
         run.rllib_checkpoint = rllib_checkpoint
         run.best = best
+        run.validated = validated
         return run
 
     def _evaluate(self) -> list[float]:
@@ -376,16 +382,35 @@ class RLlibRun:
             point = depot_score(policy_, self.spec.depot, self.bound, steps, wall)
         return [getattr(point, field) for field in self.spec.curve_fields[2:]]
 
+    def _validate(self) -> list[str]:
+        """A depot run's checkpoint scored on the validation episodes: the best so far is
+        kept as ``best-policy-<steps>.npz``, and the last checkpoint (the run's end) takes
+        its weights (:mod:`smartcharging.agents.validated_best`). Returns stale files."""
+        from smartcharging.agents.depot_imitation import validation_return
+
+        assert self.spec.depot is not None
+        steps, module = self.steps_done, self._learner_module()
+        policy = RLlibDepotPolicy(module, self.spec.depot, "validation", self.spec.recipe)
+        score = validation_return(policy, self.spec.depot)
+        previous = self.validated
+        if improves(previous, score):
+            self.validated = ValidatedBest(steps, score, f"best-policy-{steps}.npz")
+            save_weights(self.folder / self.validated.file, module, self.spec.algo)
+            return [] if previous is None else [previous.file]
+        if previous is not None and steps >= self.spec.total_steps:
+            self._load_weights(self.directory.path(previous.file, BEST_NAMES))
+        return []
+
     def checkpoint(self) -> list[Any]:
         """Evaluate the current policy and write a checkpoint; return its curve row."""
         steps = self.steps_done
+        stale: list[str] = [] if self.spec.depot is None else self._validate()
         row = [steps, round(self.wall_time_s, 3), *self._evaluate()]
         weights = f"policy-{steps}.npz"
         save_weights(self.folder / weights, self._learner_module(), self.spec.algo)
         rllib_dir = f"rllib-{steps}"
         self.directory.remove(rllib_dir)
         self.algo.save_to_path(str((self.folder / rllib_dir).resolve()))
-        stale: list[str] = []
         if self.spec.config is not None:
             previous = self.best
             if previous is None or row[2] > previous["expected_return"]:
@@ -406,6 +431,8 @@ class RLlibRun:
             "rllib_checkpoint": rllib_dir,
             "best": self.best,
         }
+        if self.validated is not None:
+            record[VALIDATED_KEY] = self.validated.to_json()
         old_rllib = self.rllib_checkpoint
         self.directory.commit(row, record, [weights], stale)
         if old_rllib is not None and old_rllib != rllib_dir:

@@ -12,6 +12,7 @@ from smartcharging.agents.checkpoint_scores import (
     LEGACY_DEPOT_CURVE_FIELDS,
     evaluation_reference,
 )
+from smartcharging.agents.depot_imitation import validation_return
 from smartcharging.agents.depot_runs import load_depot_policy, resume_depot, train_depot
 from smartcharging.agents.run_directory import RunError, read_curve_rows
 from smartcharging.agents.sb3_depot import DepotAgentPolicy, SB3ChargerVecEnv, make_depot_model
@@ -90,6 +91,14 @@ def test_train_save_load_and_compare(tmp_path, monkeypatch, capsys) -> None:
     files = {p.name for p in run_dir.iterdir()}
     assert {"run.json", "versions.json", "checkpoint.json", "curve.csv"} <= files
     assert sum(name.startswith("model-") for name in files) == 1
+    # the last checkpoint holds the checkpoint best on the validation episodes, kept apart
+    validated = json.loads((run_dir / "checkpoint.json").read_text())["validated"]
+    assert (
+        validated["file"] == f"best-model-{validated['steps']}.zip" and validated["file"] in files
+    )
+    assert sum(name.startswith("best-model-") for name in files) == 1
+    delivered = validation_return(policy, CONFIG)
+    assert delivered == pytest.approx(validated["validation_return"], rel=1e-9, abs=1e-9)
     assert json.loads((run_dir / "run.json").read_text())["algo"] == "ppo"
     observations = np.zeros((2, DepotLayout.of(CONFIG).size), dtype=np.float32)
     assert policy.actions(observations).shape == (2, CONFIG.n_chargers)
@@ -153,9 +162,36 @@ def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
     assert steps == sorted(set(steps)) and steps[-1] == final.steps >= 3000
     assert len(steps) == 4 and steps[0] == 0
     assert sum(p.name.startswith("model-") for p in run_dir.iterdir()) == 1
+    # the best on validation was carried over the interruption: the run delivers it
+    validated = json.loads((run_dir / "checkpoint.json").read_text())["validated"]
+    delivered = validation_return(load_depot_policy(run_dir, CONFIG), CONFIG)
+    assert delivered == pytest.approx(validated["validation_return"], rel=1e-9, abs=1e-9)
     (run_dir / "checkpoint.json").write_text("{")
     with pytest.raises(RunError, match="checkpoint.json is damaged .not valid JSON"):
         resume_depot(run_dir)
+
+
+def test_a_run_that_drifts_delivers_its_checkpoint_best_on_validation(
+    tmp_path, monkeypatch
+) -> None:
+    """Scripted validation scores that only fall: the run ends with its step-0 weights, so
+    its last row scores the same policy as its first."""
+    import smartcharging.agents.depot_imitation as depot_imitation
+
+    scores = iter(range(0, -100, -1))
+    monkeypatch.setattr(depot_imitation, "validation_return", lambda policy, config: next(scores))
+    run_dir = tmp_path / "run"
+    train_depot(CONFIG, "a2c", 3000, 0, run_dir, num_envs=2, checkpoints=3, imitation={"rounds": 0})
+    rows = read_curve_rows(run_dir / "curve.csv")
+    assert len(rows) == 4 and rows[0]["steps"] == "0"
+    assert float(rows[-1]["expected_return"]) == pytest.approx(float(rows[0]["expected_return"]))
+    assert float(rows[1]["expected_return"]) != pytest.approx(float(rows[0]["expected_return"]))
+    checkpoint = json.loads((run_dir / "checkpoint.json").read_text())
+    assert checkpoint["validated"] == {
+        "steps": 0,
+        "validation_return": 0,
+        "file": "best-model-0.zip",
+    }
 
 
 def test_evaluation_episodes_are_never_training_episodes() -> None:

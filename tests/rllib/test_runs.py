@@ -170,6 +170,24 @@ def test_an_appo_run_starts_its_old_policy_from_the_clone_too(tmp_path: Path, sm
         run.directory.release()
 
 
+def test_a_depot_run_ends_with_its_checkpoint_best_on_validation(
+    tmp_path: Path, small_depot, monkeypatch
+) -> None:
+    import smartcharging.agents.depot_imitation as depot_imitation
+
+    scores = iter(range(0, -100, -1))  # every checkpoint validates worse than step 0's
+    monkeypatch.setattr(depot_imitation, "validation_return", lambda policy, config: next(scores))
+    depot = small_depot()
+    spec = RLlibRunSpec("ppo", 400, 1, 0, 2, tiny("ppo", True), depot=depot, recipe=SHIPPED_RECIPE)
+    RLlibRun.start(tmp_path / "run", spec).train()
+    rows = read_curve_rows(tmp_path / "run" / "curve.csv")
+    assert len(rows) == 3
+    assert float(rows[-1]["expected_return"]) == pytest.approx(float(rows[0]["expected_return"]))
+    checkpoint = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
+    assert checkpoint["validated"]["file"] == "best-policy-0.npz"
+    assert (tmp_path / "run" / "best-policy-0.npz").is_file()
+
+
 def test_depot_runs_from_before_recipes_load_with_each_chargers_own_view(small_depot) -> None:
     spec = RLlibRunSpec("ppo", 400, 1, 0, 1, tiny("ppo", True), depot=small_depot())
     data = spec.to_json()
