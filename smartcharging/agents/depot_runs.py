@@ -10,7 +10,9 @@ evaluation episodes, computed once when the run starts). ``curve.csv`` has, firs
 imitated policy at step 0, then, at each checkpoint, the greedy policy's expected return
 on those episodes (exact in the demand, as ``compare`` reports it), its gap and gap % to
 their Lagrangian bound, and MPC's expected return and gap % beside it
-(:data:`~smartcharging.agents.checkpoint_scores.DEPOT_CURVE_FIELDS`). Runs written before
+(:data:`~smartcharging.agents.checkpoint_scores.DEPOT_CURVE_FIELDS`); the last checkpoint
+holds the weights of the checkpoint best on the validation episodes
+(:mod:`smartcharging.agents.validated_best`). Runs written before
 (realised returns against the hindsight bound) still load in ``compare --model`` but are
 refused, in one line, by ``--resume``. The learning itself is Stable-Baselines3's
 (:mod:`smartcharging.agents.sb3_depot`), imported only when a run
