@@ -169,11 +169,11 @@ def check_sb3_kwargs(source: str, algo: str, n_envs: int, kwargs: dict[str, Any]
                 "strings, booleans, lists or mappings"
             )
     _check_sizes(source, n_envs, kwargs)
-    _check_sb3_rules(source, algo, n_envs, kwargs)
-    try:
+    try:  # first: a lin_ schedule on a key that takes none is named as such
         check_schedules(source, kwargs)
     except ValueError as error:
         raise HyperparameterError(str(error)) from None
+    _check_sb3_rules(source, algo, n_envs, kwargs)
 
 
 def check_net_arch(source: str, net_arch: Any) -> Any:

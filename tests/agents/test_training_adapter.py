@@ -177,5 +177,9 @@ def test_a_recipe_reads_back_and_a_bad_one_is_refused() -> None:
         ChargerRecipe.from_json({**before_queue, "queue": "yes"})
     with pytest.raises(ValueError, match="invalid reward='shared'"):
         ChargerRecipe.from_json({"features": True, "action_mask": True, "reward": "shared"})
-    with pytest.raises(ValueError, match="is not one of features"):
+    with pytest.raises(ValueError, match="its recipe has no action_mask: its keys are features"):
         ChargerRecipe.from_json({"features": True})
+    with pytest.raises(ValueError, match="its recipe has unknown key 'colour'"):
+        ChargerRecipe.from_json({**SHIPPED_RECIPE.to_json(), "colour": "red"})
+    with pytest.raises(ValueError, match="its recipe .* is not a JSON object"):
+        ChargerRecipe.from_json(["features"])
