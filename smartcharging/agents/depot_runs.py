@@ -21,6 +21,7 @@ trains or loads a model, so that inspecting runs needs no ``rl`` extra.
 
 from __future__ import annotations
 
+import copy
 import csv
 import time
 from collections.abc import Callable
@@ -196,6 +197,11 @@ def resume_depot(
         model = load_depot_model(
             algo, directory.path(model_file), config, num_envs, recipe, hyperparameters
         )
+        best_weights = None
+        if validated is not None:  # read now: a missing or broken file is refused here
+            path = directory.path(validated.file, BEST_NAMES)
+            best = load_depot_model(algo, path, config, num_envs, recipe, hyperparameters)
+            best_weights = best.policy.state_dict()
     directory.resume_from(checkpoint, [model_file])
     try:
         return _train(
@@ -207,7 +213,7 @@ def resume_depot(
             wall_time_s,
             on_checkpoint,
             on_estimate,
-            validated=validated,
+            validated=(validated, best_weights),
         )
     finally:
         directory.release()
@@ -239,18 +245,15 @@ def _train(
     on_checkpoint: Callable[[DepotCheckpoint], None] | None,
     on_estimate: Callable[[DurationEstimate], None] | None,
     starting: bool = False,
-    validated: ValidatedBest | None = None,
+    validated: tuple[ValidatedBest | None, dict[str, Any] | None] = (None, None),
 ) -> DepotCheckpoint:
     """Learn to ``spec["total_steps"]``, checkpointing by the run directory's protocol
     (``starting``: a new run, whose first checkpoint is the policy it starts from); the
     last checkpoint holds the weights of the checkpoint best on the validation episodes
-    (:mod:`smartcharging.agents.validated_best`; ``validated``: the best so far)."""
+    (:mod:`smartcharging.agents.validated_best`; ``validated``: the best so far and its
+    policy's weights)."""
     from smartcharging.agents.depot_imitation import validation_return
-    from smartcharging.agents.sb3_depot import (
-        DepotAgentPolicy,
-        DepotCheckpoints,
-        load_depot_model,
-    )
+    from smartcharging.agents.sb3_depot import DepotAgentPolicy, DepotCheckpoints
 
     steps, algo = int(spec["total_steps"]), spec["algo"]
     recipe = ChargerRecipe.from_json(spec["recipe"]) if "recipe" in spec else OWN_VIEW
@@ -259,22 +262,32 @@ def _train(
     every = max(steps // checkpoints, 1)
     point: DepotCheckpoint | None = None
 
+    best, best_weights = validated
+
+    def validate() -> list[str]:
+        """Score the current policy on the validation episodes; keep it if it is the best
+        so far. Returns the files it replaces."""
+        nonlocal best, best_weights
+        done = int(model.num_timesteps)
+        score = validation_return(DepotAgentPolicy(model, config, algo, recipe), config)
+        if not improves(best, score):
+            return []
+        stale = [] if best is None else [best.file]
+        best = ValidatedBest(done, score, f"best-model-{done}.zip")
+        best_weights = copy.deepcopy(model.policy.state_dict())
+        model.save(directory.folder / best.file)
+        return stale
+
+    if best is None and not starting:  # a run from before the record: its checkpoint competes
+        validate()
+
     def checkpoint(last: bool = False) -> None:
-        nonlocal point, validated
+        nonlocal point
         policy = DepotAgentPolicy(model, config, algo, recipe)
         done = int(model.num_timesteps)
-        score = validation_return(policy, config)
-        stale = []
-        if improves(validated, score):
-            if validated is not None:
-                stale.append(validated.file)
-            validated = ValidatedBest(done, score, f"best-model-{done}.zip")
-            model.save(directory.folder / validated.file)
-        elif last and validated is not None:  # the run delivers the best one's weights
-            path = directory.path(validated.file, BEST_NAMES)
-            kwargs = _learner(spec)[1]
-            best = load_depot_model(algo, path, config, int(spec["num_envs"]), recipe, kwargs)
-            model.policy.load_state_dict(best.policy.state_dict())
+        stale = validate()
+        if last and best is not None and best.steps != done and best_weights is not None:
+            model.policy.load_state_dict(best_weights)  # the run delivers the best one
         wall = wall_offset + time.perf_counter() - started
         point = depot_score(policy, config, reference, done, wall)
         model_file = f"model-{point.steps}.zip"
@@ -282,10 +295,10 @@ def _train(
         row = point.row()
         row[1] = round(point.wall_time_s, 3)
         record = {"steps": point.steps, "wall_time_s": round(wall, 3), "file": model_file}
-        assert validated is not None
+        assert best is not None
         directory.commit(
             row,
-            {**record, VALIDATED_KEY: validated.to_json()},
+            {**record, VALIDATED_KEY: best.to_json()},
             [model_file],
             stale,
         )
@@ -295,7 +308,9 @@ def _train(
     evaluation_s = 0.0
     if on_estimate is not None and model.num_timesteps < steps:
         timer = time.perf_counter()
-        depot_score(DepotAgentPolicy(model, config, algo, recipe), config, reference, 0, 0.0)
+        untrained = DepotAgentPolicy(model, config, algo, recipe)
+        depot_score(untrained, config, reference, 0, 0.0)
+        validation_return(untrained, config)  # every checkpoint is scored on both sets
         evaluation_s = time.perf_counter() - timer
     first = int(model.num_timesteps)
 

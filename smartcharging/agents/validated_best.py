@@ -58,7 +58,12 @@ class ValidatedBest:
             finite = False
         if not finite:
             raise ValueError(f"its {VALIDATED_KEY} validation_return is not a finite number")
-        return cls(steps, float(score), run_file_name(data["file"], names))
+        file = run_file_name(data["file"], names)
+        if file != names.forms[0].replace("<steps>", str(steps)):
+            raise ValueError(f"its {VALIDATED_KEY} file {file!r} is not the one of step {steps}")
+        if steps > checkpoint.get("steps", steps):
+            raise ValueError(f"its {VALIDATED_KEY} steps {steps} are after its last checkpoint")
+        return cls(steps, float(score), file)
 
 
 def improves(best: ValidatedBest | None, validation_return: float) -> bool:

@@ -72,6 +72,7 @@ from smartcharging.rllib.policies import (
     RLlibChargerNetwork,
     RLlibDepotPolicy,
     RLlibPolicy,
+    charger_spaces,
     load_module,
     save_weights,
 )
@@ -305,8 +306,11 @@ class RLlibRun:
         from ray.rllib.core import DEFAULT_MODULE_ID
 
         self.algo.learner_group.set_weights({DEFAULT_MODULE_ID: state})
-        self.algo.env_runner_group.sync_weights(
-            from_worker_or_learner_group=self.algo.learner_group, inference_only=True
+        # set directly: a sync skips env runners whose weights' sequence number is not
+        # older than the learner's, which set_weights does not advance
+        acting = self._learner_module().get_state(inference_only=True)
+        self.algo.env_runner_group.foreach_env_runner(
+            lambda runner: runner.module.set_state(acting)
         )
 
     def _imitate(self) -> None:
@@ -356,16 +360,25 @@ class RLlibRun:
             validated = directory.parse(
                 CHECKPOINT_FILE, lambda data: ValidatedBest.from_checkpoint(data, BEST_NAMES)
             )
+            if validated is not None and spec.depot is not None:  # refused now, not at the end
+                load_module(
+                    directory.path(validated.file, BEST_NAMES),
+                    spec.algo,
+                    spec.settings["model"],
+                    *charger_spaces(spec.depot, spec.recipe),
+                )
         directory.resume_from(checkpoint, files)
         try:
             with resuming(folder):
                 run = cls(directory, spec, steps, wall, weights=directory.path(files[0]))
+            run.rllib_checkpoint = rllib_checkpoint
+            run.best = best
+            run.validated = validated
+            if spec.depot is not None and validated is None:  # a run from before the
+                run._validate()  # record: its checkpoint competes
         except BaseException:
             directory.release()
             raise
-        run.rllib_checkpoint = rllib_checkpoint
-        run.best = best
-        run.validated = validated
         return run
 
     def _evaluate(self) -> list[float]:

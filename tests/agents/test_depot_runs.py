@@ -194,6 +194,45 @@ def test_a_run_that_drifts_delivers_its_checkpoint_best_on_validation(
     }
 
 
+def test_resume_refuses_a_missing_best_file_and_lets_an_older_runs_checkpoint_compete(
+    tmp_path, monkeypatch
+) -> None:
+    import smartcharging.agents.depot_imitation as depot_imitation
+
+    run_dir = tmp_path / "run"
+
+    def stop(point) -> None:
+        raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train_depot(
+            CONFIG, "a2c", 3000, 0, run_dir, num_envs=2, checkpoints=3, on_checkpoint=stop,
+            imitation={"rounds": 0},
+        )  # fmt: skip
+    checkpoint = json.loads((run_dir / "checkpoint.json").read_text())
+    best_file = run_dir / checkpoint["validated"]["file"]
+    saved = best_file.read_bytes()
+    best_file.unlink()  # refused at once, not after the rest of the training
+    with pytest.raises(RunError, match="cannot resume .*best-model-0.zip"):
+        resume_depot(run_dir)
+    best_file.write_bytes(saved)
+    wrong = {**checkpoint, "validated": {**checkpoint["validated"], "file": "best-model-7.zip"}}
+    (run_dir / "checkpoint.json").write_text(json.dumps(wrong))
+    with pytest.raises(
+        RunError, match="validated file 'best-model-7.zip' is not the one of step 0"
+    ):
+        resume_depot(run_dir)
+    # a run from before the record: the checkpoint it resumes from is validated first
+    del checkpoint["validated"]
+    best_file.unlink()
+    (run_dir / "checkpoint.json").write_text(json.dumps(checkpoint))
+    scores = iter(range(0, -100, -1))
+    monkeypatch.setattr(depot_imitation, "validation_return", lambda policy, config: next(scores))
+    resume_depot(run_dir)
+    rows = read_curve_rows(run_dir / "curve.csv")
+    assert float(rows[-1]["expected_return"]) == pytest.approx(float(rows[0]["expected_return"]))
+
+
 def test_evaluation_episodes_are_never_training_episodes() -> None:
     """Training seeds its depots with ``seed + copy`` (seed <= MAX_SEED)."""
     largest_training_seed = limits.MAX_SEED + limits.MAX_DEPOTS * limits.MAX_CHARGERS

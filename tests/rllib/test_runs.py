@@ -179,7 +179,16 @@ def test_a_depot_run_ends_with_its_checkpoint_best_on_validation(
     monkeypatch.setattr(depot_imitation, "validation_return", lambda policy, config: next(scores))
     depot = small_depot()
     spec = RLlibRunSpec("ppo", 400, 1, 0, 2, tiny("ppo", True), depot=depot, recipe=SHIPPED_RECIPE)
-    RLlibRun.start(tmp_path / "run", spec).train()
+    run = RLlibRun.start(tmp_path / "run", spec)
+    acting: list[bool] = []
+
+    def runners_act_with_the_learners_weights(row: list) -> None:
+        learner = run._learner_module().get_state(inference_only=True)
+        runner = run.algo.env_runner.module.get_state()
+        acting.append(all(np.array_equal(runner[k], learner[k]) for k in runner))
+
+    run.train(runners_act_with_the_learners_weights)
+    assert acting == [True, True]
     rows = read_curve_rows(tmp_path / "run" / "curve.csv")
     assert len(rows) == 3
     assert float(rows[-1]["expected_return"]) == pytest.approx(float(rows[0]["expected_return"]))
