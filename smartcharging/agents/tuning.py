@@ -141,10 +141,10 @@ FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
 
 def check_same_problem(study: Any, spec: TuneSpec, folder: Path) -> None:
-    """Record what a new study tunes on; refuse a study whose ``tune.json`` now describes
-    another algorithm, vehicle or depot than its trials ran on (their scores would be
-    compared with new ones, and ``best.yml`` named for the wrong scenario). Studies from
-    before the record are taken as they are."""
+    """Record what a new study tunes on (:meth:`TuneSpec.fingerprint`); refuse a study
+    whose ``tune.json`` now describes other trials than it ran (their scores would be
+    compared with new ones, and ``best.yml`` named for the wrong scenario or budget).
+    Studies from before the record are taken as they are."""
     recorded = study.user_attrs.get(PROBLEM_ATTRIBUTE)
     if recorded is None:
         if not study.trials:

@@ -326,13 +326,11 @@ class RLlibRun:
         training = module.training
         imitate_mpc(RLlibChargerNetwork(module), depot, self.spec.recipe, self.spec.seed, plan)
         module.train(training)
-        # APPO and IMPALA keep an old policy as the target of their importance ratios: it
-        # starts as the clone too, or the first updates would pull towards the random net
-        pairs = (
-            module.get_target_network_pairs() if hasattr(module, "get_target_network_pairs") else []
-        )
-        for main, target in pairs:
-            target.load_state_dict(main.state_dict())
+        # APPO keeps an old policy as the target of its importance ratios: it starts as the
+        # clone too, or the first updates would pull towards the random network
+        if hasattr(module, "get_target_network_pairs"):
+            for main, target in module.get_target_network_pairs():
+                target.load_state_dict(main.state_dict())
         self._set_weights(module.get_state())
 
     @classmethod

@@ -136,24 +136,22 @@ class Interrupt(Exception):
     pass
 
 
-def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
-    run_dir = tmp_path / "run"
+def interrupted_run(run_dir) -> None:
+    """An A2C depot run from scratch stopped at its first checkpoint (step 0)."""
 
     def stop(point) -> None:
         raise Interrupt
 
     with pytest.raises(Interrupt):
         train_depot(
-            CONFIG,
-            "a2c",
-            3000,
-            0,
-            run_dir,
-            num_envs=2,
-            checkpoints=3,
-            on_checkpoint=stop,
+            CONFIG, "a2c", 3000, 0, run_dir, num_envs=2, checkpoints=3, on_checkpoint=stop,
             imitation={"rounds": 0},
-        )
+        )  # fmt: skip
+
+
+def test_resume_continues_without_gaps_or_duplicates(tmp_path) -> None:
+    run_dir = tmp_path / "run"
+    interrupted_run(run_dir)
     with open(run_dir / "curve.csv", "a") as file:  # a row written after the checkpoint
         file.write("999999,1.0,-1.0,-1.0,0.0,0.0,-1.0,0.0,-1.0\n")
     final = resume_depot(run_dir)
@@ -200,15 +198,7 @@ def test_resume_refuses_a_missing_best_file_and_lets_an_older_runs_checkpoint_co
     import smartcharging.agents.depot_imitation as depot_imitation
 
     run_dir = tmp_path / "run"
-
-    def stop(point) -> None:
-        raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train_depot(
-            CONFIG, "a2c", 3000, 0, run_dir, num_envs=2, checkpoints=3, on_checkpoint=stop,
-            imitation={"rounds": 0},
-        )  # fmt: skip
+    interrupted_run(run_dir)
     checkpoint = json.loads((run_dir / "checkpoint.json").read_text())
     best_file = run_dir / checkpoint["validated"]["file"]
     saved = best_file.read_bytes()
