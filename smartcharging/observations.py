@@ -247,7 +247,8 @@ def depot_scale(config: DepotConfig) -> np.ndarray:
 def charger_views(layout: DepotLayout, observations: np.ndarray) -> np.ndarray:
     """Each charger's own view ``(depots, n_chargers, charger_size)`` of depot
     observations ``(depots, size)``."""
-    own = observations[:, layout.charger_columns]
-    shared = observations[:, None, layout.site_columns]
-    shared = np.broadcast_to(shared, (*own.shape[:2], shared.shape[-1]))
+    depots, n = len(observations), layout.n_chargers
+    own = observations[:, : 4 * n].reshape(depots, 4, n).transpose(0, 2, 1)
+    shared = observations[:, None, layout.time :]
+    shared = np.broadcast_to(shared, (depots, n, shared.shape[-1]))
     return np.concatenate([own, shared], axis=2)

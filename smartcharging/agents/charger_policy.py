@@ -41,13 +41,49 @@ class ChargerNetwork(ABC):
     def values(self, views: Any) -> Any:
         """``(copies,)`` the critic's value of each view."""
 
-    def probabilities(self, views: np.ndarray) -> np.ndarray:
-        """The action probabilities of each view (a softmax of the logits, no gradient)."""
-        import torch
+    def actor_chain(self) -> list[Any] | None:
+        """The actor as the torch modules it applies in turn, from a view to the logits
+        (``Linear`` layers and element-wise activations); None where it is not such a
+        chain (then :meth:`probabilities` runs :meth:`logits`)."""
+        return None
 
-        with torch.no_grad():
-            logits = self.logits(torch.as_tensor(views, dtype=torch.float32))
-            return torch.softmax(logits, dim=-1).numpy()
+    def probabilities(self, views: np.ndarray) -> np.ndarray:
+        """The action probabilities of each view (a softmax of the logits, no gradient).
+        An actor that is a chain of layers (:meth:`actor_chain`) is run in NumPy on its
+        current weights: a depot step is one call on a few dozen views, where torch's
+        per-call cost was most of the decision's time."""
+        steps = self._numpy_steps()
+        if steps is None:
+            import torch
+
+            with torch.no_grad():
+                logits = self.logits(torch.as_tensor(views, dtype=torch.float32))
+                return torch.softmax(logits, dim=-1).numpy()
+        out = np.asarray(views, dtype=np.float32)
+        for kind, layer in steps:
+            if kind == "linear":
+                out = out @ layer.weight.detach().numpy().T
+                if layer.bias is not None:
+                    out += layer.bias.detach().numpy()
+            elif kind == "tanh":
+                out = np.tanh(out)
+            else:
+                out = np.maximum(out, 0.0)
+        out = np.exp(out - out.max(axis=-1, keepdims=True))
+        return out / out.sum(axis=-1, keepdims=True)
+
+    def _numpy_steps(self) -> list[tuple[str, Any]] | None:
+        """:meth:`actor_chain` as ``(kind, layer)`` steps NumPy runs, found at the first
+        call (the layers, not their weights); None if a layer is of another type."""
+        if not hasattr(self, "_steps"):
+            import torch
+
+            kinds = {torch.nn.Linear: "linear", torch.nn.Tanh: "tanh", torch.nn.ReLU: "relu"}
+            chain = self.actor_chain()
+            layers = [layer for layer in chain or [] if type(layer) is not torch.nn.Identity]
+            known = chain is not None and all(type(layer) in kinds for layer in layers)
+            self._steps = [(kinds[type(layer)], layer) for layer in layers] if known else None
+        return self._steps
 
 
 class SharedChargerPolicy:
@@ -70,15 +106,17 @@ class SharedChargerPolicy:
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         observations = np.asarray(observations)
-        probabilities = self.probabilities(self.learner.observations(observations))
+        views = self.learner.observations(observations)
         if self.learner.recipe.decoding != "site-rounded":
-            return self.learner.actions(observations, probabilities.argmax(axis=1))
-        probabilities = probabilities.reshape(len(observations), self.config.n_chargers, -1)
+            return self.learner.actions(observations, self.probabilities(views).argmax(axis=1))
+        shape = (len(observations), self.config.n_chargers)
+        occupied = observations[:, self.learner.layout.present].reshape(-1) > 0
+        probabilities = np.tile(self._idle, (len(views), 1))
+        if occupied.any():  # the network runs on occupied chargers only
+            probabilities[occupied] = self.probabilities(views[occupied])
         highest = self.learner.highest_levels(observations)
-        empty = observations[:, self.learner.layout.present] <= 0
-        probabilities[empty] = self._idle
-        highest[empty] = self.config.idle_action
-        return site_rounded_levels(self.config.power_kw, probabilities, highest)
+        highest[~occupied.reshape(shape)] = self.config.idle_action
+        return site_rounded_levels(self.config.power_kw, probabilities.reshape(*shape, -1), highest)
 
     def probabilities(self, views: np.ndarray) -> np.ndarray:
         """The network's action probabilities for each charger's view; a ``ValueError`` if

@@ -87,23 +87,12 @@ class Hyperparameters:
     source: str = "custom"
 
     def model_kwargs(self) -> dict[str, Any]:
-        """A fresh copy of the SB3 keyword arguments, ``lin_<start>`` strings turned into
-        schedules (:mod:`~smartcharging.agents.schedules`; needs the ``rl`` extra): SB3
-        writes into the ``policy_kwargs`` it is given (A2C adds its optimizer class), which
-        must not leak back here. An activation function named in ``policy_kwargs`` becomes
-        its ``torch.nn`` class, and a ``[frequency, unit]`` ``train_freq`` (a list in JSON)
-        the tuple SB3 reads. Sets torch's thread count for small networks unless the user
-        chose one (:func:`use_small_network_threads`)."""
+        """The SB3 keyword arguments as SB3 takes them (:func:`sb3_arguments`; A2C adds its
+        optimizer class to the ``policy_kwargs`` it is given, which must not leak back
+        here). Sets torch's thread count for small networks unless the user chose one
+        (:func:`use_small_network_threads`)."""
         use_small_network_threads()
-        kwargs = resolve_schedules(self.source, copy.deepcopy(self.kwargs))
-        policy_kwargs = kwargs.get("policy_kwargs") or {}
-        if "activation_fn" in policy_kwargs:
-            import torch
-
-            policy_kwargs["activation_fn"] = getattr(torch.nn, policy_kwargs["activation_fn"])
-        if isinstance(kwargs.get("train_freq"), list):
-            kwargs["train_freq"] = tuple(kwargs["train_freq"])
-        return kwargs
+        return sb3_arguments(self.source, self.kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as it is written to YAML or ``run.json``."""
@@ -130,6 +119,22 @@ class Hyperparameters:
         return cls(
             algo, data["n_envs"], data["n_timesteps"], data["expected_shortfall"], kwargs, source
         )
+
+
+def sb3_arguments(source: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A fresh copy of checked SB3 keyword arguments as SB3 takes them: ``lin_<start>``
+    strings turned into schedules, an activation function named in ``policy_kwargs`` into
+    its ``torch.nn`` class, a ``[frequency, unit]`` ``train_freq`` into a tuple (needs the
+    ``rl`` extra). A copy: SB3 writes into the ``policy_kwargs`` it is given."""
+    kwargs = resolve_schedules(source, copy.deepcopy(kwargs))
+    policy_kwargs = kwargs.get("policy_kwargs") or {}
+    if "activation_fn" in policy_kwargs:
+        import torch
+
+        policy_kwargs["activation_fn"] = getattr(torch.nn, policy_kwargs["activation_fn"])
+    if isinstance(kwargs.get("train_freq"), list):
+        kwargs["train_freq"] = tuple(kwargs["train_freq"])
+    return kwargs
 
 
 def check_entry_keys(

@@ -19,7 +19,6 @@ core package never does.
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,11 +29,14 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from smartcharging.agents.charger_policy import ChargerNetwork, SharedChargerPolicy
 from smartcharging.agents.depot_hyperparameters import shipped_depot
-from smartcharging.agents.hyperparameters import check_sb3_kwargs, use_small_network_threads
+from smartcharging.agents.hyperparameters import (
+    check_sb3_kwargs,
+    sb3_arguments,
+    use_small_network_threads,
+)
 from smartcharging.agents.sb3_agents import ALGORITHMS, CheckpointEvery, check_algorithm_keys
 from smartcharging.agents.sb3_loading import load_model_safely
 from smartcharging.agents.sb3_vec_env import NativeBatchVecEnv
-from smartcharging.agents.schedules import resolve_schedules
 from smartcharging.agents.training_adapter import (
     OWN_VIEW,
     ChargerAdapter,
@@ -111,8 +113,7 @@ def make_depot_model(
         SB3ChargerVecEnv(config, num_envs, recipe),
         seed=seed,
         device="cpu",
-        # deep copy: SB3 writes into policy_kwargs
-        **resolve_schedules(f"depot {algo} hyperparameters", copy.deepcopy(hyperparameters)),
+        **sb3_arguments(source, hyperparameters),
     )
 
 
@@ -147,6 +148,12 @@ class SB3ChargerNetwork(ChargerNetwork):
 
     def values(self, views: Any) -> Any:
         return self.module.predict_values(views).flatten()
+
+    def actor_chain(self) -> list[Any] | None:
+        policy = self.module
+        if type(policy.pi_features_extractor).__name__ != "FlattenExtractor":
+            return None
+        return [*policy.mlp_extractor.policy_net, policy.action_net]
 
 
 class DepotAgentPolicy(SharedChargerPolicy):

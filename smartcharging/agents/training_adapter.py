@@ -37,6 +37,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
+from smartcharging.agents.charger_kernels import fleet_columns, queue_columns
 from smartcharging.agents.expected_shortfall import expected_shortfall_rewards
 from smartcharging.agents.scaling import (
     ChargerView,
@@ -207,50 +208,16 @@ def fleet_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
       recognised from the observed prices as MPC recognises it;
     * the share of chargers occupied.
     """
-    from smartcharging.policies.depot_planning import profile_of
-
-    layout = DepotLayout.of(config)
-    depots, n = len(observations), config.n_chargers
-    present = observations[:, layout.present] > 0
-    battery = observations[:, layout.battery].astype(np.float64)
-    left = observations[:, layout.slots_left].astype(np.float64)
-    mean = observations[:, layout.expected_demand].astype(np.float64)
-    sd = np.asarray(config.demand_sd_kwh, dtype=np.float64)
-    capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
-    slot_hours, top_kw = config.slot_hours, float(np.max(config.power_kw))
-    site_kwh = max(config.grid_limit_kw, 1e-9) * slot_hours
-    need_mean = np.where(present, np.maximum(mean - battery, 0.0), 0.0)
-    need_high = np.where(
-        present, np.maximum(np.minimum(mean + 2 * sd, capacity) - battery, 0.0), 0.0
+    return fleet_columns(
+        observations,
+        config.prices,
+        config.forecast_slots + 1,
+        config.demand_sd,
+        config.capacity,
+        max(float(config.power_kw[-1]) * config.slot_hours, 1e-9),
+        max(config.grid_limit_kw, 1e-9) * config.slot_hours,
+        config.price_scale,
     )
-    laxity = np.where(present, left - need_high / max(top_kw * slot_hours, 1e-9), 0.0)
-    leaving = np.where(present, left, np.inf)
-    no_later = leaving[:, None, :] <= leaving[:, :, None]  # [d, i, j]: j leaves by i's slot
-    ahead = (need_high[:, None, :] * no_later).sum(axis=2) / (site_kwh * np.maximum(left, 1.0))
-    last = np.where(present, left, 0.0).max(axis=1)
-    fleet = need_high.sum(axis=1) / (site_kwh * np.maximum(last, 1.0))
-    time = observations[:, layout.time].astype(np.int64)
-    rows = config.prices[profile_of(config, observations)]  # (depots, slots)
-    now = rows[np.arange(depots), np.minimum(time, config.n_slots - 1)]
-    slots = np.arange(config.n_slots)
-    ahead_slots = (slots[None, None, :] >= time[:, None, None]) & (
-        slots[None, None, :] < (time[:, None] + left)[:, :, None]
-    )
-    cheaper = ((rows[:, None, :] < now[:, None, None] - 1e-12) & ahead_slots).sum(axis=2)
-    cheapest = np.where(ahead_slots, rows[:, None, :], np.inf).min(axis=2)
-    cheapest = np.where(np.isfinite(cheapest), cheapest, now[:, None])
-    price_scale = float(np.abs(config.prices).max()) or 1.0
-    columns = [
-        need_mean / capacity,
-        need_high / capacity,
-        laxity / config.n_slots,
-        np.where(present, ahead / 4, 0.0),
-        np.broadcast_to(fleet[:, None] / 4, (depots, n)),
-        np.where(present, cheaper / np.maximum(left, 1.0), 0.0),
-        np.where(present, (now[:, None] - cheapest) / price_scale, 0.0),
-        np.broadcast_to(present.mean(axis=1)[:, None], (depots, n)),
-    ]
-    return np.clip(np.stack(columns, axis=2), -1.0, 1.0).astype(np.float32)
 
 
 def queue_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
@@ -261,24 +228,7 @@ def queue_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
     after this charger's vehicle (negative: before it), per episode length; 0 for empty
     chargers, and the second block 0 for an empty charger's own row. Sorted, so that a
     charger's number does not matter (the policy is shared)."""
-    layout = DepotLayout.of(config)
-    present = observations[:, layout.present] > 0
-    battery = observations[:, layout.battery].astype(np.float64)
-    mean = observations[:, layout.expected_demand].astype(np.float64)
-    sd = np.asarray(config.demand_sd_kwh, dtype=np.float64)
-    capacity = np.asarray(config.capacity_kwh, dtype=np.float64)
-    target = np.minimum(mean + 2 * sd, capacity)
-    need = np.where(present, np.maximum(target - battery, 0.0) / capacity, 0.0)
-    left = np.where(present, observations[:, layout.slots_left], 0.0) / config.n_slots
-    order = np.lexsort((need, np.where(present, left, np.inf)), axis=1)  # ties: by need
-    queued_need = np.take_along_axis(need, order, axis=1)
-    queued_left = np.take_along_axis(left, order, axis=1)
-    queued_present = np.take_along_axis(present, order, axis=1)
-    after = queued_left[:, None, :] - left[:, :, None]  # [d, i, k]: k-th leaver after i
-    after = np.where(present[:, :, None] & queued_present[:, None, :], after, 0.0)
-    depots, n = present.shape
-    needs = np.broadcast_to(queued_need[:, None, :], (depots, n, n))
-    return np.clip(np.concatenate([needs, after], axis=2), -1.0, 1.0).astype(np.float32)
+    return queue_columns(observations, config.demand_sd, config.capacity, config.n_slots)
 
 
 class ChargerLearnerView:

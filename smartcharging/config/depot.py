@@ -336,6 +336,22 @@ class DepotConfig:
         return np.asarray(self.price_profiles, dtype=np.float64)
 
     @cached_property
+    def capacity(self) -> np.ndarray:
+        """``capacity_kwh`` as an array (kWh per charger's vehicle)."""
+        return np.asarray(self.capacity_kwh, dtype=np.float64)
+
+    @cached_property
+    def demand_sd(self) -> np.ndarray:
+        """``demand_sd_kwh`` as an array."""
+        return np.asarray(self.demand_sd_kwh, dtype=np.float64)
+
+    @cached_property
+    def price_scale(self) -> float:
+        """The largest absolute price (1 if every price is 0): what scales prices to
+        ``[-1, 1]``."""
+        return float(np.abs(self.prices).max()) or 1.0
+
+    @cached_property
     def export_prices(self) -> np.ndarray:
         """What a kWh exported earns ``(n_profiles, n_slots)``; zeros without V2G."""
         return export_price_table(self, self.prices)

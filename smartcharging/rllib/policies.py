@@ -133,6 +133,12 @@ class RLlibChargerNetwork(ChargerNetwork):
     def values(self, views: Any) -> Any:
         return self.module.compute_values({"obs": views})
 
+    def actor_chain(self) -> list[Any] | None:
+        try:
+            return [*self.module.encoder.actor_encoder.net.mlp, *self.module.pi.net.mlp]
+        except AttributeError:  # a shared encoder or another kind of module
+            return None
+
 
 class RLlibDepotPolicy(SharedChargerPolicy):
     """A trained shared charger module acting for every charger of a depot as its
