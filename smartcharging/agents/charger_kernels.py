@@ -145,35 +145,41 @@ def queue_columns(
 
 @njit(cache=True)
 def rounded_levels(
-    levels: np.ndarray, probabilities: np.ndarray, highest: np.ndarray
+    levels: np.ndarray,
+    probabilities: np.ndarray,
+    occupied: np.ndarray,
+    highest: np.ndarray,
+    idle: int,
 ) -> np.ndarray:
     """``(depots, chargers)`` levels by largest-remainder rounding of the expected powers
-    (kW) of ``probabilities`` ``(depots, chargers, levels)`` under each charger's
-    ``highest`` level (probability above it counts as it): every charger the level below its
-    expected power, then one level up at a time, furthest above its level first (ties by
-    charger), while the depot's total stays within half a step of its expected total."""
-    depots, n, count = probabilities.shape
+    (kW) of ``probabilities`` (one row per ``occupied`` charger, depot by depot) under each
+    charger's ``highest`` level (probability above it counts as it): every charger the
+    level below its expected power, then one level up at a time, furthest above its level
+    first (ties by charger), while the depot's total stays within half a step of its
+    expected total. Empty chargers get ``idle`` and no share of the total."""
+    depots, n = occupied.shape
     top = len(levels) - 1
     out = np.zeros((depots, n), dtype=np.int64)
-    expected = np.zeros(n)
     step = np.empty(n)
     remainder = np.empty(n)
+    row = 0
     for d in range(depots):
         to_give = 0.0
         for i in range(n):
-            expected[i] = 0.0
-            for level in range(count):
-                expected[i] += probabilities[d, i, level] * levels[min(level, highest[d, i])]
-            below = np.searchsorted(levels, expected[i] + 1e-9, side="right") - 1
-            below = min(max(below, 0), highest[d, i])
+            step[i], remainder[i], out[d, i] = np.inf, -np.inf, idle
+            if not occupied[d, i]:
+                continue
+            expected = 0.0
+            for level in range(probabilities.shape[1]):
+                expected += probabilities[row, level] * levels[min(level, highest[d, i])]
+            row += 1
+            found = int(np.searchsorted(levels, expected + 1e-9, side="right")) - 1
+            below = min(max(found, 0), int(highest[d, i]))
             out[d, i] = below
-            to_give += expected[i] - levels[below]
+            to_give += expected - levels[below]
             if below < highest[d, i]:
                 step[i] = levels[min(below + 1, top)] - levels[below]
-                remainder[i] = (expected[i] - levels[below]) / step[i]
-            else:
-                step[i] = np.inf
-                remainder[i] = -np.inf
+                remainder[i] = (expected - levels[below]) / step[i]
         given = 0.0
         for i in np.argsort(-remainder, kind="mergesort"):
             if step[i] == np.inf:

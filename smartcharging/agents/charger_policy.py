@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from smartcharging.agents.site_rounding import site_rounded_levels
+from smartcharging.agents.charger_kernels import rounded_levels
 from smartcharging.agents.training_adapter import OWN_VIEW, ChargerLearnerView, ChargerRecipe
 from smartcharging.config import DepotConfig
 
@@ -60,11 +60,11 @@ class ChargerNetwork(ABC):
                 logits = self.logits(torch.as_tensor(views, dtype=torch.float32))
                 return torch.softmax(logits, dim=-1).numpy()
         out = np.asarray(views, dtype=np.float32)
-        for kind, layer in steps:
+        for kind, weight, bias in steps:
             if kind == "linear":
-                out = out @ layer.weight.detach().numpy().T
-                if layer.bias is not None:
-                    out += layer.bias.detach().numpy()
+                out = out @ weight.detach().numpy().T
+                if bias is not None:
+                    out += bias.detach().numpy()
             elif kind == "tanh":
                 out = np.tanh(out)
             else:
@@ -72,9 +72,10 @@ class ChargerNetwork(ABC):
         out = np.exp(out - out.max(axis=-1, keepdims=True))
         return out / out.sum(axis=-1, keepdims=True)
 
-    def _numpy_steps(self) -> list[tuple[str, Any]] | None:
-        """:meth:`actor_chain` as ``(kind, layer)`` steps NumPy runs, found at the first
-        call (the layers, not their weights); None if a layer is of another type."""
+    def _numpy_steps(self) -> list[tuple[str, Any, Any]] | None:
+        """:meth:`actor_chain` as ``(kind, weight, bias)`` steps NumPy runs, found at the
+        first call (the parameters, whose values are read at every call); None if a layer
+        is of another type."""
         if not hasattr(self, "_steps"):
             import torch
 
@@ -82,15 +83,27 @@ class ChargerNetwork(ABC):
             chain = self.actor_chain()
             layers = [layer for layer in chain or [] if type(layer) is not torch.nn.Identity]
             known = chain is not None and all(type(layer) in kinds for layer in layers)
-            self._steps = [(kinds[type(layer)], layer) for layer in layers] if known else None
+            self._steps = (
+                [
+                    (
+                        kinds[type(layer)],
+                        getattr(layer, "weight", None),
+                        getattr(layer, "bias", None),
+                    )
+                    for layer in layers
+                ]
+                if known
+                else None
+            )
         return self._steps
 
 
 class SharedChargerPolicy:
     """A trained shared charger network acting for every charger of a depot: it sees, asks
     and picks levels as its ``recipe`` says (greedily: each charger its most likely level,
-    lowered to its mask; or site-rounded: :func:`site_rounded_levels` on the expected
-    powers, empty chargers idle and out of the site's total)."""
+    lowered to its mask; or site-rounded: the expected powers of the occupied chargers
+    rounded so that the site's total is kept, :mod:`smartcharging.agents.site_rounding`;
+    empty chargers idle)."""
 
     def __init__(
         self,
@@ -102,21 +115,18 @@ class SharedChargerPolicy:
         self.network, self.config, self.name = network, config, name
         self.learner = ChargerLearnerView(config, recipe)
         self.view = self.learner.view
-        self._idle = np.eye(config.n_actions)[config.idle_action]  # an empty charger's
 
     def actions(self, observations: np.ndarray) -> np.ndarray:
         observations = np.asarray(observations)
         views = self.learner.observations(observations)
         if self.learner.recipe.decoding != "site-rounded":
             return self.learner.actions(observations, self.probabilities(views).argmax(axis=1))
-        shape = (len(observations), self.config.n_chargers)
-        occupied = observations[:, self.learner.layout.present].reshape(-1) > 0
-        probabilities = np.tile(self._idle, (len(views), 1))
-        if occupied.any():  # the network runs on occupied chargers only
-            probabilities[occupied] = self.probabilities(views[occupied])
+        occupied = observations[:, self.learner.layout.present] > 0
+        probabilities = self.probabilities(views[occupied.reshape(-1)])
         highest = self.learner.highest_levels(observations)
-        highest[~occupied.reshape(shape)] = self.config.idle_action
-        return site_rounded_levels(self.config.power_kw, probabilities.reshape(*shape, -1), highest)
+        return rounded_levels(
+            self.config.power_kw, probabilities, occupied, highest, self.config.idle_action
+        )
 
     def probabilities(self, views: np.ndarray) -> np.ndarray:
         """The network's action probabilities for each charger's view; a ``ValueError`` if

@@ -32,8 +32,12 @@ def site_rounded_levels(
             recipe's action mask; the top level otherwise). Probability above it counts as
             it, as a masked request is served.
     """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    depots, chargers, count = probabilities.shape
     return rounded_levels(
         np.asarray(power_kw, dtype=np.float64),
-        np.asarray(probabilities, dtype=np.float64),
+        probabilities.reshape(-1, count),
+        np.ones((depots, chargers), dtype=np.bool_),
         np.asarray(highest, dtype=np.int64),
+        0,
     )
