@@ -218,3 +218,7 @@ def test_session_scenarios_refuse_what_their_days_fix(tmp_path) -> None:
     (tmp_path / "b.yaml").write_text(twice)
     with pytest.raises(ScenarioError, match="lists a file twice"):
         load_depot_scenario(tmp_path / "b.yaml")
+    numbered = base.replace('day_start: "00:00"', 'day_start: "00:00"\n  first_date: 20210504')
+    (tmp_path / "c.yaml").write_text(numbered)
+    with pytest.raises(ScenarioError, match="first_date=20210504: a date is written YYYY-MM-DD"):
+        load_depot_scenario(tmp_path / "c.yaml")

@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -626,6 +627,16 @@ class SessionLog(_Strict):
             raise ValueError(
                 f"day_start={value}: YAML reads an unquoted clock time such as 18:00 as a "
                 f'number; quote it: day_start: "{value // 60:02d}:{value % 60:02d}"'
+            )
+        return value
+
+    @field_validator("first_date", "last_date", mode="before")
+    @classmethod
+    def _written_date(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                f"{info.field_name}={shorten(repr(value))}: a date is written YYYY-MM-DD "
+                "(e.g. 2019-05-01), not as a number (read as seconds since 1970)"
             )
         return value
 
