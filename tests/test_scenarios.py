@@ -222,3 +222,7 @@ def test_session_scenarios_refuse_what_their_days_fix(tmp_path) -> None:
     (tmp_path / "c.yaml").write_text(numbered)
     with pytest.raises(ScenarioError, match="first_date=20210504: a date is written YYYY-MM-DD"):
         load_depot_scenario(tmp_path / "c.yaml")
+    quoted = base.replace('day_start: "00:00"', 'day_start: "00:00"\n  last_date: "1556668800"')
+    (tmp_path / "d.yaml").write_text(quoted)
+    with pytest.raises(ScenarioError, match="last_date='1556668800': a date is written"):
+        load_depot_scenario(tmp_path / "d.yaml")

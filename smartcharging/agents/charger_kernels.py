@@ -9,25 +9,42 @@ exactly what it was trained on. :func:`~smartcharging.agents.training_adapter.fl
 :func:`~smartcharging.agents.training_adapter.queue_features` and
 :func:`~smartcharging.agents.site_rounding.site_rounded_levels` document what they compute.
 
-Compiled with numba on first use and cached beside this file (or in numba's user cache).
+Compiled with numba on first use (:func:`compiled`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import numpy as np
 from numba import njit
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def compiled(function: Function) -> Function:
+    """``function`` compiled by numba on first use, its machine code cached on disk where
+    numba finds a writable place (beside this file, or numba's user cache), compiled afresh
+    in each process where it finds none (a read-only install with no writable home), where
+    numba's own ``cache=True`` would fail the import."""
+    try:
+        return njit(cache=True)(function)  # type: ignore[return-value]
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return njit(function)  # type: ignore[return-value]
+
 
 #: Columns of :func:`fleet_columns`.
 FLEET_COLUMNS = 8
 
 
-@njit(cache=True)
+@compiled
 def _bounded(value: float) -> float:
     """``value`` clipped to ``[-1, 1]``, as every feature of a view is."""
     return min(max(value, -1.0), 1.0)
 
 
-@njit(cache=True)
+@compiled
 def price_row(observation: np.ndarray, n: int, prices: np.ndarray, width: int) -> int:
     """The price row of ``prices`` ``(rows, slots)`` whose prices are nearest (least
     squares) to those a raw depot ``observation`` of ``n`` chargers shows (now and
@@ -48,7 +65,7 @@ def price_row(observation: np.ndarray, n: int, prices: np.ndarray, width: int) -
     return best
 
 
-@njit(cache=True)
+@compiled
 def fleet_columns(
     observations: np.ndarray,
     prices: np.ndarray,
@@ -111,7 +128,7 @@ def fleet_columns(
     return out
 
 
-@njit(cache=True)
+@compiled
 def queue_columns(
     observations: np.ndarray, sd: np.ndarray, capacity: np.ndarray, n_slots: int
 ) -> np.ndarray:
@@ -143,7 +160,7 @@ def queue_columns(
     return out
 
 
-@njit(cache=True)
+@compiled
 def rounded_levels(
     levels: np.ndarray,
     probabilities: np.ndarray,

@@ -49,53 +49,43 @@ class ChargerNetwork(ABC):
 
     def probabilities(self, views: np.ndarray) -> np.ndarray:
         """The action probabilities of each view (a softmax of the logits, no gradient).
-        An actor that is a chain of layers (:meth:`actor_chain`) is run in NumPy on its
-        current weights: a depot step is one call on a few dozen views, where torch's
-        per-call cost was most of the decision's time."""
-        steps = self._numpy_steps()
-        if steps is None:
-            import torch
+        An actor that is a chain of layers (:meth:`actor_chain`) is applied as the torch
+        functions its layers call, on their current weights: a depot step is one call on a
+        few dozen views, where the engines' module and feature-extractor calls around the
+        same arithmetic were most of the decision's time. The result is the logits' own,
+        computed by torch on its thread setting."""
+        import torch
 
-            with torch.no_grad():
-                logits = self.logits(torch.as_tensor(views, dtype=torch.float32))
-                return torch.softmax(logits, dim=-1).numpy()
-        out = np.asarray(views, dtype=np.float32)
-        for kind, weight, bias in steps:
-            if kind == "linear":
-                out = out @ weight.detach().numpy().T
-                if bias is not None:
-                    out += bias.detach().numpy()
-            elif kind == "tanh":
-                out = np.tanh(out)
+        with torch.no_grad():
+            inputs = torch.from_numpy(np.ascontiguousarray(views, dtype=np.float32))
+            layers = self._actor_layers()
+            if layers is None:
+                logits = self.logits(inputs)
             else:
-                out = np.maximum(out, 0.0)
-        out = np.exp(out - out.max(axis=-1, keepdims=True))
-        return out / out.sum(axis=-1, keepdims=True)
+                logits = inputs
+                for kind, layer in layers:
+                    if kind == "linear":
+                        logits = torch.nn.functional.linear(logits, layer.weight, layer.bias)
+                    elif kind == "tanh":
+                        logits = torch.tanh(logits)
+                    else:
+                        logits = torch.relu(logits)
+            return torch.softmax(logits, dim=-1).numpy()
 
-    def _numpy_steps(self) -> list[tuple[str, Any, Any]] | None:
-        """:meth:`actor_chain` as ``(kind, weight, bias)`` steps NumPy runs, found at the
-        first call (the parameters, whose values are read at every call); None if a layer
-        is of another type."""
-        if not hasattr(self, "_steps"):
+    def _actor_layers(self) -> list[tuple[str, Any]] | None:
+        """:meth:`actor_chain` as ``(kind, layer)`` pairs, found at the first call (the
+        layers, whose weights are read at every call, so that training, loading and
+        ``load_state_dict(..., assign=True)`` are seen); None if a layer is of another
+        type."""
+        if not hasattr(self, "_layers"):
             import torch
 
             kinds = {torch.nn.Linear: "linear", torch.nn.Tanh: "tanh", torch.nn.ReLU: "relu"}
             chain = self.actor_chain()
             layers = [layer for layer in chain or [] if type(layer) is not torch.nn.Identity]
             known = chain is not None and all(type(layer) in kinds for layer in layers)
-            self._steps = (
-                [
-                    (
-                        kinds[type(layer)],
-                        getattr(layer, "weight", None),
-                        getattr(layer, "bias", None),
-                    )
-                    for layer in layers
-                ]
-                if known
-                else None
-            )
-        return self._steps
+            self._layers = [(kinds[type(layer)], layer) for layer in layers] if known else None
+        return self._layers
 
 
 class SharedChargerPolicy:
@@ -130,7 +120,9 @@ class SharedChargerPolicy:
 
     def probabilities(self, views: np.ndarray) -> np.ndarray:
         """The network's action probabilities for each charger's view; a ``ValueError`` if
-        they are not finite (weights that are not finite numbers)."""
+        they are not finite (weights that are not finite numbers). With site rounding a step
+        with no charger occupied does not ask the network (every charger idles), so such
+        weights are found at the first step that has one."""
         probabilities = self.network.probabilities(views)
         if not np.isfinite(probabilities).all():
             raise ValueError(

@@ -594,6 +594,18 @@ class SessionSite(_Strict):
     )
 
 
+def _is_number(value: Any) -> bool:
+    """Whether ``value`` is a number or a string of one (which pydantic would read as a
+    date in seconds since 1970)."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 class SessionLog(_Strict):
     """Where the sessions come from and how they become days
     (:mod:`smartcharging.sessions.days`)."""
@@ -633,7 +645,7 @@ class SessionLog(_Strict):
     @field_validator("first_date", "last_date", mode="before")
     @classmethod
     def _written_date(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if _is_number(value):
             raise ValueError(
                 f"{info.field_name}={shorten(repr(value))}: a date is written YYYY-MM-DD "
                 "(e.g. 2019-05-01), not as a number (read as seconds since 1970)"

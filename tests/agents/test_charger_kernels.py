@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smartcharging.agents.charger_kernels import price_row
+from smartcharging.agents import charger_kernels
+from smartcharging.agents.charger_kernels import compiled, price_row
 from smartcharging.agents.site_rounding import site_rounded_levels
 from smartcharging.agents.training_adapter import fleet_features, queue_features
 from smartcharging.config import DepotConfig
@@ -187,3 +188,21 @@ def test_site_rounding_matches_the_array_reference(
         site_rounded_levels(power, probabilities, highest),
         reference_site_rounded_levels(power, probabilities, highest),
     )
+
+
+def test_kernels_compile_without_a_cache_where_numba_finds_no_writable_place(monkeypatch) -> None:
+    numba_njit = charger_kernels.njit
+
+    def njit(*args, cache: bool = False, **kwargs):
+        if cache:  # what numba raises for a read-only install and no writable home
+            raise RuntimeError("cannot cache function 'twice': no locator available")
+        return numba_njit(*args, **kwargs)
+
+    monkeypatch.setattr(charger_kernels, "njit", njit)
+
+    def twice(values: np.ndarray) -> float:
+        return 2.0 * values.sum()
+
+    kernel = compiled(twice)
+    assert kernel(np.arange(4.0)) == pytest.approx(12.0)
+    assert kernel.signatures  # compiled by numba, not run as Python

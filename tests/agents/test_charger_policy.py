@@ -1,4 +1,4 @@
-"""A shared charger network decides in NumPy what its torch actor decides."""
+"""A shared charger network applied layer by layer decides what its torch actor decides."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ import torch
 from smartcharging.agents.sb3_depot import SB3ChargerNetwork, make_depot_model
 from smartcharging.agents.training_adapter import SHIPPED_RECIPE, ChargerLearnerView
 
-#: float32 probabilities through two different matrix kernels.
-TOLERANCE = 1e-5
+#: float32 probabilities: the same torch functions, called directly or through the modules.
+TOLERANCE = 1e-6
 
 
 def torch_probabilities(network, views: np.ndarray) -> np.ndarray:
@@ -18,7 +18,7 @@ def torch_probabilities(network, views: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("activation", ["Tanh", "ReLU"])
-def test_numpy_probabilities_are_the_torch_actors_and_follow_its_training(
+def test_layer_by_layer_probabilities_are_the_torch_actors_and_follow_its_training(
     small_depot, activation
 ) -> None:
     config = small_depot()
@@ -43,8 +43,26 @@ def test_an_actor_that_is_not_a_chain_of_layers_runs_in_torch(small_depot) -> No
     model = make_depot_model("ppo", config, 2, 0, SHIPPED_RECIPE, {"policy_kwargs": {}})
     network = SB3ChargerNetwork(model.policy)
     network.module.mlp_extractor.policy_net.append(torch.nn.Softplus())
-    assert network._numpy_steps() is None
+    assert network._actor_layers() is None
     views = np.zeros((3, ChargerLearnerView(config, SHIPPED_RECIPE).size), dtype=np.float32)
     np.testing.assert_allclose(
         network.probabilities(views), torch_probabilities(network, views), atol=TOLERANCE
     )
+
+
+def test_weights_assigned_anew_are_the_ones_used(small_depot) -> None:
+    config = small_depot()
+    kwargs = {"policy_kwargs": {"net_arch": [8]}}
+    model = make_depot_model("ppo", config, 2, 0, SHIPPED_RECIPE, kwargs)
+    other = make_depot_model("ppo", config, 2, 1, SHIPPED_RECIPE, kwargs)
+    network = SB3ChargerNetwork(model.policy)
+    views = np.random.default_rng(3).uniform(
+        -1, 1, (6, ChargerLearnerView(config, SHIPPED_RECIPE).size)
+    )
+    before = network.probabilities(views)
+    network.module.load_state_dict(other.policy.state_dict(), assign=True)
+    after = network.probabilities(views)
+    np.testing.assert_allclose(
+        after, SB3ChargerNetwork(other.policy).probabilities(views), atol=TOLERANCE
+    )
+    assert np.abs(after - before).max() > 1e-3
