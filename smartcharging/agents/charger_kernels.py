@@ -18,7 +18,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from numba import njit
+
+try:
+    from numba import njit
+except ImportError as error:  # pragma: no cover - exercised only without the rl extra
+    raise ImportError(
+        "a learned depot policy's compiled loops need numba, part of the rl and scale "
+        "extras: pip install 'smartcharging[rl]'"
+    ) from error
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 

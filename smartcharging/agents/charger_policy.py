@@ -57,7 +57,7 @@ class ChargerNetwork(ABC):
         import torch
 
         with torch.no_grad():
-            inputs = torch.from_numpy(np.ascontiguousarray(views, dtype=np.float32))
+            inputs = torch.from_numpy(np.require(views, np.float32, ["C", "W"]))
             layers = self._actor_layers()
             if layers is None:
                 logits = self.logits(inputs)

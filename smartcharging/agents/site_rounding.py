@@ -33,11 +33,22 @@ def site_rounded_levels(
             it, as a masked request is served.
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
+    power_kw, highest = np.asarray(power_kw, dtype=np.float64), np.asarray(highest)
+    if probabilities.ndim != 3 or probabilities.shape[2] != len(power_kw):
+        raise ValueError(
+            f"probabilities of shape {probabilities.shape}: expected (depots, chargers, "
+            f"{len(power_kw)}), one per level of power_kw"
+        )
     depots, chargers, count = probabilities.shape
+    if highest.shape != (depots, chargers) or not ((highest >= 0) & (highest < count)).all():
+        raise ValueError(
+            f"highest of shape {highest.shape}: expected {(depots, chargers)} level indices "
+            f"in 0..{count - 1}"
+        )
     return rounded_levels(
-        np.asarray(power_kw, dtype=np.float64),
+        power_kw,
         probabilities.reshape(-1, count),
         np.ones((depots, chargers), dtype=np.bool_),
-        np.asarray(highest, dtype=np.int64),
+        highest.astype(np.int64),
         0,
     )

@@ -37,7 +37,6 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from smartcharging.agents.charger_kernels import fleet_columns, queue_columns
 from smartcharging.agents.expected_shortfall import expected_shortfall_rewards
 from smartcharging.agents.scaling import (
     ChargerView,
@@ -208,6 +207,8 @@ def fleet_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
       recognised from the observed prices as MPC recognises it;
     * the share of chargers occupied.
     """
+    from smartcharging.agents.charger_kernels import fleet_columns  # numba: the rl extra
+
     return fleet_columns(
         observations,
         config.prices,
@@ -228,6 +229,8 @@ def queue_features(config: DepotConfig, observations: np.ndarray) -> np.ndarray:
     after this charger's vehicle (negative: before it), per episode length; 0 for empty
     chargers, and the second block 0 for an empty charger's own row. Sorted, so that a
     charger's number does not matter (the policy is shared)."""
+    from smartcharging.agents.charger_kernels import queue_columns  # numba: the rl extra
+
     return queue_columns(observations, config.demand_sd, config.capacity, config.n_slots)
 
 

@@ -6,6 +6,9 @@ for one depot at a time); the kernels must agree with them on every depot kind, 
 precision.
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -206,3 +209,16 @@ def test_kernels_compile_without_a_cache_where_numba_finds_no_writable_place(mon
     kernel = compiled(twice)
     assert kernel(np.arange(4.0)) == pytest.approx(12.0)
     assert kernel.signatures  # compiled by numba, not run as Python
+
+
+def test_depot_runs_import_without_numba_and_the_kernels_say_what_to_install() -> None:
+    blocked = (
+        "import sys; sys.modules['numba'] = None; "
+        "import smartcharging.agents.depot_runs, smartcharging.agents.training_adapter\n"
+        "try:\n    import smartcharging.agents.charger_kernels\n"
+        "except ImportError as error:\n    print(error)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", blocked], capture_output=True, text=True, check=True
+    )
+    assert "need numba, part of the rl and scale extras" in result.stdout

@@ -17,6 +17,7 @@ from smartcharging.agents.depot_runs import load_depot_policy, resume_depot, tra
 from smartcharging.agents.run_directory import RunError, read_curve_rows
 from smartcharging.agents.sb3_depot import DepotAgentPolicy, SB3ChargerVecEnv, make_depot_model
 from smartcharging.agents.scaling import ChargerView, normalize_depot_observations
+from smartcharging.agents.site_rounding import site_rounded_levels
 from smartcharging.agents.training_adapter import OWN_VIEW, SHIPPED_RECIPE
 from smartcharging.config import limits
 from smartcharging.config.scenarios import load_depot_scenario
@@ -278,13 +279,25 @@ def test_a_site_rounded_policy_idles_empty_chargers_and_refuses_nan_weights(smal
     env = SB3ChargerVecEnv(config, 4, SHIPPED_RECIPE)
     env.seed(5)
     env.reset()
+    env.env.action_space.seed(5)
     layout = DepotLayout.of(config)
+    occupied = None
     for _ in range(config.n_slots):
         observations = env.env.step(env.env.action_space.sample())[0]
         empty = observations[:, layout.present] <= 0
-        assert (policy.actions(observations)[empty] == config.idle_action).all()
+        actions = policy.actions(observations)
+        assert (actions[empty] == config.idle_action).all()
+        # as rounding all chargers with the empty ones' probability on idle (their former
+        # decoding): an empty charger's expected power is 0 and is never rounded up
+        probabilities = policy.network.probabilities(policy.learner.observations(observations))
+        probabilities = probabilities.reshape(*empty.shape, -1)
+        probabilities[empty] = np.eye(probabilities.shape[-1])[config.idle_action]
+        highest = policy.learner.highest_levels(observations)
+        expected = site_rounded_levels(config.power_kw, probabilities, highest)
+        np.testing.assert_array_equal(actions, expected)
         if not empty.all():  # the network only runs for occupied chargers
             occupied = observations
+    assert occupied is not None
     with torch.no_grad():
         model.policy.action_net.bias.fill_(float("nan"))
     with pytest.raises(ValueError, match="non-finite action probabilities"):

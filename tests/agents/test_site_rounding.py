@@ -1,6 +1,7 @@
 """Site rounding keeps the depot's total power and each charger's limit."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,3 +58,13 @@ def test_a_sure_policy_gets_its_level_and_alike_chargers_share_the_total() -> No
     # a full battery (highest level 0) takes nothing, whatever the policy wanted
     full = site_rounded_levels(levels, np.tile([0, 0, 0, 1.0], (1, 2, 1)), np.array([[0, 3]]))
     assert full.tolist() == [[0, 3]]
+
+
+def test_probabilities_and_limits_of_the_wrong_shape_are_refused() -> None:
+    levels = np.array([0.0, 3.7, 11.0])
+    with pytest.raises(ValueError, match=r"probabilities of shape \(1, 2, 4\): expected"):
+        site_rounded_levels(levels, np.full((1, 2, 4), 0.25), np.full((1, 2), 2))
+    with pytest.raises(ValueError, match=r"highest of shape \(2,\): expected \(1, 2\)"):
+        site_rounded_levels(levels, np.full((1, 2, 3), 1 / 3), np.full(2, 2))
+    with pytest.raises(ValueError, match=r"level indices in 0..2"):
+        site_rounded_levels(levels, np.full((1, 2, 3), 1 / 3), np.full((1, 2), 3))
